@@ -1,0 +1,88 @@
+"""Small pieces every emulator module shares: ids, timestamps, API errors.
+
+Ids follow the hosted shape: `<prefix>_01` plus 22 base58 characters. Timestamps are
+RFC 3339 UTC with microseconds and a `Z`, strictly increasing within the process so
+that `processed_at` order equals emission order.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+__all__ = ["ApiError", "new_id", "now", "iso", "now_iso"]
+
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def new_id(prefix: str) -> str:
+    """A fresh id such as `sesn_01Ab…` (24 characters after the underscore)."""
+    return f"{prefix}_01" + "".join(secrets.choice(_B58) for _ in range(22))
+
+
+_clock_lock = threading.Lock()
+_last_us = 0
+
+
+def now() -> datetime:
+    """Current UTC time, strictly increasing (at least 1 µs apart) across calls."""
+    global _last_us
+    with _clock_lock:
+        us = max(time.time_ns() // 1000, _last_us + 1)
+        _last_us = us
+    return datetime.fromtimestamp(us / 1_000_000, tz=timezone.utc)
+
+
+def iso(dt: datetime) -> str:
+    """`2026-05-28T23:35:32.655125Z`."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def now_iso() -> str:
+    return iso(now())
+
+
+_STATUS_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    408: "timeout_error",
+    409: "conflict_error",
+    413: "invalid_request_error",
+    429: "rate_limit_error",
+    500: "api_error",
+    503: "api_error",
+    529: "overloaded_error",
+}
+
+
+class ApiError(Exception):
+    """An error answered with the API's error shape:
+    `{"type":"error","error":{"type","message","details"?},"request_id"}`."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        error_type: str | None = None,
+        error_code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.error_type = error_type or _STATUS_TYPES.get(status, "api_error")
+        self.error_code = error_code
+        self.headers = headers or {}
+
+    def body(self, request_id: str) -> dict[str, Any]:
+        err: dict[str, Any] = {"type": self.error_type, "message": self.message}
+        if self.error_code:
+            err["details"] = {"error_code": self.error_code}
+        return {"type": "error", "error": err, "request_id": request_id}
