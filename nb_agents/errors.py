@@ -1,0 +1,79 @@
+"""User-facing errors: one line, no traceback.
+
+Every mistake a user can make (bad flag, unknown `{{name}}`, missing file, no API key…)
+raises a subclass of `NbAgentsError`, which is an IPython `UsageError`: IPython prints its
+message on one line without a traceback. API failures are turned into one line with the
+status, the API's message and the request id by `format_api_error`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.core.error import UsageError
+
+__all__ = [
+    "NbAgentsError",
+    "ConfigError",
+    "InterpolationError",
+    "FileSyncError",
+    "ToolSetupError",
+    "NoBackendError",
+    "AgentAPIError",
+    "format_api_error",
+]
+
+
+class NbAgentsError(UsageError):
+    """Base class: a user mistake or an expected failure, shown as one line."""
+
+
+class ConfigError(NbAgentsError):
+    """Bad option value or configuration."""
+
+
+class InterpolationError(NbAgentsError):
+    """Unknown or failing `{{name}}` in a prompt."""
+
+
+class FileSyncError(NbAgentsError):
+    """An input could not be uploaded or an output could not be pulled."""
+
+
+class ToolSetupError(NbAgentsError):
+    """A custom tool could not be turned into a tool definition."""
+
+
+class NoBackendError(NbAgentsError):
+    """Neither an API key nor the offline emulator is configured."""
+
+
+class AgentAPIError(NbAgentsError):
+    """An API call failed; the message is already one line."""
+
+
+def format_api_error(exc: Any) -> str:
+    """`API error 404 (not_found_error): Session sesn_… not found [request_id: req_…]`."""
+    status = getattr(exc, "status_code", None)
+    body = getattr(exc, "body", None)
+    err_type = None
+    message = None
+    if isinstance(body, dict):
+        err = body.get("error") if isinstance(body.get("error"), dict) else body
+        err_type = err.get("type") if isinstance(err, dict) else None
+        message = err.get("message") if isinstance(err, dict) else None
+    message = message or getattr(exc, "message", None) or str(exc)
+    message = " ".join(str(message).split())
+    if len(message) > 300:
+        message = message[:297] + "..."
+    request_id = getattr(exc, "request_id", None)
+    parts = ["API error"]
+    if status is not None:
+        parts.append(str(status))
+    head = " ".join(parts)
+    if err_type:
+        head += f" ({err_type})"
+    line = f"{head}: {message}"
+    if request_id:
+        line += f" [request_id: {request_id}]"
+    return line
