@@ -18,17 +18,20 @@ venv: $(STAMP)
 
 ## Run the demo notebooks on the built-in emulator; executed copies go to build/notebooks/.
 demo: $(STAMP)
-	$(BIN)/python -m nb_agents.demo notebooks build/notebooks
+	$(BIN)/python tools/run_notebooks.py notebooks build/notebooks
 
 ## Run the whole test suite (unit, shell, widget, notebooks) on the emulator.
 test: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not e2e" tests
 
-## Real browser: JupyterLab + headless Chromium (installs chromium with apt when missing).
+## Real browser: JupyterLab + headless Chromium (installs chromium with apt when missing; never
+## `playwright install`). Screenshots and the server log go to build/e2e/ (agent_cell.png).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 e2e: $(STAMP)
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver)
+	test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver)
 	$(PIP) install -c constraints.txt -e ".[dev,e2e]"
-	$(BIN)/python -m pytest -p no:cacheprovider -m e2e tests/e2e
+	NB_AGENTS_E2E_REQUIRED=1 $(BIN)/python -m pytest -p no:cacheprovider -m e2e tests/e2e
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

@@ -1,14 +1,87 @@
 """nb_agents: Claude Managed Agents in Jupyter.
 
 `%load_ext nb_agents` registers the `%%agent` cell magic and the `%agent` line magic.
-Loading is cheap: anthropic, pandas and ipywidgets are imported on first use.
+Loading is cheap: anthropic, pandas and ipywidgets are imported on first use, and so are the
+public names below (resolved lazily by `__getattr__`).
+
+Python API (mirrors the magics):
+    nb_agents.session(name="default", **options).ask(prompt) -> Run
+    nb_agents.attach(session_id, name=None) -> AgentSession
+    nb_agents.offline() -> the in-kernel emulator (like `%agent offline`)
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+# Imported eagerly (it is light: no anthropic, pandas or ipywidgets) so that the function
+# `session` defined below, not the submodule, is what `nb_agents.session` names: Python binds a
+# submodule onto its package only when it is first imported. Import its contents with
+# `from nb_agents.session import AgentSession`, never `import nb_agents.session as m`.
+from . import session as _session_module
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = [
+    "AgentSession",
+    "DryRun",
+    "NbAgentsError",
+    "Run",
+    "__version__",
+    "attach",
+    "load_ipython_extension",
+    "offline",
+    "replay",
+    "session",
+    "tool",
+    "unload_ipython_extension",
+]
+
+# public name -> (module, attribute), imported on first access
+_LAZY = {
+    "AgentSession": ("session", "AgentSession"),
+    "DryRun": ("run", "DryRun"),
+    "NbAgentsError": ("errors", "NbAgentsError"),
+    "Run": ("run", "Run"),
+    "attach": ("session", "attach"),
+    "replay": ("playback", "replay"),
+    "tool": ("tools", "tool"),
+}
+
+if TYPE_CHECKING:
+    from .errors import NbAgentsError
+    from .playback import replay
+    from .run import DryRun, Run
+    from .session import AgentSession, attach
+    from .tools import tool
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'nb_agents' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def session(name: str = "default", **options: Any) -> AgentSession:
+    """The named session of this kernel (created on first use); `options` are its defaults
+    (model=, system=, timeout=, verbose=... as in `%config AgentMagic`)."""
+    return _session_module.get_session(name, **options)
+
+
+def offline(**emulator_kw: Any) -> Any:
+    """Start the built-in emulator in this process and use it (same as `%agent offline`)."""
+    from .client import go_offline
+
+    return go_offline(**emulator_kw)
 
 
 def load_ipython_extension(ipython):  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ status, the API's message and the request id by `format_api_error`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -20,7 +21,9 @@ __all__ = [
     "ToolSetupError",
     "NoBackendError",
     "AgentAPIError",
+    "SessionError",
     "format_api_error",
+    "did_you_mean",
 ]
 
 
@@ -50,6 +53,18 @@ class NoBackendError(NbAgentsError):
 
 class AgentAPIError(NbAgentsError):
     """An API call failed; the message is already one line."""
+
+
+class SessionError(NbAgentsError):
+    """Unknown session name or id, or a session that cannot take this action."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`" (did you mean 'model'?)"` for the closest choice, or `""` when nothing is close."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def format_api_error(exc: Any) -> str:

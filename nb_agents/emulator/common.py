@@ -1,5 +1,7 @@
 """Small pieces every emulator module shares: ids, timestamps, API errors.
 
+Also the single configuration object passed down to every part (`EmulatorConfig`).
+
 Ids follow the hosted shape: `<prefix>_01` plus 22 base58 characters. Timestamps are
 RFC 3339 UTC with microseconds and a `Z`, strictly increasing within the process so
 that `processed_at` order equals emission order.
@@ -10,10 +12,12 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
-__all__ = ["ApiError", "new_id", "now", "iso", "now_iso"]
+__all__ = ["ApiError", "EmulatorConfig", "new_id", "now", "iso", "now_iso", "parse_iso"]
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
@@ -43,6 +47,26 @@ def iso(dt: datetime) -> str:
 
 def now_iso() -> str:
     return iso(now())
+
+
+def parse_iso(text: str) -> datetime:
+    """Parse an RFC 3339 timestamp (`Z` or an offset; naive means UTC)."""
+    dt = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+@dataclass
+class EmulatorConfig:
+    """Everything a server instance is configured with; passed down unchanged to runtimes."""
+
+    brain: str = "analyst"
+    scenario_dirs: list[Path] = field(default_factory=list)
+    scenarios: dict[str, Any] = field(default_factory=dict)
+    turn_delay: float = 0.0
+    sandbox_root: Path | None = None
+    heartbeat_interval: float = 15.0
+    max_upload_bytes: int = 500 * 1024 * 1024  # the Files API limit; tests lower it
+    faults: Any = None  # faults.FaultConfig, a dict of its fields, or None
 
 
 _STATUS_TYPES = {

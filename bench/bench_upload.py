@@ -1,0 +1,117 @@
+"""Benchmark: sending a 1,000,000-row x 10-column DataFrame to a session, on the emulator.
+
+Three ways, in the same run against one in-process emulator:
+- baseline: `df.to_parquet()` + a plain SDK `client.beta.files.upload` (no mount);
+- first:    `FileSync.prepare({"df": df}, session_id=...)` on a fresh session (hash, Parquet,
+            upload and mount with `sessions.resources.add`);
+- unchanged: the same call again for the same session (content hash only, zero uploads).
+Each is repeated `--reps` times (fresh session for "first"); figures are medians. Targets:
+first <= 2x baseline (it also hashes, and mounts: the emulator copies the file into the
+session, work the baseline does not do),
+unchanged <= 0.5x baseline (the hash is cheap compared to serializing).
+
+    python bench/bench_upload.py [--rows 1000000] [--reps 3]
+
+Prints a human summary and one `RESULT {json}` line per figure (collected by bench/run_all.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import tempfile
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+TARGET_FIRST = 2.0
+TARGET_UNCHANGED = 0.5
+
+
+def make_frame(rows: int) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({
+        "id": np.arange(rows),
+        "qty": rng.integers(0, 1000, rows),
+        "price": rng.random(rows) * 100,
+        "discount": rng.random(rows),
+        "score": rng.normal(size=rows),
+        "region": pd.Categorical(rng.choice(["north", "south", "east", "west"], rows)),
+        "sku": rng.choice([f"sku-{i}" for i in range(500)], rows),
+        "when": pd.date_range("2024-01-01", periods=rows, freq="min", tz="UTC"),
+        "flag": rng.random(rows) < 0.5,
+        "ratio": rng.random(rows).astype("float32"),
+    })
+
+
+def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = fn(*args, **kwargs)
+    return time.perf_counter() - start, value
+
+
+def baseline(client: Any, df: pd.DataFrame) -> str:
+    buf = io.BytesIO()
+    df.to_parquet(buf)
+    return str(client.beta.files.upload(file=("df.parquet", buf.getvalue(), "application/vnd.apache.parquet")).id)
+
+
+def measure(rows: int, reps: int) -> dict[str, Any]:
+    from nb_agents.emulator import Emulator
+    from nb_agents.files import FileSync
+
+    df = make_frame(rows)
+    times: dict[str, list[float]] = {"baseline": [], "first": [], "unchanged": []}
+    with Emulator(brain="echo") as emu, tempfile.TemporaryDirectory() as out:
+        client = emu.client()
+        agent = client.beta.agents.create(model="claude-sonnet-4-6", name="bench", tools=[{"type": "agent_toolset_20260401"}])
+        env = client.beta.environments.create(name="bench", config={"type": "cloud"})
+        for _ in range(reps):
+            seconds, file_id = timed(baseline, client, df)
+            times["baseline"].append(seconds)
+            client.beta.files.delete(file_id)  # keep the emulator's memory flat across reps
+            sid = client.beta.sessions.create(agent=agent.id, environment_id=env.id).id
+            sync = FileSync(client, outputs_dir=out, session_name="bench")
+            seconds, prep = timed(sync.prepare, {"df": df}, session_id=sid)
+            times["first"].append(seconds)
+            uploads = emu.stats["uploads"]
+            seconds, again = timed(sync.prepare, {"df": df}, session_id=sid)
+            times["unchanged"].append(seconds)
+            assert emu.stats["uploads"] == uploads and again.report[0].status == "unchanged"
+            size = prep.report[0].size
+            client.beta.sessions.delete(sid)
+            client.beta.files.delete(prep.uploaded[0])
+    return {"medians": {k: statistics.median(v) for k, v in times.items()}, "size": size, "rows": rows}
+
+
+def result_line(metric: str, value: float, unit: str, **extra: object) -> str:
+    return "RESULT " + json.dumps({"bench": "upload", "metric": metric, "value": value, "unit": unit, **extra})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--reps", type=int, default=3)
+    args = parser.parse_args(argv)
+    res = measure(args.rows, args.reps)
+    m = res["medians"]
+    first_ratio, unchanged_ratio = m["first"] / m["baseline"], m["unchanged"] / m["baseline"]
+    print(f"{res['rows']:,} rows x 10 columns, Parquet {res['size'] / 1e6:.1f} MB, medians of {args.reps}:")
+    print(f"  baseline (to_parquet + files.upload): {m['baseline']:.3f} s")
+    print(f"  FileSync first send (hash + upload + mount): {m['first']:.3f} s  ({first_ratio:.2f}x)")
+    print(f"  FileSync unchanged (hash only, 0 uploads):   {m['unchanged']:.3f} s  ({unchanged_ratio:.2f}x)")
+    detail = f"{res['rows']:,} x 10 frame, {res['size'] / 1e6:.1f} MB Parquet, emulator, median of {args.reps}"
+    print(result_line("baseline_seconds", round(m["baseline"], 4), "s", detail=detail))
+    print(result_line("first_send_ratio", round(first_ratio, 3), "x baseline", target=f"<= {TARGET_FIRST}",
+                      met=first_ratio <= TARGET_FIRST, detail=f"{m['first']:.3f} s"))
+    print(result_line("unchanged_ratio", round(unchanged_ratio, 3), "x baseline", target=f"<= {TARGET_UNCHANGED}",
+                      met=unchanged_ratio <= TARGET_UNCHANGED, detail=f"{m['unchanged']:.3f} s, 0 uploads"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,219 @@
+"""Configuration: the `AgentMagic` traitlets Configurable, `[tool.nb_agents]`, env vars -> `Options`.
+
+Precedence, highest first (documented in docs/magics.md):
+
+1. a flag on the cell (`%%agent --model ...`) or a keyword of `nb_agents.session(...)/.ask(...)`;
+2. `%config AgentMagic.model = "..."` (or an IPython profile's config file);
+3. an environment variable `NB_AGENTS_<OPTION>` (e.g. `NB_AGENTS_MODEL`);
+4. `[tool.nb_agents]` in the nearest `pyproject.toml` from the working directory upward;
+5. the built-in default (the trait's default).
+
+A session flag beats everything because it is the most local statement of intent; `%config`
+beats the environment because it is typed in this notebook, while env vars and pyproject are
+ambient (a teacher's pyproject pins defaults a student can still override in the notebook).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+from traitlets import Bool, Float, Int, List, Unicode
+from traitlets.config import Configurable
+
+from .errors import ConfigError, did_you_mean
+
+__all__ = ["AgentMagic", "Options", "resolve_options", "find_pyproject", "current_config", "set_current_config"]
+
+DEFAULT_MODEL = "claude-sonnet-4-6"
+
+
+class AgentMagic(Configurable):
+    """Defaults for `%%agent` and `nb_agents.session()`; `%config AgentMagic` lists them."""
+
+    model = Unicode(DEFAULT_MODEL, help="Model of the agent (e.g. claude-sonnet-4-6, claude-opus-4-7).").tag(config=True)
+    system = Unicode("", help="System prompt of the agent ('' = the built-in data-science prompt).").tag(config=True)
+    agent_name = Unicode("nb-agents", help="Name of the agent found again (or created) by name + config hash.").tag(
+        config=True
+    )
+    agent_id = Unicode("", help="Use this existing agent id instead of get-or-create by name.").tag(config=True)
+    environment_name = Unicode("nb-agents", help="Name of the cloud environment found again or created.").tag(
+        config=True
+    )
+    environment_id = Unicode("", help="Use this existing environment id instead of get-or-create.").tag(config=True)
+    packages = List(
+        Unicode(), ["pandas", "numpy", "matplotlib", "pyarrow"], help="pip packages of the cloud environment."
+    ).tag(config=True)
+    title = Unicode("", help="Title of new sessions ('' = 'nb_agents: <session name>').").tag(config=True)
+    timeout = Float(0.0, help="Interrupt a foreground run after this many seconds (0 = no limit).").tag(config=True)
+    interrupt_wait = Float(15.0, help="Seconds to wait for the idle event after sending an interrupt.").tag(
+        config=True
+    )
+    short_errors = Bool(True, help="Show API and usage errors as one line (False: full tracebacks).").tag(config=True)
+    outputs_dir = Unicode("agent_outputs", help="Where generated files are pulled to (<dir>/<session>/).").tag(
+        config=True
+    )
+    offline = Bool(False, help="Use the built-in offline emulator (same as `%agent offline`).").tag(config=True)
+    verbose = Bool(False, help="Show tool calls expanded in the live view.").tag(config=True)
+    quiet = Bool(False, help="Show only the final answer.").tag(config=True)
+    deltas = Bool(True, help="Stream text as it is written (event_deltas); False shows whole messages.").tag(
+        config=True
+    )
+    sample_rows = Int(5, help="Sample rows in the schema card of an interpolated DataFrame (0 = none).").tag(
+        config=True
+    )
+    record_dir = Unicode("", help="Record every run's events as JSONL cassettes in this directory ('' = off).").tag(
+        config=True
+    )
+    tools = List(Unicode(), [], help="Kernel functions offered as custom tools in every session (names).").tag(
+        config=True
+    )
+    max_usd = Float(0.0, help="Budget cap in USD for new sessions (0 = no budget).").tag(config=True)
+
+
+# Trait names that are options (everything tagged config=True on AgentMagic).
+OPTION_NAMES: tuple[str, ...] = tuple(sorted(AgentMagic.class_trait_names(config=True)))
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """Every setting of one run, resolved once; `sources` says where each value came from."""
+
+    model: str = DEFAULT_MODEL
+    system: str = ""
+    agent_name: str = "nb-agents"
+    agent_id: str = ""
+    environment_name: str = "nb-agents"
+    environment_id: str = ""
+    packages: tuple[str, ...] = ("pandas", "numpy", "matplotlib", "pyarrow")
+    title: str = ""
+    timeout: float = 0.0
+    interrupt_wait: float = 15.0
+    short_errors: bool = True
+    outputs_dir: str = "agent_outputs"
+    offline: bool = False
+    verbose: bool = False
+    quiet: bool = False
+    deltas: bool = True
+    sample_rows: int = 5
+    record_dir: str = ""
+    tools: tuple[str, ...] = ()
+    max_usd: float = 0.0
+    sources: dict[str, str] = dataclasses.field(default_factory=dict, compare=False, hash=False)
+
+    def replace(self, **changes: Any) -> Options:
+        """A copy with `changes` applied (marked as coming from a flag)."""
+        check_names(changes, "option")
+        sources = dict(self.sources)
+        sources.update({k: "flag" for k in changes})
+        return dataclasses.replace(self, **_coerce_all(changes), sources=sources)
+
+
+_current: AgentMagic | None = None
+
+
+def set_current_config(cfg: AgentMagic | None) -> None:
+    """The extension registers its `AgentMagic` here so the Python API sees `%config` too."""
+    global _current
+    _current = cfg
+
+
+def current_config() -> AgentMagic:
+    return _current if _current is not None else AgentMagic()
+
+
+def check_names(values: dict[str, Any], what: str) -> None:
+    for key in values:
+        if key not in OPTION_NAMES:
+            raise ConfigError(f"unknown {what} {key!r}{did_you_mean(key, OPTION_NAMES)}")
+
+
+def find_pyproject(start: Path | None = None) -> Path | None:
+    """The nearest pyproject.toml from `start` (default: cwd) upward."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def pyproject_settings(start: Path | None = None) -> dict[str, Any]:
+    path = find_pyproject(start)
+    if path is None:
+        return {}
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    section = data.get("tool", {}).get("nb_agents", {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [tool.nb_agents] must be a table")
+    settings = {k.replace("-", "_"): v for k, v in section.items()}
+    check_names(settings, f"setting in {path} [tool.nb_agents]:")
+    return settings
+
+
+def env_settings(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    environ = dict(os.environ if environ is None else environ)
+    out: dict[str, Any] = {}
+    for name in OPTION_NAMES:
+        raw = environ.get(f"NB_AGENTS_{name.upper()}")
+        if raw is None:
+            continue
+        try:
+            out[name] = AgentMagic.class_traits()[name].from_string(raw)
+        except Exception as exc:  # traitlets raises several kinds for bad text
+            raise ConfigError(f"NB_AGENTS_{name.upper()}={raw!r}: {exc}") from None
+    return out
+
+
+def _coerce_all(values: dict[str, Any]) -> dict[str, Any]:
+    """Validate each value with its trait, so every layer is checked the same way."""
+    out: dict[str, Any] = {}
+    probe = AgentMagic()
+    for key, value in values.items():
+        try:
+            setattr(probe, key, value)
+        except Exception as exc:
+            raise ConfigError(f"bad value for {key}: {value!r} ({type(exc).__name__})") from None
+        got = getattr(probe, key)
+        out[key] = tuple(got) if isinstance(got, list) else got
+    return out
+
+
+def resolve_options(
+    overrides: dict[str, Any] | None = None,
+    cfg: AgentMagic | None = None,
+    *,
+    environ: dict[str, str] | None = None,
+    start: Path | None = None,
+) -> Options:
+    """Merge the layers (see module docstring) into one immutable `Options`."""
+    cfg = cfg if cfg is not None else current_config()
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    check_names(overrides, "option")
+    defaults = {k: AgentMagic.class_traits()[k].default() for k in OPTION_NAMES}
+    configured = cfg.config.get("AgentMagic", {})
+    # `%config` goes through the config object; a plain `cfg.model = ...` only changes the value.
+    explicit = {
+        k: getattr(cfg, k) for k in OPTION_NAMES if k in configured or getattr(cfg, k) != defaults[k]
+    }
+    layers = [
+        ("default", defaults),
+        ("pyproject", pyproject_settings(start)),
+        ("env", env_settings(environ)),
+        ("%config", explicit),
+        ("flag", overrides),
+    ]
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for source, layer in layers:
+        for key, value in _coerce_all(layer).items():
+            values[key] = value
+            sources[key] = source
+    return Options(**values, sources=sources)

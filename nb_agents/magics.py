@@ -1,0 +1,226 @@
+"""`%%agent` (a turn) and `%agent <subcommand>`: parse, hand off to session.py, show the result.
+
+Thin on purpose: flags are parsed with IPython's magic_arguments, every action lives in
+session.py/client.py. Subcommands are a table (`SUBCOMMANDS`) so other modules add theirs with
+`register_subcommand(name, func, usage, help)` (outputs, pull, upload, export...).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments
+
+from .config import AgentMagic, set_current_config
+from .errors import ConfigError, NbAgentsError, SessionError, did_you_mean
+
+__all__ = ["AgentMagics", "register", "unregister", "register_subcommand", "SUBCOMMANDS", "parse_cell_flags"]
+
+
+@magic_arguments()
+@argument("--out", "-o", metavar="NAME", help="Also store the Run in this variable (it is always in `_agent`).")
+@argument("--session", "-s", metavar="NAME", default="default", help="Named session to use (default: 'default').")
+@argument("--new", action="store_true", help="Start a new session (a fresh conversation and container).")
+@argument("--model", help="Model for this session's agent.")
+@argument("--system", help="System prompt for this session's agent.")
+@argument("--agent", metavar="ID", help="Use this existing agent id.")
+@argument("--environment", metavar="ID", help="Use this existing environment id.")
+@argument("--title", help="Title of a new session.")
+@argument("--no-interpolate", action="store_true", help="Send the cell as written: no {{name}} substitution.")
+@argument("--dry-run", action="store_true", help="Show the final prompt and what would be uploaded; send nothing.")
+@argument("--quiet", action="store_true", help="Show only the final answer.")
+@argument("--verbose", action="store_true", help="Show tool calls expanded.")
+@argument("--timeout", type=float, metavar="SECONDS", help="Interrupt the run after this many seconds.")
+@argument("--files", nargs="+", metavar="PATH", help="Upload and mount these files or directories too.")
+@argument("--sample", type=int, metavar="N", help="Sample rows in a DataFrame's schema card (0 = none).")
+@argument("--tools", metavar="F,G", help="Kernel functions the agent may call (custom tools), by name.")
+@argument("--ask", metavar="TOOLS", help="Ask before these built-in tools run (e.g. bash,write).")
+@argument("--ask-all", action="store_true", help="Ask before every built-in tool runs.")
+@argument("--auto", nargs="?", const=True, default=None, metavar="TOOLS",
+          help="Let the service decide per call (all tools, or these).")
+@argument("--kernel-tools", action="store_true", help="Offer read-only tools to look at kernel variables.")
+@argument("--max-usd", type=float, metavar="X", help="Budget cap in USD for a new session.")
+def _cell_flags(line: str) -> None:
+    """%%agent [options] -- the cell is the prompt; `{{name}}` inserts a kernel variable."""
+
+
+_cell_flags.parser.prog = "%agent"  # magic_arguments prints it with one more "%"
+_FLAG_NAMES = sorted({opt for action in _cell_flags.parser._actions for opt in action.option_strings})
+
+
+def parse_cell_flags(line: str) -> Any:
+    """Parse `%%agent` flags; an unknown flag is one line with a "did you mean"."""
+    try:
+        # POSIX splitting strips quotes (`--title 'my title'`); IPython's arg_split keeps them.
+        argv = shlex.split(line)
+    except ValueError as exc:
+        raise ConfigError(f"%%agent: {exc}") from None
+    try:
+        return _cell_flags.parser.parse_args(argv)
+    except UsageError as exc:
+        unknown = [tok for tok in re.findall(r"(?<!\S)(-{1,2}[\w-]+)", line) if tok not in _FLAG_NAMES]
+        if unknown:
+            raise ConfigError(f"%%agent: unknown option {unknown[0]}{did_you_mean(unknown[0], _FLAG_NAMES)}") from None
+        raise ConfigError(f"%%agent: {str(exc).splitlines()[-1]}") from None
+
+
+def tool_flags(args: Any) -> dict[str, Any]:
+    """Flags handed to tool_setup (custom tools, approvals, budget); absent ones are left out."""
+    given = {
+        "tools": args.tools,
+        "ask": args.ask,
+        "ask_all": args.ask_all or None,
+        "auto": args.auto,
+        "kernel_tools": args.kernel_tools or None,
+        "max_usd": args.max_usd,
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def flag_overrides(args: Any) -> dict[str, Any]:
+    """Flags that are options (`None` = not given, so lower layers decide)."""
+    return {
+        "model": args.model,
+        "system": args.system,
+        "agent_id": args.agent,
+        "environment_id": args.environment,
+        "title": args.title,
+        "timeout": args.timeout,
+        "verbose": True if args.verbose else None,
+        "quiet": True if args.quiet else None,
+        "sample_rows": args.sample,
+    }
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    func: Callable[[AgentMagics, list[str]], Any]
+    usage: str
+    help: str
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {}
+
+
+def register_subcommand(name: str, func: Callable[..., Any], usage: str, help: str) -> None:
+    """Add `%agent <name>`; `func(magics, argv)` gets the words after the name."""
+    SUBCOMMANDS[name] = Subcommand(func, usage, help)
+
+
+@magics_class
+class AgentMagics(Magics):
+    def __init__(self, shell: Any, config_obj: AgentMagic) -> None:
+        super().__init__(shell)
+        self.agent_config = config_obj
+
+    @line_cell_magic
+    def agent(self, line: str, cell: str | None = None) -> Any:
+        """%%agent [options] (a turn; see `%agent help`) or %agent <subcommand>."""
+        try:
+            if cell is None:
+                return self._subcommand(line)
+            return self._cell(line, cell)
+        except NbAgentsError as exc:
+            if self.agent_config.short_errors:
+                raise
+            raise RuntimeError(str(exc)) from (exc.__cause__ or exc)
+
+    def _cell(self, line: str, cell: str) -> Any:
+        from .session import get_session
+
+        shell = self.shell
+        assert shell is not None
+
+        args = parse_cell_flags(line)
+        sess = get_session(args.session)
+        if not cell.strip():
+            raise ConfigError("%%agent: the cell is empty: write the prompt below the %%agent line")
+        result = sess.ask(
+            cell,
+            namespace=shell.user_ns,
+            interpolate=not args.no_interpolate,
+            dry_run=args.dry_run,
+            new=args.new,
+            files=args.files,
+            **tool_flags(args),
+            live=True,
+            **{k: v for k, v in flag_overrides(args).items() if v is not None},
+        )
+        if args.dry_run:
+            return result
+        shell.user_ns["_agent"] = result
+        if args.out:
+            shell.user_ns[args.out] = result
+        # The live view already left a static copy (text/plain + text/html) below the widget.
+        return None
+
+    def _subcommand(self, line: str) -> Any:
+        argv = shlex.split(line)
+        if not argv:
+            argv = ["help"]
+        name, rest = argv[0], argv[1:]
+        sub = SUBCOMMANDS.get(name)
+        if sub is None:
+            raise ConfigError(f"%agent: unknown subcommand {name!r}{did_you_mean(name, SUBCOMMANDS)}; see %agent help")
+        return sub.func(self, rest)
+
+
+def _one_line(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> Any:
+    """Our errors as one line. IPython shortens only `UsageError` itself (`etype is UsageError`),
+    not its subclasses, so the extension installs this handler for `NbAgentsError`."""
+    import sys
+
+    from .config import current_config
+
+    if current_config().short_errors:
+        print(f"{etype.__name__}: {value}", file=sys.stderr)
+        return None
+    stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def register(ipython: Any) -> None:
+    cfg = AgentMagic(parent=ipython, config=ipython.config)
+    ipython.configurables[:] = [c for c in ipython.configurables if not isinstance(c, AgentMagic)]
+    ipython.configurables.append(cfg)
+    set_current_config(cfg)
+    ipython.register_magics(AgentMagics(ipython, cfg))
+    if not ipython.custom_exceptions:
+        ipython.set_custom_exc((NbAgentsError,), _one_line)
+    from . import subcommands  # noqa: F401  (fills SUBCOMMANDS)
+
+
+def unregister(ipython: Any) -> None:
+    ipython.magics_manager.magics["line"].pop("agent", None)
+    ipython.magics_manager.magics["cell"].pop("agent", None)
+    ipython.configurables[:] = [c for c in ipython.configurables if not isinstance(c, AgentMagic)]
+    set_current_config(None)
+    if ipython.custom_exceptions == (NbAgentsError,):
+        ipython.set_custom_exc((), None)
+
+
+def _name_arg(argv: list[str], usage: str) -> str:
+    if len(argv) > 1:
+        raise UsageError(f"usage: {usage}")
+    return argv[0] if argv else "default"
+
+
+def _session_or_fail(name: str) -> Any:
+    from .session import registry
+
+    sess = registry().get(name)
+    if sess is None:
+        known = ", ".join(sorted(registry())) or "none yet"
+        raise SessionError(f"no session named {name!r}{did_you_mean(name, registry())} (sessions: {known})")
+    return sess
+
+
+def sub_parser(prog: str) -> MagicArgumentParser:
+    return MagicArgumentParser(prog=f"%agent {prog}", add_help=False)

@@ -1,0 +1,118 @@
+"""`Run`, the result of one turn, and `DryRun`, what `--dry-run` shows instead of spending anything.
+
+A Run is a read-only view over the turn's `Transcript` plus the facts only the session knows
+(session id, elapsed time, pulled outputs). It renders itself with the pure renderers of
+`view/` (`text/plain` + `text/html`), so a saved notebook shows the transcript without widgets.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Run", "DryRun"]
+
+
+class Run:
+    """One `%%agent` cell or `.ask()`: `.text`, `.outputs`, `.usage`, `.cost_usd`, `.events`..."""
+
+    def __init__(
+        self,
+        *,
+        transcript: Any,
+        events: list[Any],
+        session_id: str,
+        session_name: str,
+        prompt: str,
+        elapsed: float,
+        stop_reason: str | None,
+        interrupted: bool = False,
+        outputs: dict[str, Any] | None = None,
+        verbose: bool = False,
+        quiet: bool = False,
+    ) -> None:
+        self.transcript = transcript
+        self.events = events
+        self.session_id = session_id
+        self.session_name = session_name
+        self.prompt = prompt
+        self.elapsed = elapsed
+        self.stop_reason = stop_reason
+        self.interrupted = interrupted
+        self.outputs: dict[str, Any] = outputs if outputs is not None else {}
+        self.verbose = verbose
+        self.quiet = quiet
+
+    @property
+    def text(self) -> str:
+        """The agent's final answer (markdown)."""
+        return str(self.transcript.text)
+
+    @property
+    def messages(self) -> list[Any]:
+        return list(self.transcript.messages)
+
+    @property
+    def tool_calls(self) -> list[Any]:
+        return list(self.transcript.tool_calls)
+
+    @property
+    def usage(self) -> Any:
+        return self.transcript.usage
+
+    @property
+    def cost_usd(self) -> float | None:
+        return self.transcript.cost_usd
+
+    @property
+    def status(self) -> str:
+        return str(self.transcript.status)
+
+    @property
+    def waiting(self) -> bool:
+        """True when the agent waits on something this kernel did not answer (requires_action)."""
+        return self.stop_reason == "requires_action"
+
+    def __repr__(self) -> str:
+        cost = "" if self.cost_usd is None else f", cost=${self.cost_usd:.4f}"
+        return (
+            f"<Run session={self.session_name!r} ({self.session_id}) stop_reason={self.stop_reason!r}"
+            f" elapsed={self.elapsed:.1f}s{cost}>"
+        )
+
+    def _render_opts(self) -> dict[str, Any]:
+        return {"verbose": self.verbose, "quiet": self.quiet}
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from .view.html import render_html
+        from .view.text import render_text
+
+        return {
+            "text/plain": render_text(self.transcript, **self._render_opts()),
+            "text/html": render_html(self.transcript, **self._render_opts()),
+        }
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """The final prompt and what would be uploaded; no API call was made."""
+
+    prompt: str
+    session_name: str
+    uploads: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def _lines(self) -> list[str]:
+        lines = [f"dry run: session {self.session_name!r}, model {self.options.get('model', '?')} (nothing sent)"]
+        if self.uploads:
+            lines.append("would upload: " + ", ".join(self.uploads))
+        return lines
+
+    def __repr__(self) -> str:
+        return "\n".join([*self._lines(), "--- prompt ---", self.prompt])
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        head = "".join(f"<div>{html.escape(line)}</div>" for line in self._lines())
+        body = f"<pre style='white-space:pre-wrap'>{html.escape(self.prompt)}</pre>"
+        return {"text/plain": repr(self), "text/html": f"<div class='nb-agents-dry-run'>{head}{body}</div>"}

@@ -1,0 +1,327 @@
+"""Named agent sessions: `AgentSession`, the per-kernel registry, and one turn (`ask`) end to end.
+
+A session owns one Managed Agents session id, the transcript of its whole history and the ids
+it has seen (so later turns and reconnects never replay old events). `ask()` interpolates,
+uploads inputs, creates what is missing (client, agent, environment, session) and hands the turn
+to `turn.Turn` (stream, fold, live view, Ctrl-C / `--timeout` -> `user.interrupt`), which
+returns a `Run`.
+
+Hooks for the other modules:
+- `files` (session_files.SessionFiles over files.FileSync): `{{df}}` DataFrames and `files=` paths
+  are uploaded and mounted before the send; outputs are pulled after the turn (`run.outputs`);
+- `action_handler` (tools, optional): `.resolve(pending, ctx) -> list[event params]`; an idle that stays
+  `requires_action` is shown as waiting and the turn ends, never hangs;
+- `listeners`: callables receiving every event (cassette recorders, tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .config import Options, resolve_options
+from .errors import SessionError
+from .events import event_type
+from .interpolate import Interpolated, interpolate
+from .run import DryRun, Run
+from .session_files import SessionFiles, collect_inputs
+from .stream import EventLoop, event_key
+
+__all__ = ["AgentSession", "get_session", "registry", "attach", "forget"]
+
+_registry: dict[str, AgentSession] = {}
+# ask() keywords that configure tools/approvals (tool_setup.py) rather than options
+TOOL_KEYWORDS = ("tools", "ask", "ask_all", "auto", "kernel_tools")
+
+
+def registry() -> dict[str, AgentSession]:
+    """The sessions of this kernel, by name."""
+    return _registry
+
+
+def get_session(name: str = "default", **options: Any) -> AgentSession:
+    """The named session (created on first use); `options` become its defaults."""
+    resolve_options(options)  # validate names and values now: a typo fails here, in one line
+    sess = _registry.get(name)
+    if sess is None:
+        sess = _registry[name] = AgentSession(name, **options)
+    else:
+        sess.defaults.update(options)
+    return sess
+
+
+def forget(name: str) -> None:
+    _registry.pop(name, None)
+
+
+def attach(session_id: str, name: str | None = None, **options: Any) -> AgentSession:
+    """Continue an existing session (by id) under `name` (default: the id); rebuilds its transcript."""
+    sess = get_session(name or session_id, **options)
+    sess.attach(session_id)
+    return sess
+
+
+def _new_transcript(offline: bool, session_id: str | None = None, **meta: Any) -> Any:
+    from .transcript import empty
+
+    return empty(offline=offline, session_id=session_id, **meta)
+
+
+def _stop_reason(event: Any) -> str | None:
+    if event is None:
+        return None
+    etype = event_type(event)
+    if etype == "session.status_idle":
+        reason = getattr(event, "stop_reason", None)
+        return getattr(reason, "type", None) or "end_turn"
+    return {"session.status_terminated": "terminated", "session.deleted": "deleted"}.get(etype, etype)
+
+
+class AgentSession:
+    """One named conversation; `ask(prompt) -> Run`. Mirrors the `%%agent` flags as keywords."""
+
+    def __init__(self, name: str = "default", **defaults: Any) -> None:
+        self.name = name
+        self.defaults: dict[str, Any] = dict(defaults)
+        self.session_id: str | None = None
+        self.history: Any = None  # Transcript of every event of the session
+        self.events: list[Any] = []
+        self.seen: set[tuple[str, bool]] = set()
+        self.runs: list[Run] = []
+        self.client: Any = None
+        self.offline = False
+        self.files = SessionFiles(name)
+        self.action_handler: Any = None
+        self.tool_options: dict[str, Any] = {}
+        self.tools_applied: str | None = None
+        self.agent_config: tuple[str, str] | None = None  # (model, system) the session was created with
+        self.listeners: list[Callable[[Any], None]] = []
+        self._loop: EventLoop | None = None
+
+    def __repr__(self) -> str:
+        return f"<AgentSession {self.name!r} id={self.session_id} turns={len(self.runs)}>"
+
+    # -- set-up ------------------------------------------------------------------------------
+    def options(self, **overrides: Any) -> Options:
+        return resolve_options({**self.defaults, **overrides})
+
+    def _client(self, opts: Options) -> Any:
+        from .client import backend, make_client
+
+        if self.client is None or self.offline != backend().offline:
+            self.client = make_client(opts)
+            self.offline = backend().offline
+        return self.client
+
+    def _tool_setup(self, ns: Mapping[str, Any], tool_kw: dict[str, Any], opts: Options) -> Any:
+        """Custom tools, approvals and budget (tools.py / tool_setup.py). A cell's tool flags stick
+        to the session until a later cell gives others; None when nothing is configured."""
+        if tool_kw:
+            self.tool_options = dict(tool_kw)
+        if not self.tool_options and not opts.tools and not opts.max_usd:
+            return None
+        from .tool_setup import tool_setup
+
+        setup = tool_setup(namespace=ns, defaults=opts.tools, max_usd=opts.max_usd or None, **self.tool_options)
+        self.action_handler = setup.handler
+        return setup
+
+    def _ensure_session(self, opts: Options, prep: Any = None, setup: Any = None) -> str:
+        """Create the server session if there is none (mounting `prep`'s inputs at creation);
+        bring an existing one's tools in line with `setup`."""
+        from .client import api_call, ensure_agent, ensure_environment
+
+        client = self._client(opts)
+        if self.session_id is not None:
+            if setup is not None:
+                self.tools_applied = api_call(setup.sync, client, self.session_id, self.tools_applied)
+            return str(self.session_id)
+        try:
+            agent_id = ensure_agent(client, opts)
+            env_id = ensure_environment(client, opts)
+            extra: dict[str, Any] = setup.create_kwargs(agent_id) if setup is not None else {"agent": agent_id}
+            if prep is not None:
+                extra["resources"] = prep.resources
+            created = api_call(
+                client.beta.sessions.create,
+                environment_id=env_id,
+                title=opts.title or f"nb_agents: {self.name}",
+                metadata={"nb_agents_session": self.name[:500]},
+                **extra,
+            )
+        except BaseException:
+            self.files.discard(prep)  # nothing of the batch stays uploaded
+            raise
+        self._reset(str(created.id))
+        self.agent_config = (opts.model, opts.system)
+        self.files.bind(prep, created)
+        customised = setup is not None and setup.config.customised
+        self.tools_applied = setup.config.fingerprint if customised else None
+        return str(self.session_id)
+
+    def _reset(self, session_id: str | None) -> None:
+        self.session_id = session_id
+        self.history = _new_transcript(self.offline, session_id) if session_id else None
+        self.events, self.seen, self._loop = [], set(), None
+        self.tools_applied = None
+        self.agent_config = None
+
+    def new(self) -> None:
+        """Start a new conversation on the next `ask` (the old session stays on the server)."""
+        self._reset(None)
+
+    # -- one turn ----------------------------------------------------------------------------
+    def prepare_prompt(self, prompt: str, namespace: Mapping[str, Any] | None, enabled: bool) -> Interpolated:
+        if not enabled:
+            return Interpolated(text=prompt, refs=())
+        return interpolate(prompt, namespace if namespace is not None else {})
+
+    def ask(
+        self,
+        prompt: str,
+        *,
+        namespace: Mapping[str, Any] | None = None,
+        interpolate: bool = True,
+        dry_run: bool = False,
+        files: Any = None,
+        live: bool | None = None,
+        new: bool = False,
+        **overrides: Any,
+    ) -> Run | DryRun:
+        """Send `prompt` as the next turn and follow it to the end (Ctrl-C interrupts it cleanly).
+
+        `files`: paths to upload and mount besides the `{{df}}` DataFrames; `live`: show the
+        live view (default: inside IPython); `new`: start a new conversation first; other
+        keywords are options (model=, system=, timeout=, verbose=...)."""
+        tool_kw = {k: overrides.pop(k) for k in TOOL_KEYWORDS if k in overrides}
+        opts = self.options(**overrides)
+        if namespace is None and interpolate:
+            namespace = _user_namespace()
+        ns = namespace if namespace is not None else {}
+        prepared = self.prepare_prompt(prompt, ns, interpolate)
+        inputs = collect_inputs(prepared, [files] if isinstance(files, str) else files)
+        if dry_run:  # nothing changes, locally or remotely
+            uploads = self.files.plan(inputs, opts, None if new else self.session_id)
+            return DryRun(prompt=prepared.text, session_name=self.name, uploads=uploads, options={"model": opts.model})
+        if new:
+            self.new()
+        setup = self._tool_setup(ns, tool_kw, opts)
+        client = self._client(opts)
+        prep = self.files.prepare(client, opts, inputs, self.session_id)
+        self._ensure_session(opts, prep, setup)
+        text = prepared.text if prep is None else self.files.prompt(prompt, ns, prep, interpolate)
+        from .turn import Turn
+
+        guard = setup.guard if setup is not None else None
+        turn = Turn(self, opts, text, live=_want_live(live), inputs=prep, guard=guard)
+        if self.agent_config not in (None, (opts.model, opts.system)) and not opts.agent_id:
+            # A session keeps the agent snapshot it was created with (the API cannot change it).
+            turn.notice(
+                f"this session keeps model {self.agent_config[0]} and its system prompt; "
+                "start a new session (--new) to use the new model/system", "warning"
+            )
+        run = turn.run()
+        self.runs.append(run)
+        return run
+
+    def loop(self) -> EventLoop:
+        """The session's event loop (kept across turns so seen ids carry over)."""
+        if self._loop is None:
+            self._loop = EventLoop(self.client, str(self.session_id), on_event=lambda e: None, seen=self.seen)
+        return self._loop
+
+    # -- other actions -----------------------------------------------------------------------
+    def attach(self, session_id: str) -> str:
+        """Rebuild the transcript of `session_id` from its event history and continue it here;
+        returns the server status (`running` -> `follow()` shows the rest of the turn)."""
+        from .client import api_call
+
+        client = self._client(self.options())
+        remote = api_call(client.beta.sessions.retrieve, session_id)
+        self._reset(session_id)
+        loop = self.loop()
+        for event in api_call(loop._list):
+            self.record(event)
+            key = event_key(event)
+            if key is not None:
+                loop.seen.add(key)
+        return str(remote.status)
+
+    def follow(self, *, live: bool | None = None, **overrides: Any) -> Run:
+        """Follow the turn running now (e.g. after `attach`) until it stops; Ctrl-C interrupts it."""
+        if self.session_id is None:
+            raise SessionError(f"session {self.name!r} has not started yet")
+        from .turn import Turn
+
+        run = Turn(self, self.options(**overrides), None, live=_want_live(live)).run()
+        self.runs.append(run)
+        return run
+
+    def record(self, event: Any) -> None:
+        """Fold one event into the history and give it to the listeners."""
+        from .transcript import fold
+
+        self.history = fold(self.history, event)
+        if getattr(event, "id", None):
+            self.events.append(event)
+        for listener in list(self.listeners):
+            listener(event)
+
+    def interrupt(self) -> None:
+        """Send `user.interrupt` (e.g. to stop a run started elsewhere or in the background)."""
+        from .client import api_call
+
+        if self.session_id is None:
+            raise SessionError(f"session {self.name!r} has not started yet")
+        api_call(self._client(self.options()).beta.sessions.events.send, self.session_id, events=[{"type": "user.interrupt"}])
+
+    def archive(self) -> None:
+        """Archive the session on the server and forget it here."""
+        from .client import api_call
+
+        if self.session_id is not None:
+            api_call(self._client(self.options()).beta.sessions.archive, self.session_id)
+        self._reset(None)
+        forget(self.name)
+
+    def info(self) -> dict[str, Any]:
+        """Status, usage and cost from the server (`%agent status`)."""
+        from .client import api_call
+
+        if self.session_id is None:
+            return {"name": self.name, "session_id": None, "status": "not started", "turns": 0, "cost_usd": None}
+        remote = api_call(self._client(self.options()).beta.sessions.retrieve, self.session_id)
+        return {
+            "name": self.name,
+            "session_id": self.session_id,
+            "status": remote.status,
+            "turns": len(self.runs),
+            "cost_usd": cost_of(remote),
+            "title": remote.title,
+        }
+
+
+def cost_of(remote: Any) -> float | None:
+    usage = getattr(remote, "usage", None)
+    cost = getattr(usage, "list_cost", None) if usage is not None else None
+    return int(cost.amount) / 100 if cost is not None and cost.amount is not None else None
+
+
+def _user_namespace() -> Mapping[str, Any]:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return {}
+    shell = get_ipython()
+    return shell.user_ns if shell is not None else {}
+
+
+def _want_live(live: bool | None) -> bool:
+    if live is not None:
+        return live
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return get_ipython() is not None
+

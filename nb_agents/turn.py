@@ -1,0 +1,229 @@
+"""One turn of a session, on the caller's thread: send, fold, show, interrupt, build the `Run`.
+
+Split from session.py (which owns the session's identity and history). The turn reads the
+stream on the thread that called `ask()` — the main thread for a foreground cell — so the
+notebook's stop button / Ctrl-C raises `KeyboardInterrupt` inside the loop. It is caught
+here: `user.interrupt` is sent, the loop keeps reading until the idle (bounded by
+`interrupt_wait`), "interrupted" is shown and everything received is kept. `--timeout` ends the
+same way through `DeadlineExceeded`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .config import Options
+from .errors import NbAgentsError
+from .events import event_type
+from .run import Run
+from .stream import DeadlineExceeded, EventLoop
+
+if TYPE_CHECKING:
+    from .session import AgentSession
+
+__all__ = ["Turn", "user_message"]
+
+
+def user_message(text: str) -> dict[str, Any]:
+    return {"type": "user.message", "content": [{"type": "text", "text": text}]}
+
+
+def _describe_pending(event: Any) -> str:
+    etype, name = event_type(event), getattr(event, "name", "?")
+    if etype == "agent.custom_tool_use":
+        return f"custom tool `{name}` (no function in this kernel answers it)"
+    return f"approval for `{name}`"
+
+
+class Turn:
+    def __init__(
+        self, session: AgentSession, opts: Options, text: str | None, *, live: bool, inputs: Any = None, guard: Any = None
+    ) -> None:
+        """`text=None` follows a turn already running (attach) instead of sending one."""
+        from .session import _new_transcript
+        from .transcript import with_inputs
+
+        self.session = session
+        self.opts = opts
+        self.text = text
+        self.live = live
+        self.t = _new_transcript(session.offline, session.session_id, model=opts.model)
+        if inputs is not None:
+            self.t = with_inputs(self.t, inputs.report)
+        self.events: list[Any] = []
+        self.view: Any = None
+        self.deadline: float | None = None
+        self.loop: EventLoop = session.loop()
+        self.guard = guard  # budget.BudgetGuard: interrupts once the cap is reached
+
+    # -- callbacks of the event loop ---------------------------------------------------------
+    def on_event(self, event: Any) -> None:
+        from .transcript import fold
+
+        self.t = fold(self.t, event)
+        if getattr(event, "id", None):
+            self.events.append(event)
+        self.session.record(event)
+        if self.view is not None:
+            self.view.update(self.t)
+
+    def notice(self, text: str, level: str = "info") -> None:
+        from .transcript import with_notice
+
+        self.t = with_notice(self.t, text, level)
+        if self.view is not None:
+            self.view.update(self.t)
+
+    def requires_action(self, idle: Any) -> bool:
+        """Let the tools module answer; whatever stays unanswered is shown as waiting (no hang)."""
+        ids = [str(i) for i in (getattr(getattr(idle, "stop_reason", None), "event_ids", None) or [])]
+        sent, pending = self._answer(ids)
+        if sent:
+            return True
+        what = ", ".join(_describe_pending(e) for e in pending) or f"events {', '.join(ids)}"
+        self.notice(f"waiting: the agent needs {what}; the session stays idle until it gets an answer", "warning")
+        return False
+
+    def _answer(self, ids: list[str], *, arm: bool = True) -> tuple[bool, list[Any]]:
+        """Send the action handler's answers for `ids`; (whether anything was sent, the pending events)."""
+        pending = [e for e in self.session.events if str(getattr(e, "id", "")) in ids]
+        handler = self.session.action_handler
+        if handler is None:
+            return False, pending
+        from .tool_handler import ActionContext
+
+        ctx = ActionContext(
+            history=tuple(self.session.events), deadline=self.deadline, background=False, on_notice=self.notice
+        )
+        params = list(handler.resolve(pending, ctx) or [])
+        if params:
+            self.loop.send(params, arm=arm)
+        return bool(params), pending
+
+    def _settle_previous(self) -> None:
+        """A session still waiting on the previous turn (requires_action) would never run a new
+        message: answer what the kernel can, else interrupt the old turn first (with a note)."""
+        history = self.session.history
+        if history is None or not getattr(history, "requires_action", False):
+            return
+        ids = [str(i) for i in history.pending_action_ids]
+        # arm=False: the old turn's own idle must not end this one; our message's echo arms.
+        sent, pending = self._answer(ids, arm=False)
+        handler = self.session.action_handler
+        if sent and not (handler is not None and handler.unowned(pending)):
+            return
+        what = ", ".join(_describe_pending(e) for e in pending) or "an answer"
+        self.notice(f"the previous turn was still waiting for {what}: interrupted it so this message runs", "warning")
+        self.loop.send([{"type": "user.interrupt"}], arm=False)
+
+    # -- the turn ----------------------------------------------------------------------------
+    def _open_view(self) -> None:
+        if not self.live:
+            return
+        from .view.widget import LiveView
+
+        self.view = LiveView(self.t, verbose=self.opts.verbose, quiet=self.opts.quiet)
+        self.view.display()
+
+    def _recorder(self) -> Any:
+        if not self.opts.record_dir:
+            return None
+        from .cassette import Recorder
+
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = Path(self.opts.record_dir) / f"{self.session.name}-{stamp}-{len(self.session.runs) + 1}.jsonl"
+        return Recorder(path, meta={"session_id": self.session.session_id, "model": self.opts.model})
+
+    def run(self) -> Run:
+        loop = self.loop
+        loop.client, loop.deltas = self.session.client, self.opts.deltas
+        loop.on_event, loop.on_notice, loop.on_requires_action = self.on_event, self.notice, self.requires_action
+        loop.final = loop.stopped_by = None
+        started = time.monotonic()
+        self.deadline = started + self.opts.timeout if self.opts.timeout > 0 else None
+        recorder = self._recorder()
+        listeners = [recorder.on_event] if recorder is not None else []
+        if self.guard is not None:
+            listeners.append(self.guard.listener(self.session.client, str(self.session.session_id), self.notice))
+        self.session.listeners.extend(listeners)
+        run: Run | None = None
+        self._open_view()
+        try:
+            interrupted = self._read()
+            outputs = self._pull()
+            run = self._result(started, interrupted)
+            run.outputs.update(outputs)
+        finally:
+            for listener in listeners:
+                self.session.listeners.remove(listener)
+            if self.view is not None:
+                self.view.close(self.t)
+            if recorder is not None and run is None:
+                recorder.abort()
+        if recorder is not None:
+            recorder.close(run)
+        return run
+
+    def _read(self) -> bool:
+        """Send (unless following) and read to the end of the turn; True if it was interrupted."""
+        try:
+            if self.text is None:
+                self.loop.run(deadline=self.deadline)
+            else:
+                self._settle_previous()
+                self.loop.run(send=[user_message(self.text)], deadline=self.deadline)
+            return False
+        except KeyboardInterrupt:
+            self._drain()
+        except DeadlineExceeded:
+            self.notice(f"timed out after {self.opts.timeout:g} s: stopping the agent…", "warning")
+            self._drain()
+        return True
+
+    def _pull(self) -> dict[str, Any]:
+        """Bring the turn's output files home; images also appear in the transcript."""
+        from .transcript import with_image
+
+        try:
+            outputs = self.session.files.pull(self.session.client, self.opts, str(self.session.session_id), self.events)
+        except NbAgentsError as exc:
+            self.notice(f"outputs not downloaded: {exc}", "error")
+            return {}
+        for name, artifact in outputs.items():
+            if getattr(artifact, "is_image", False) and artifact.path.is_file():
+                self.t = with_image(self.t, name, artifact.mime, artifact.path.read_bytes())
+        if outputs:
+            self.notice("outputs: " + ", ".join(sorted(outputs)) + f" (in {self.session.files.sync.outputs_root})")
+        return outputs
+
+    def _drain(self) -> None:
+        """Send `user.interrupt` and keep reading until the session is idle (bounded)."""
+        loop = self.loop
+        try:
+            loop.send([{"type": "user.interrupt"}], arm=False)
+            loop.armed = True  # any idle from now on ends the turn
+            loop.run(deadline=time.monotonic() + self.opts.interrupt_wait)
+            if not getattr(self.t, "interrupted", False):
+                self.notice("Interrupted: the agent was stopped; everything received so far is kept.", "warning")
+        except (KeyboardInterrupt, DeadlineExceeded):
+            self.notice("interrupted; the session may still be running: `%agent interrupt` stops it", "warning")
+        except NbAgentsError as exc:
+            self.notice(f"could not interrupt: {exc}", "error")
+
+    def _result(self, started: float, interrupted: bool) -> Run:
+        from .session import _stop_reason
+
+        return Run(
+            transcript=self.t,
+            events=self.events,
+            session_id=str(self.session.session_id),
+            session_name=self.session.name,
+            prompt=self.text or "",
+            elapsed=time.monotonic() - started,
+            stop_reason="interrupted" if interrupted else _stop_reason(self.loop.final),
+            interrupted=interrupted,
+            verbose=self.opts.verbose,
+            quiet=self.opts.quiet,
+        )

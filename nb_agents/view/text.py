@@ -1,0 +1,137 @@
+"""Pure plain-text rendering of a Transcript (terminal IPython, `text/plain` fallbacks).
+
+`render_text(t, verbose=, quiet=)` gives the whole transcript; `render_items` renders a
+slice of items so a terminal view can print them as they complete.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..transcript import (
+    AgentMessage,
+    ErrorItem,
+    ImageItem,
+    InputsItem,
+    Notice,
+    OutcomeItem,
+    Thinking,
+    ThreadItem,
+    ThreadMessage,
+    ToolCall,
+    Transcript,
+    UserMessage,
+)
+from . import common as c
+
+__all__ = ["render_text", "render_items", "render_item_text", "status_line", "footer_line"]
+
+
+def render_text(
+    t: Transcript, *, verbose: bool = False, quiet: bool = False, now: float | None = None
+) -> str:
+    if quiet:
+        why = c.stop_explanation(t)
+        return "\n".join(p for p in (t.text, why) if p)
+    parts = [status_line(t, now=now), render_items(t, verbose=verbose), footer_line(t, now=now)]
+    return "\n".join(p for p in parts if p)
+
+
+def status_line(t: Transcript, *, now: float | None = None) -> str:
+    _, label = c.status_of(t)
+    bits = [f"[{label}]"]
+    if t.offline:
+        bits.append("(offline emulator)")
+    if t.title:
+        bits.append(t.title)
+    if t.started_at is not None:
+        bits.append(c.fmt_seconds(c.elapsed(t, now)))
+    return " ".join(bits)
+
+
+def footer_line(t: Transcript, *, now: float | None = None) -> str:
+    why = c.stop_explanation(t)
+    line = "-- " + " · ".join(c.footer_parts(t, now))
+    return f"{why}\n{line}" if why else line
+
+
+def render_items(t: Transcript, *, verbose: bool = False, start: int = 0, stop: int | None = None) -> str:
+    full = c.full_tools(t, verbose)
+    lines = []
+    for item in t.items[start:stop]:
+        text = render_item_text(item, verbose=verbose, full=not isinstance(item, ToolCall) or item.id in full)
+        if text:
+            lines.append(text)
+    return "\n".join(lines)
+
+
+def render_item_text(item: Any, *, verbose: bool = False, full: bool = True) -> str:
+    if isinstance(item, ToolCall):
+        return _tool(item, verbose, full)
+    if isinstance(item, AgentMessage):
+        tail = " ▍" if item.streaming else (" (interrupted)" if item.interrupted else "")
+        return _indent(item.thread_id, item.text + tail)
+    fn = _TEXT.get(type(item))
+    return fn(item) if fn else ""
+
+
+def _indent(thread_id: str | None, text: str) -> str:
+    if not thread_id:
+        return text
+    return "\n".join(f"  | {line}" for line in f"[{thread_id}] {text}".splitlines())
+
+
+def _tool(call: ToolCall, verbose: bool, full: bool) -> str:
+    meta = [c.fmt_seconds(call.duration)] if call.duration is not None else []
+    meta.append(c.tool_state(call))
+    server = f" ({call.server})" if call.server else ""
+    digest = c.tool_digest(call, c.DIGEST_CHARS if full else c.BRIEF_DIGEST_CHARS)
+    head = f"> {call.name}{server} {digest}  [{' · '.join(meta)}]"
+    if not full or not call.result_text:
+        return _indent(call.thread_id, head)
+    if not verbose and not call.is_error:
+        first, _ = c.truncate((call.result_text.strip().splitlines() or [""])[0], c.DIGEST_CHARS)
+        return _indent(call.thread_id, f"{head}\n    {first}" if first else head)
+    shown, cut = c.truncate(call.result_text, c.VERBOSE_RESULT_CHARS if verbose else c.RESULT_CHARS)
+    body = "\n".join("    " + line for line in shown.splitlines())
+    more = f"\n    (showing {len(shown) - 1:,} of {len(call.result_text):,} chars)" if cut else ""
+    return _indent(call.thread_id, f"{head}\n{body}{more}" if body else head)
+
+
+def _user(m: UserMessage) -> str:
+    text, cut = c.truncate(m.text, 2000)
+    who = "system" if m.role == "system" else "you"
+    return f"{who}{' (queued)' if m.queued else ''}: {text}"
+
+
+def _error(e: ErrorItem) -> str:
+    retry = c.retry_explanation(e.retry_status)
+    return f"! Error {e.error_type}: {e.message}" + (f" ({retry})" if retry else "")
+
+
+def _thread_message(m: ThreadMessage) -> str:
+    arrow = "->" if m.direction == "sent" else "<-"
+    return f"  {arrow} {m.agent_name or m.thread_id}: {m.text}"
+
+
+def _outcome(o: OutcomeItem) -> str:
+    its = f", {o.iterations} evaluation(s)" if o.iterations else ""
+    why = f": {o.explanation}" if o.explanation else ""
+    return f"Outcome '{o.description}' — {o.result}{its}{why}"
+
+
+_TEXT: dict[type, Any] = {
+    UserMessage: _user,
+    Thinking: lambda t: "",  # a progress signal only; nothing to print in text
+    ErrorItem: _error,
+    Notice: lambda n: f"({n.level}) {n.text}" if n.level != "info" else f"({n.text})",
+    ThreadItem: lambda th: (
+        f"  thread {th.agent_name}: {th.status}" + (f" ({th.stop_reason})" if th.stop_reason else "")
+    ),
+    ThreadMessage: _thread_message,
+    OutcomeItem: _outcome,
+    ImageItem: lambda img: f"[image {img.name}: {img.mime}, {c.fmt_size(len(img.data))}]",
+    InputsItem: lambda inp: (
+        "inputs: " + ", ".join(f"{r.name} ({c.fmt_size(r.size)}, {r.status})" for r in inp.rows)
+    ),
+}

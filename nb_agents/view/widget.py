@@ -1,0 +1,300 @@
+"""The live view of a run: built once, displayed once, then only trait values change.
+
+`LiveView.update(t)` may be called from any thread; it only stores the latest
+Transcript. One flusher thread (the one writer, under a lock) renders it at most ~10
+times a second, batching each sync with `hold_sync`, and re-renders only the parts that
+changed: status line, settled items, live tail, footer. `finish(t)` flushes the final
+state synchronously, stops the flusher and (on the main thread) displays a static copy
+(`text/plain` + `text/html`) so a notebook saved without widget state still shows the
+transcript; the widget's stylesheet hides that copy while the widget itself renders.
+
+Without a widget frontend (terminal IPython, no kernel) there are no widgets: updates on
+the main thread print newly completed items as text, `finish` prints the rest. A worker
+thread never prints or displays anything (design.md §3).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from ..transcript import Transcript
+from . import common as c
+from .html import ROOT_CLASS, render_body, render_footer, render_header, render_html, render_quiet
+from .style import hide_rule, style_tag
+from .text import footer_line, render_items, render_text
+
+__all__ = ["LiveView", "detect_mode", "static_bundle"]
+
+MIN_INTERVAL = 0.1  # seconds between two syncs: at most ~10 per second
+TICK = 1.0  # while running, refresh the elapsed time this often even without events
+
+
+def detect_mode(mode: str | None = None) -> str:
+    """The view mode: `widget` in a kernel with a frontend, `text` in terminal IPython
+    or plain Python. The environment variable `NB_AGENTS_VIEW=widget|text` overrides it."""
+    if mode in ("widget", "text"):
+        return mode
+    env = os.environ.get("NB_AGENTS_VIEW", "").strip().lower()
+    if env in ("widget", "text"):
+        return env
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return "text"
+    shell = get_ipython()
+    if shell is None or type(shell).__name__ == "TerminalInteractiveShell":
+        return "text"
+    return "widget" if getattr(shell, "kernel", None) is not None else "text"
+
+
+def static_bundle(
+    t: Transcript, *, verbose: bool = False, quiet: bool = False, css_class: str = ""
+) -> dict[str, str]:
+    """The `text/plain` + `text/html` representation of a whole transcript."""
+    cls = f"nba-static {css_class}".strip()
+    return {
+        "text/plain": render_text(t, verbose=verbose, quiet=quiet),
+        "text/html": f'<div class="{cls}">{render_html(t, verbose=verbose, quiet=quiet)}</div>',
+    }
+
+
+def _on_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+class LiveView:
+    """See the module docstring. `mode` is "widget", "text" or None (detect)."""
+
+    def __init__(
+        self,
+        t0: Transcript,
+        *,
+        verbose: bool = False,
+        quiet: bool = False,
+        title: str | None = None,
+        mode: str | None = None,
+        min_interval: float = MIN_INTERVAL,
+    ) -> None:
+        self.verbose, self.quiet, self.title = verbose, quiet, title
+        self.mode = detect_mode(mode)
+        self.min_interval = min_interval
+        uid = uuid.uuid4().hex[:12]
+        self.display_id = f"nba-{uid}"
+        self.static_class = f"nba-static-{uid}"
+        self.sync_count = 0
+        self._latest = self._titled(t0)
+        self._state_lock = threading.Lock()  # guards _latest
+        self._lock = threading.Lock()  # the one writer of widget traits
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._flusher: threading.Thread | None = None
+        self._values: dict[str, str] = {}
+        self._printed = 0
+        self._displayed = self._finished = False
+        self._stop_callback: Callable[[], Any] | None = None
+        self.widget: Any = None
+        if self.mode == "widget":
+            self._build()
+
+    # -- public ---------------------------------------------------------------------
+    @property
+    def transcript(self) -> Transcript:
+        with self._state_lock:
+            return self._latest
+
+    def display(self) -> None:
+        """Show the view below the running cell (main thread, once)."""
+        if self._displayed:
+            return
+        if not _on_main_thread():
+            raise RuntimeError("LiveView.display() must be called on the main thread")
+        self._displayed = True
+        if self.mode != "widget":
+            return
+        from IPython.display import display
+
+        self._apply(self.transcript)
+        bundle = {
+            "application/vnd.jupyter.widget-view+json": {
+                "version_major": 2,
+                "version_minor": 0,
+                "model_id": self.widget.model_id,
+            },
+            "text/plain": "",  # the static copy shown at the end is the readable fallback
+        }
+        display(bundle, raw=True, display_id=self.display_id)
+        self._start_flusher()
+
+    def update(self, t: Transcript) -> None:
+        """Store the latest transcript (any thread); the flusher shows it soon."""
+        t = self._titled(t)
+        with self._state_lock:
+            self._latest = t
+        if self._finished:
+            return
+        if self.mode == "widget":
+            self._start_flusher()
+            self._wake.set()
+        elif _on_main_thread():
+            self._print_settled(t)
+
+    def finish(self, t: Transcript | None = None) -> None:
+        """Flush the final state synchronously, stop the flusher, show the static copy."""
+        if t is not None:
+            with self._state_lock:
+                self._latest = self._titled(t)
+        final = self.transcript
+        already = self._finished
+        self._finished = True
+        self._stop.set()
+        self._wake.set()
+        flusher = self._flusher
+        if flusher is not None and flusher is not threading.current_thread():
+            flusher.join(timeout=10)
+        if self.mode == "widget":
+            self._apply(final)
+            self._set_button(visible=False)
+            if not already and self._displayed and _on_main_thread():
+                self.show_static(final)
+        elif _on_main_thread() and not already:
+            self._print_rest(final)
+
+    close = finish
+
+    def show_static(self, t: Transcript | None = None) -> bool:
+        """Display the static copy (main thread only); it is hidden while the widget renders.
+        In text mode, print what was not printed yet (e.g. after `finish` on a worker)."""
+        if not _on_main_thread():
+            return False
+        if self.mode != "widget":
+            self._print_rest(self.transcript if t is None else t)
+            return True
+        from IPython.display import display
+
+        display(self.static_bundle(t), raw=True)
+        return True
+
+    def static_bundle(self, t: Transcript | None = None) -> dict[str, str]:
+        t = self.transcript if t is None else self._titled(t)
+        return static_bundle(t, verbose=self.verbose, quiet=self.quiet, css_class=self.static_class)
+
+    def on_stop(self, callback: Callable[[], Any]) -> None:
+        """Show a Stop button (background runs); clicking it calls `callback()`."""
+        self._stop_callback = callback
+        if self.mode == "widget" and not self._finished:
+            self._set_button(visible=True)
+
+    # -- widget mode --------------------------------------------------------------------
+    def _build(self) -> None:
+        import ipywidgets as w
+
+        self._style = w.HTML(value=style_tag() + hide_rule(self.static_class))
+        self._header, self._settled, self._live, self._footer = (w.HTML() for _ in range(4))
+        self._button = w.Button(description="Stop", icon="stop", button_style="danger")
+        self._button.layout.display = "none"
+        self._button.on_click(self._clicked)
+        parts = [self._style, self._header, self._settled, self._live, self._footer, self._button]
+        self.widget = w.VBox(parts)
+        self.widget.add_class("nba")
+        self.widget.add_class("nba-live")
+
+    def _clicked(self, _button: Any) -> None:
+        with self._lock:
+            self._button.disabled = True
+            self._button.description = "Stopping…"
+        if self._stop_callback is not None:
+            self._stop_callback()
+
+    def _set_button(self, *, visible: bool) -> None:
+        with self._lock:
+            self._button.layout.display = None if visible else "none"
+
+    def _render(self, t: Transcript) -> dict[str, str]:
+        now = time.time()
+        header = render_header(t, now=now)
+        if self.quiet:
+            live = render_quiet(t)
+            return {
+                "header": f'<div class="{ROOT_CLASS}">{header}</div>',
+                "settled": "",
+                "live": f'<div class="{ROOT_CLASS}">{live}</div>' if live else "",
+                "footer": "",
+            }
+        settled = c.settled_count(t)
+        parts = {
+            "header": header,
+            "settled": render_body(t, verbose=self.verbose, stop=settled),
+            "live": render_body(t, verbose=self.verbose, start=settled),
+            "footer": render_footer(t, now=now),
+        }
+        return {k: f'<div class="{ROOT_CLASS}">{v}</div>' if v else "" for k, v in parts.items()}
+
+    def _apply(self, t: Transcript) -> bool:
+        """Render `t` and set the traits that changed, in one batch. The one writer."""
+        with self._lock:
+            values = self._render(t)
+            targets = {
+                "header": self._header,
+                "settled": self._settled,
+                "live": self._live,
+                "footer": self._footer,
+            }
+            changed = [(targets[k], v) for k, v in values.items() if self._values.get(k) != v]
+            if not changed:
+                return False
+            with contextlib.ExitStack() as stack:
+                for widget, _ in changed:
+                    stack.enter_context(widget.hold_sync())
+                for widget, value in changed:
+                    widget.value = value
+            self._values = values
+            self.sync_count += 1
+            return True
+
+    def _start_flusher(self) -> None:
+        if self._flusher is None and not self._finished:
+            self._flusher = threading.Thread(
+                target=self._flush_loop, name=f"nb_agents-view-{self.display_id}", daemon=True
+            )
+            self._flusher.start()
+
+    def _flush_loop(self) -> None:
+        while not self._stop.is_set():
+            woke = self._wake.wait(TICK)  # a timeout is the elapsed-time tick
+            if self._stop.is_set():
+                break
+            self._wake.clear()
+            t = self.transcript
+            if not woke and not t.is_running:
+                continue  # nothing new and no clock to advance
+            self._apply(t)
+            self._stop.wait(self.min_interval)  # throttle: ≤ 1 / min_interval renders per second
+
+    # -- text mode ----------------------------------------------------------------------
+    def _print_settled(self, t: Transcript) -> None:
+        settled = c.settled_count(t)
+        if settled > self._printed:
+            text = render_items(t, verbose=self.verbose, start=self._printed, stop=settled)
+            self._printed = settled
+            if text and not self.quiet:
+                print(text, flush=True)
+
+    def _print_rest(self, t: Transcript) -> None:
+        if self.quiet:
+            print(render_text(t, quiet=True), flush=True)
+            return
+        rest = render_items(t, verbose=self.verbose, start=self._printed)
+        self._printed = len(t.items)
+        print("\n".join(p for p in (rest, footer_line(t)) if p), flush=True)
+
+    def _titled(self, t: Transcript) -> Transcript:
+        if self.title and not t.title:
+            return dataclasses.replace(t, title=self.title)
+        return t

@@ -1,0 +1,1 @@
+"""Shell tests: a real InteractiveShell with the extension, on the emulator."""

@@ -1,0 +1,91 @@
+"""Options resolution: precedence flag > %config > env > pyproject > default, validation, errors."""
+
+from __future__ import annotations
+
+import pytest
+from traitlets.config import Config
+
+from nb_agents.config import AgentMagic, Options, find_pyproject, resolve_options
+from nb_agents.errors import ConfigError
+
+
+@pytest.fixture()
+def project(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.nb_agents]\nmodel = "from-pyproject"\ntimeout = 30\nsystem = "teacher"\n'
+        'packages = ["pandas", "scipy"]\n'
+    )
+    sub = tmp_path / "a" / "b"
+    sub.mkdir(parents=True)
+    return sub
+
+
+def test_defaults_without_anything(tmp_path):
+    opts = resolve_options(cfg=AgentMagic(), environ={}, start=tmp_path)
+    assert opts.model == "claude-sonnet-4-6"
+    assert opts.timeout == 0.0 and opts.short_errors is True
+    assert opts.sources["model"] == "default"
+
+
+def test_pyproject_found_from_cwd_upward(project):
+    assert find_pyproject(project) == project.parent.parent / "pyproject.toml"
+    opts = resolve_options(cfg=AgentMagic(), environ={}, start=project)
+    assert (opts.model, opts.timeout, opts.packages) == ("from-pyproject", 30.0, ("pandas", "scipy"))
+    assert opts.sources["model"] == "pyproject"
+
+
+def test_precedence_env_over_pyproject_config_over_env_flag_over_all(project):
+    env = {"NB_AGENTS_MODEL": "from-env", "NB_AGENTS_VERBOSE": "true", "NB_AGENTS_TIMEOUT": "12.5"}
+    opts = resolve_options(cfg=AgentMagic(), environ=env, start=project)
+    assert (opts.model, opts.verbose, opts.timeout) == ("from-env", True, 12.5)
+    assert opts.system == "teacher"  # untouched layers still come through
+
+    cfg = Config()
+    cfg.AgentMagic.model = "from-config"
+    magic = AgentMagic(config=cfg)
+    opts = resolve_options(cfg=magic, environ=env, start=project)
+    assert opts.model == "from-config" and opts.sources["model"] == "%config"
+
+    opts = resolve_options({"model": "from-flag", "timeout": None}, cfg=magic, environ=env, start=project)
+    assert opts.model == "from-flag" and opts.sources["model"] == "flag"
+    assert opts.timeout == 12.5  # None means "flag not given"
+
+
+def test_plain_attribute_assignment_counts_as_config(tmp_path):
+    magic = AgentMagic()
+    magic.quiet = True
+    assert resolve_options(cfg=magic, environ={}, start=tmp_path).quiet is True
+
+
+def test_unknown_names_get_a_suggestion(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown option 'modle' \(did you mean 'model'\?\)"):
+        resolve_options({"modle": "x"}, cfg=AgentMagic(), environ={}, start=tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.nb_agents]\ntimout = 3\n")
+    with pytest.raises(ConfigError, match="did you mean 'timeout'"):
+        resolve_options(cfg=AgentMagic(), environ={}, start=tmp_path)
+
+
+def test_bad_values_are_one_line_errors(tmp_path):
+    with pytest.raises(ConfigError, match="NB_AGENTS_TIMEOUT"):
+        resolve_options(cfg=AgentMagic(), environ={"NB_AGENTS_TIMEOUT": "soon"}, start=tmp_path)
+    with pytest.raises(ConfigError, match="bad value for timeout"):
+        resolve_options({"timeout": "soon"}, cfg=AgentMagic(), environ={}, start=tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.nb_agents\n")
+    with pytest.raises(ConfigError, match="cannot read"):
+        resolve_options(cfg=AgentMagic(), environ={}, start=tmp_path)
+
+
+def test_options_are_immutable_and_replace_marks_flags(tmp_path):
+    opts = resolve_options(cfg=AgentMagic(), environ={}, start=tmp_path)
+    with pytest.raises(AttributeError):
+        opts.model = "x"  # type: ignore[misc]
+    changed = opts.replace(model="m2", quiet=True)
+    assert isinstance(changed, Options) and changed.model == "m2" and changed.sources["quiet"] == "flag"
+    assert opts.model == "claude-sonnet-4-6"
+
+
+def test_every_trait_has_help_and_an_option_field():
+    fields = set(Options.__dataclass_fields__) - {"sources"}
+    traits = AgentMagic.class_traits(config=True)
+    assert set(traits) == fields
+    assert all(t.help for t in traits.values())

@@ -1,0 +1,77 @@
+"""The public surface of `nb_agents` is pinned, and importing/loading it is cheap."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import nb_agents
+
+PINNED = [
+    "AgentSession",
+    "DryRun",
+    "NbAgentsError",
+    "Run",
+    "__version__",
+    "attach",
+    "load_ipython_extension",
+    "offline",
+    "replay",
+    "session",
+    "tool",
+    "unload_ipython_extension",
+]
+
+
+def test_all_is_pinned_and_every_name_resolves():
+    assert sorted(nb_agents.__all__) == PINNED
+    for name in nb_agents.__all__:
+        assert getattr(nb_agents, name) is not None
+    from nb_agents.run import Run
+    from nb_agents.session import AgentSession
+
+    assert nb_agents.Run is Run and nb_agents.AgentSession is AgentSession
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    try:
+        nb_agents.nope  # noqa: B018
+    except AttributeError as exc:
+        assert "nope" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
+
+
+def test_load_ext_imports_no_heavy_modules():
+    code = (
+        "import sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "ip = InteractiveShell.instance()\n"
+        "before = set(sys.modules)\n"
+        "ip.run_line_magic('load_ext', 'nb_agents')\n"
+        "assert 'agent' in ip.magics_manager.magics['cell'] and 'agent' in ip.magics_manager.magics['line']\n"
+        "heavy = [m for m in ('anthropic', 'pandas', 'ipywidgets', 'httpx2', 'nb_agents.emulator')\n"
+        "         if m in sys.modules and m not in before]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "HEAVY []" in out.stdout, out.stdout + out.stderr
+
+
+def test_session_api_validates_options_early():
+    import pytest
+
+    from nb_agents.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="did you mean 'model'"):
+        nb_agents.session("api-test", modle="x")
+
+
+def test_session_function_is_not_shadowed_by_the_submodule():
+    import importlib
+
+    importlib.import_module("nb_agents.session")
+    from nb_agents.session import get_session
+
+    assert callable(nb_agents.session) and nb_agents.session.__module__ == "nb_agents"
+    assert get_session is not None

@@ -1,0 +1,175 @@
+"""Hostile agent text must not get markup, scripts or dangerous URLs into the view."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from nb_agents.view.sanitize import clean_html, escape, markdown_to_html
+
+SAFE_SCHEMES = ("http://", "https://", "mailto:")
+FORBIDDEN_TAGS = {
+    "script",
+    "style",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "math",
+    "form",
+    "input",
+    "link",
+    "meta",
+    "base",
+    "details",
+}
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags_of(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(html)
+    parser.close()
+    return parser.tags
+
+
+def assert_safe(html: str, allow: tuple[str, ...] = ()) -> None:
+    for tag, attrs in tags_of(html):
+        assert tag not in FORBIDDEN_TAGS - set(allow), (tag, html)
+        for name, value in attrs.items():
+            assert not name.startswith("on"), (name, html)
+            assert name not in ("style", "srcdoc", "formaction") or (
+                name == "style" and tag in ("td", "th")
+            ), html
+            if name in ("href", "src"):
+                # what a browser sees after entity decoding, case- and whitespace-insensitive
+                url = "".join((value or "").split()).lower()
+                assert url.startswith(SAFE_SCHEMES), (url, html)
+
+
+HOSTILE_MARKDOWN = [
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">click</a>',
+    "[click](javascript:alert(1))",
+    "[click](JaVaScRiPt:alert(1))",
+    "[click](jav&#x61;script:alert(1))",
+    "[click](&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1))",
+    "[click](java%0Ascript:alert(1))",
+    "[click](<javascript:alert(1)>)",
+    "[click][r]\n\n[r]: javascript:alert(1)",
+    "<javascript:alert(1)>",
+    "[click](vbscript:msgbox(1))",
+    "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "![img](javascript:alert(1))",
+    "![img](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)",
+    "![img](data:image/png;base64,iVBORw0KGgo=)",
+    '<iframe src="https://evil.example"></iframe>',
+    "<style>body{display:none}</style>",
+    "<svg onload=alert(1)>",
+    "<details open ontoggle=alert(1)>x</details>",
+    "<math><mi xlink:href=javascript:alert(1)>x</mi></math>",
+    '<div style="position:fixed;inset:0">overlay</div>',
+    "<!-- <script>alert(1)</script> -->",
+    "```html\n<script>alert(1)</script>\n```",
+    "`<img src=x onerror=alert(1)>`",
+    '[x](https://ok.example "a" onmouseover="alert(1)")',
+]
+
+
+@pytest.mark.parametrize("source", HOSTILE_MARKDOWN)
+def test_hostile_markdown_renders_safely(source):
+    html = markdown_to_html(source)
+    assert_safe(html)
+    assert "<script" not in html.lower() and "<iframe" not in html.lower() and "<style" not in html.lower()
+
+
+def test_raw_html_is_shown_as_text_not_markup():
+    html = markdown_to_html("a <b>bold</b> <img src=x onerror=alert(1)> claim")
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html and tags_of(html) == [("p", {})]
+
+
+def test_image_with_data_uri_loses_its_source():
+    assert tags_of(markdown_to_html("![chart](data:image/png;base64,iVBORw0KGgo=)")) == [
+        ("p", {}),
+        ("img", {"alt": "chart"}),
+    ]
+
+
+HOSTILE_HTML = [
+    '<a href="javascript:alert(1)" onclick="x()">y</a>',
+    '<a href="  JAVASCRIPT:alert(1)">y</a>',
+    '<a href="jav&#x09;ascript:alert(1)">y</a>',
+    '<a href="data:text/html,<script>alert(1)</script>">y</a>',
+    '<img src="data:image/png;base64,AA" onerror="x()">',
+    "<script>alert(1)</script><p>ok</p>",
+    "<style>*{color:red}</style><p>ok</p>",
+    '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
+    '<svg><script>alert(1)</script></svg><svg onload="alert(1)"/>',
+    '<form action="https://x"><input autofocus onfocus=alert(1)></form>',
+    '<p style="background:url(javascript:alert(1))">x</p>',
+    '<td style="text-align:left;background:url(x)">c</td>',
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+    '<base href="https://evil.example/">',
+]
+
+
+@pytest.mark.parametrize("fragment", HOSTILE_HTML)
+def test_clean_html_is_the_backstop(fragment):
+    html = clean_html(fragment)
+    assert_safe(html)
+    assert "alert" not in html or "<" not in html.split("alert")[0][-20:]  # no live markup around it
+
+
+def test_useful_markdown_survives():
+    source = (
+        "# Title\n\n**bold** *em* `code` ~~no~~\n\n- a\n- b\n\n1. one\n\n> quote\n\n"
+        "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n```python\nx = 1 < 2\n```\n\n"
+        "[site](https://example.org) [mail](mailto:a@b.example) ![pic](https://example.org/p.png)"
+    )
+    html = markdown_to_html(source)
+    tags = [t for t, _ in tags_of(html)]
+    for tag in (
+        "h1",
+        "s",
+        "strong",
+        "em",
+        "code",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "table",
+        "th",
+        "td",
+        "pre",
+        "a",
+        "img",
+    ):
+        assert tag in tags, tag
+    links = [a for t, a in tags_of(html) if t == "a"]
+    assert [a["href"] for a in links] == ["https://example.org", "mailto:a@b.example"]
+    assert all("noopener" in a["rel"] and a["target"] == "_blank" for a in links)
+    attrs = dict(tags_of(html))
+    assert attrs["th"]["style"] == "text-align:right" and attrs["img"]["src"] == "https://example.org/p.png"
+    assert "x = 1 &lt; 2" in html
+    assert_safe(html)
+
+
+def test_empty_markdown_is_empty():
+    assert markdown_to_html("") == ""
+
+
+def test_escape_escapes_text_and_attribute_characters():
+    assert escape('<a href="x">&\'') == "&lt;a href=&quot;x&quot;&gt;&amp;&#x27;"
+    assert escape(42) == "42"
