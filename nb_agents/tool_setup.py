@@ -9,15 +9,19 @@ that changes the tools of an existing session.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .budget import BudgetGuard, budget_param
+from .errors import ToolSetupError
 from .tool_handler import DEFAULT_APPROVAL_TIMEOUT, ActionHandler
 from .tools import DEFAULT_TOOL_TIMEOUT, ToolConfig, build_tool_config
 
-__all__ = ["ToolSetup", "tool_setup"]
+__all__ = ["SETTLE_TIMEOUT", "ToolSetup", "tool_setup"]
+
+SETTLE_TIMEOUT = 10.0
 
 
 @dataclass
@@ -43,8 +47,21 @@ class ToolSetup:
         wanted = self.config.fingerprint if self.config.customised else None
         if wanted == (applied or None):
             return wanted
+        _wait_until_settled(client, session_id)
         client.beta.sessions.update(session_id, agent=self.config.update_param())
         return wanted
+
+
+def _wait_until_settled(client: Any, session_id: str, timeout: float = SETTLE_TIMEOUT) -> None:
+    """The agent can only change while the session is not running, and `retrieve` may still say
+    `running` for a moment after the stream delivered the idle: wait for it (bounded)."""
+    deadline = time.monotonic() + timeout
+    while client.beta.sessions.retrieve(session_id).status in ("running", "rescheduling"):
+        if time.monotonic() >= deadline:
+            raise ToolSetupError(
+                "cannot change this session's tools while it is running; wait for it or `%agent interrupt`"
+            )
+        time.sleep(0.05)
 
 
 def tool_setup(

@@ -242,3 +242,23 @@ def test_changing_the_model_mid_session_says_it_needs_a_new_session(ip):
     assert any("keeps model claude-sonnet-4-6" in n and "--new" in n for n in notes)
     cell(ip, "--new --model claude-opus-4-7 -o c", ECHO + "three")
     assert not [i for i in ip.user_ns["c"].transcript.items if isinstance(i, Notice)]
+
+
+def test_widget_view_holds_the_final_transcript(ip, monkeypatch):
+    import nb_agents.view.widget as widget_mod
+
+    monkeypatch.setenv("NB_AGENTS_VIEW", "widget")
+    views = []
+
+    class Recording(widget_mod.LiveView):
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **kw)
+            views.append(self)
+
+    monkeypatch.setattr(widget_mod, "LiveView", Recording)
+    cell(ip, "-o r", ECHO + "shown in the widget")
+    (view,) = views
+    assert view.mode == "widget" and view.widget is not None
+    html = "".join(getattr(child, "value", "") for child in view.widget.children)
+    assert "shown in the widget" in html and "offline emulator" in html.lower()
+    assert 1 <= view.sync_count <= 20

@@ -274,3 +274,29 @@ def test_tools_given_later_answer_the_waiting_call(ip, scenario):
     assert run.stop_reason == "end_turn" and not run.interrupted
     texts = [m.text for m in run.messages]
     assert "It is cold." in texts and texts[-1] == "and now?"
+
+
+def test_approval_and_kernel_tool_flags_reach_the_session(ip):
+    from nb_agents.client import make_client
+
+    ip.run_cell_magic("agent", "--new --ask bash --kernel-tools -o r", ECHO + "x")
+    remote = make_client().beta.sessions.retrieve(ip.user_ns["r"].session_id)
+    toolset = next(t for t in remote.agent.tools if t.type == "agent_toolset_20260401")
+    policies = {c.name: c.permission_policy.type for c in toolset.configs if c.permission_policy}
+    assert policies.get("bash") == "always_ask"
+    assert [t.name for t in remote.agent.tools if t.type == "custom"]
+    ip.run_cell_magic("agent", "--new --auto bash -o s", ECHO + "y")
+    remote = make_client().beta.sessions.retrieve(ip.user_ns["s"].session_id)
+    toolset = next(t for t in remote.agent.tools if t.type == "agent_toolset_20260401")
+    assert {c.name: c.permission_policy.type for c in toolset.configs if c.permission_policy}.get("bash") == "auto"
+
+
+def test_sample_zero_sends_no_sample_rows(ip):
+    import pandas as pd
+
+    ip.user_ns["tiny"] = pd.DataFrame({"a": [111111, 222222]})
+    ip.run_cell_magic("agent", "--sample 0 -o r", ECHO + "look at {{tiny}}")
+    sent = ip.user_ns["r"].transcript.user_messages[0].text
+    assert "### Input `tiny`" in sent and "111111" not in sent
+    ip.run_cell_magic("agent", "--new --sample 2 -o s", ECHO + "look at {{tiny}}")
+    assert "111111" in ip.user_ns["s"].transcript.user_messages[0].text

@@ -183,8 +183,16 @@ def test_two_calls_in_one_turn(emu, ids):
     runs.clear()
     setup = tool_setup(tools=[order_total])
     client, sid = start(emu, ids, setup)
-    final, _, _, _ = turn(client, sid, setup, "two_calls")
+    final, seen, _, _ = turn(client, sid, setup, "two_calls")
     assert final.stop_reason.type == "end_turn"
+    # both answers go in one POST; the emulator applies them one by one and re-emits the idle
+    # for the second in between: the hook must keep reading there, not stop as "waiting"
+    idles = [
+        e.stop_reason.event_ids
+        for e in seen
+        if e.type == "session.status_idle" and e.stop_reason.type == "requires_action"
+    ]
+    assert len(idles) == 2 and len(idles[0]) == 2 and idles[1] == idles[0][1:]
     calls = listed(client, sid, "agent.custom_tool_use")
     results = listed(client, sid, "user.custom_tool_result")
     assert len(calls) == 2 and sorted(r.custom_tool_use_id for r in results) == sorted(c.id for c in calls)

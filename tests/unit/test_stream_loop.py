@@ -161,3 +161,31 @@ def test_deadline_raises_on_the_loop_thread():
     loop, _, _ = make_loop(FakeClient([], [[]]))
     with pytest.raises(DeadlineExceeded):
         loop.run(deadline=0.0)
+
+
+def _conn_error():
+    import anthropic
+
+    return anthropic.APIConnectionError(request=httpx2.Request("POST", "http://x/v1/sessions/sesn_1/events"))
+
+
+def test_lost_send_response_is_matched_by_content_not_resent():
+    other = ev("user.message", "sevt_OTHER", content=[{"type": "text", "text": "someone else"}])
+    mine = ev("user.message", "sevt_U", processed=False, content=[{"type": "text", "text": "hi"}])
+    stream = [ev("user.message", "sevt_U", content=[{"type": "text", "text": "hi"}]), idle("sevt_I")]
+    client = FakeClient([stream], [[other, mine]], send_errors=[_conn_error()])
+    loop, _, _ = make_loop(client)
+    assert loop.run(send=MSG).id == "sevt_I"
+    assert client.sent == []  # the message had arrived: never sent again
+
+
+def test_unmatched_send_is_retried_then_reported():
+    other = ev("user.message", "sevt_OTHER", content=[{"type": "text", "text": "someone else"}])
+    client = FakeClient([[]], [[other]], send_errors=[_conn_error()] * 4)
+    loop, _, _ = make_loop(client)
+    with pytest.raises(AgentAPIError, match="after 4 attempts: the API is unreachable"):
+        loop.run(send=MSG)
+    client = FakeClient([[ev("user.message", "sevt_U", content=[]), idle("sevt_I")]], [[other]],
+                        send_errors=[_conn_error()])
+    loop, _, _ = make_loop(client)
+    assert loop.run(send=MSG).id == "sevt_I" and client.sent == [MSG]

@@ -195,9 +195,15 @@ def test_tool_setup_sync_updates_only_on_change():
     from nb_agents.tool_setup import tool_setup
 
     calls = []
+    statuses = ["running", "running", "idle"]  # retrieve lags behind the streamed idle
 
     class Sessions:
+        def retrieve(self, session_id):
+            status = statuses.pop(0) if statuses else "idle"
+            return type("Session", (), {"status": status})()
+
         def update(self, session_id, agent):
+            assert not statuses, "updated while the session was still running"
             calls.append((session_id, agent))
 
     class Client:
@@ -212,3 +218,19 @@ def test_tool_setup_sync_updates_only_on_change():
     assert tool_setup().sync(Client, "sesn_1", "") is None and len(calls) == 1
     tool_setup().sync(Client, "sesn_1", applied)  # tools removed: back to the plain toolset
     assert calls[-1][1] == {"tools": [{"type": "agent_toolset_20260401"}]}
+
+
+def test_tool_setup_sync_gives_up_on_a_running_session(monkeypatch):
+    import nb_agents.tool_setup as ts
+
+    class Sessions:
+        def retrieve(self, session_id):
+            return type("Session", (), {"status": "running"})()
+
+    class Client:
+        class beta:  # noqa: N801
+            sessions = Sessions()
+
+    monkeypatch.setattr(ts, "SETTLE_TIMEOUT", 0.1)
+    with pytest.raises(ToolSetupError, match="while it is running"):
+        ts._wait_until_settled(Client, "sesn_1", timeout=0.1)
