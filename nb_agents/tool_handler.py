@@ -23,10 +23,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from .approvals import ConfirmationRequest, Decision, Prompter
-from .tool_results import error_content, scrub_secrets, to_content
+from .tool_results import error_content, to_content
 from .tools import DEFAULT_TOOL_TIMEOUT, KernelTool, as_tool
 
-__all__ = ["ActionContext", "ActionHandler", "DEFAULT_APPROVAL_TIMEOUT", "requires_action_hook"]
+__all__ = [
+    "DEFAULT_APPROVAL_TIMEOUT",
+    "KERNEL_LEDGER",
+    "ActionContext",
+    "ActionHandler",
+    "Ledger",
+    "requires_action_hook",
+]
 
 DEFAULT_APPROVAL_TIMEOUT = 300.0
 _CONFIRMABLE = {"agent.tool_use", "agent.mcp_tool_use"}
@@ -65,6 +72,29 @@ class ActionContext:
             self.on_notice(text, level)
 
 
+class Ledger:
+    """Answered call ids and their cached answers, shared by the handlers that use it.
+
+    `tool_setup` gives every session handler the kernel-wide `KERNEL_LEDGER`: a later cell builds
+    a new handler, and it must still know what an earlier one ran (call ids are unique event ids).
+    """
+
+    def __init__(self, max_results: int = 1000) -> None:
+        self.lock = threading.RLock()
+        self.results: dict[str, dict[str, Any]] = {}
+        self.delivered: set[str] = set()
+        self.max_results = max_results
+
+    def trim(self) -> None:
+        """Forget the oldest cached answers (their ids stay delivered: never re-run)."""
+        with self.lock:
+            while len(self.results) > self.max_results:
+                self.results.pop(next(iter(self.results)))
+
+
+KERNEL_LEDGER = Ledger()
+
+
 @dataclass
 class _Call:
     event: Any
@@ -84,15 +114,18 @@ class ActionHandler:
         prompter: Prompter | None = None,
         tool_timeout: float | None = DEFAULT_TOOL_TIMEOUT,
         approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT,
+        ledger: Ledger | None = None,
     ) -> None:
         self.tools: dict[str, KernelTool] = {t.name: t for t in map(as_tool, tools)}
         self.prompter = prompter
         self.tool_timeout = tool_timeout
         self.approval_timeout = approval_timeout
         self.executions: Counter[str] = Counter()
-        self._results: dict[str, dict[str, Any]] = {}
-        self._delivered: set[str] = set()
-        self._lock = threading.RLock()
+        ledger = ledger if ledger is not None else Ledger()
+        self.ledger = ledger
+        self._results = ledger.results
+        self._delivered = ledger.delivered
+        self._lock = ledger.lock
 
     # -- ownership -------------------------------------------------------------------------
     def owns(self, event: Any) -> bool:
@@ -143,6 +176,7 @@ class ActionHandler:
                     self._results[_get(event, "id")] = self._confirm(event, ctx)
             out = [self._results[_get(e, "id")] for e in todo]
             self._delivered.update(_get(e, "id") for e in todo)
+            self.ledger.trim()
             return out
 
     def release(self, params: Iterable[dict[str, Any]]) -> None:
@@ -196,10 +230,8 @@ class ActionHandler:
             ctx.notice(f"Tool {name} timed out after {call.timeout:.3g} s; the agent was told.", "warning")
             text = f"TimeoutError: tool {name} did not finish within {call.timeout:.3g} s"
             return _result(call_id, [{"type": "text", "text": text}], True)
-        if "error" in call.box:
-            exc = call.box["error"]
-            ctx.notice(f"Tool {name} raised {type(exc).__name__}: {scrub_secrets(str(exc))[:200]}", "warning")
-            return _result(call_id, error_content(exc), True)
+        if "error" in call.box:  # the tool row shows the error; no extra notice
+            return _result(call_id, error_content(call.box["error"]), True)
         return _result(call_id, call.box["content"], False)
 
     # -- confirmations ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 
 from .budget import BudgetGuard, budget_param
 from .errors import ToolSetupError
-from .tool_handler import DEFAULT_APPROVAL_TIMEOUT, ActionHandler
+from .tool_handler import DEFAULT_APPROVAL_TIMEOUT, KERNEL_LEDGER, ActionHandler
 from .tools import DEFAULT_TOOL_TIMEOUT, ToolConfig, build_tool_config
 
 __all__ = ["SETTLE_TIMEOUT", "ToolSetup", "tool_setup"]
@@ -92,5 +92,8 @@ def tool_setup(
         from .approvals import ButtonPrompter, StdinPrompter
 
         prompter = ButtonPrompter() if background else StdinPrompter()
-    handler = config.handler(prompter=prompter, tool_timeout=tool_timeout, approval_timeout=approval_timeout)
+    # The kernel-wide ledger: a later cell's new handler still knows what earlier ones answered.
+    handler = config.handler(
+        prompter=prompter, tool_timeout=tool_timeout, approval_timeout=approval_timeout, ledger=KERNEL_LEDGER
+    )
     return ToolSetup(config=config, handler=handler, budget=budget, guard=guard)

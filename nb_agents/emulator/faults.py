@@ -24,7 +24,7 @@ class FaultConfig:
 
     error_rate: float = 0.0  # share of matching requests answered with an error
     error_statuses: tuple[int, ...] = (429, 500, 529)
-    retry_after: float | None = 0.0  # `retry-after` seconds on injected errors (None: no header)
+    retry_after: float | None = 0.1  # `retry-after` seconds on injected errors (None: no header)
     routes: tuple[str, ...] = ("*",)  # fnmatch patterns on "METHOD /path"
     latency: float = 0.0  # seconds added before matching requests are handled
     stream_cut_after: int | None = None  # end every stream after this many frames

@@ -155,3 +155,15 @@ def test_environment_config_rules(client: Any) -> None:
     assert archived.archived_at
     assert env.id not in [e.id for e in client.beta.environments.list(limit=100)]
     assert env.id in [e.id for e in client.beta.environments.list(limit=100, include_archived=True)]
+
+
+def test_malformed_bodies_are_400(emulator: Any) -> None:
+    import httpx2
+
+    url = f"{emulator.base_url}/v1/agents"
+    headers = {"x-api-key": "k", "content-type": "application/json"}
+    for content in (b"{not json", b"[1, 2]", b'"text"'):
+        r = httpx2.post(url, headers=headers, content=content)
+        assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
+    r = httpx2.delete(url, headers=headers)
+    assert r.status_code == 405 and r.json()["type"] == "error"

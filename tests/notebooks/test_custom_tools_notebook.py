@@ -26,7 +26,11 @@ def executed(tmp_path_factory):
     nb = nbformat.read(NOTEBOOK, as_version=4)
     workdir = tmp_path_factory.mktemp("custom_tools")
     client = NotebookClient(
-        nb, timeout=120, kernel_name="python3", store_widget_state=True, resources={"metadata": {"path": str(workdir)}}
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        store_widget_state=True,
+        resources={"metadata": {"path": str(workdir)}},
     )
     try:
         client.execute()
@@ -50,7 +54,9 @@ def _text(nb, needle):
 
 
 def test_no_cell_errors(executed):
-    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    errors = [
+        o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
     assert errors == []
 
 

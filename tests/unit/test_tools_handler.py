@@ -67,14 +67,10 @@ def test_runs_a_tool_and_answers():
 
 
 def test_raising_tool_answers_is_error_with_scrubbed_message():
-    notices = []
     h = ActionHandler([boom])
-    [p] = h.resolve(
-        [call("sevt_1", "boom", x="/etc")], ActionContext(on_notice=lambda t, lvl: notices.append((t, lvl)))
-    )
+    [p] = h.resolve([call("sevt_1", "boom", x="/etc")])
     assert p["is_error"] is True
     assert p["content"] == [{"type": "text", "text": "PermissionError: cannot read /etc with key [redacted]"}]
-    assert notices and notices[0][1] == "warning" and "sk-ant" not in notices[0][0]
 
 
 def test_bad_arguments_answer_is_error():
@@ -85,10 +81,13 @@ def test_bad_arguments_answer_is_error():
 
 
 def test_slow_tool_times_out_and_the_handler_returns():
+    notices = []
     h = ActionHandler([slow])
     t0 = time.monotonic()
-    [p] = h.resolve([call("sevt_1", "slow", seconds=5)])
+    ctx = ActionContext(on_notice=lambda text, level: notices.append((text, level)))
+    [p] = h.resolve([call("sevt_1", "slow", seconds=5)], ctx)
     assert time.monotonic() - t0 < 2
+    assert notices == [("Tool slow timed out after 0.2 s; the agent was told.", "warning")]
     assert p["is_error"] and p["content"][0]["text"] == "TimeoutError: tool slow did not finish within 0.2 s"
 
 
@@ -277,3 +276,16 @@ def test_unanswered_is_the_stop_rule_for_reemitted_idles():
     assert h.unanswered([a, b, other]) == [other]
     answered_elsewhere = [{"type": "user.custom_tool_result", "custom_tool_use_id": "sevt_c"}]
     assert h.unanswered([other], answered_elsewhere) == []
+
+
+def test_handlers_sharing_a_ledger_never_rerun_a_call():
+    from nb_agents.tool_handler import Ledger
+
+    ledger = Ledger(max_results=1)
+    first, later = ActionHandler([add], ledger=ledger), ActionHandler([add], ledger=ledger)
+    first.resolve([call("sevt_1", "add", a=1), call("sevt_2", "add", a=2)])
+    assert (
+        later.resolve([call("sevt_1", "add", a=1)]) == [] and later.unanswered([call("sevt_2", "add")]) == []
+    )
+    assert later.executions["add"] == 0 and list(ledger.results) == ["sevt_2"]  # trimmed, still delivered
+    assert ActionHandler([add]).resolve([call("sevt_1", "add", a=1)]) != []  # a private ledger knows nothing
