@@ -46,6 +46,9 @@ __all__ = ["AgentMagics", "register", "unregister", "register_subcommand", "SUBC
           help="Let the service decide per call (all tools, or these).")
 @argument("--kernel-tools", action="store_true", help="Offer read-only tools to look at kernel variables.")
 @argument("--max-usd", type=float, metavar="X", help="Budget cap in USD for a new session.")
+@argument("--bg", action="store_true", help="Run in the background: the cell returns at once (see %%agent wait).")
+@argument("--map", metavar="VAR", help="Fan out: one new session per item of this list/dict/DataFrame/groupby.")
+@argument("--concurrency", type=int, metavar="N", help="With --map: sessions running at once (default 8).")
 def _cell_flags(line: str) -> None:
     """%%agent [options] -- the cell is the prompt; `{{name}}` inserts a kernel variable."""
 
@@ -138,9 +141,15 @@ class AgentMagics(Magics):
         assert shell is not None
 
         args = parse_cell_flags(line)
-        sess = get_session(args.session)
         if not cell.strip():
             raise ConfigError("%%agent: the cell is empty: write the prompt below the %%agent line")
+        if args.map:
+            from .fanout import map_cell
+
+            return map_cell(self, args, cell)
+        sess = get_session(args.session)
+        if sess.active is not None and sess.active.done:
+            sess.active.wait()  # collect the finished background run (shows its static copy)
         result = sess.ask(
             cell,
             namespace=shell.user_ns,
@@ -150,6 +159,7 @@ class AgentMagics(Magics):
             files=args.files,
             **tool_flags(args),
             live=True,
+            background=args.bg and not args.dry_run,
             **{k: v for k, v in flag_overrides(args).items() if v is not None},
         )
         if args.dry_run:
@@ -157,7 +167,8 @@ class AgentMagics(Magics):
         shell.user_ns["_agent"] = result
         if args.out:
             shell.user_ns[args.out] = result
-        # The live view already left a static copy (text/plain + text/html) below the widget.
+        # The live view already left a static copy (text/plain + text/html) below the widget;
+        # a background run leaves it when it is waited for (`%agent wait`, `run.wait()`).
         return None
 
     def _subcommand(self, line: str) -> Any:

@@ -97,6 +97,7 @@ class AgentSession:
         self.agent_config: tuple[str, str] | None = None  # (model, system) the session was created with
         self.listeners: list[Callable[[Any], None]] = []
         self._loop: EventLoop | None = None
+        self.active: Any = None  # the background.BackgroundRun of this session, if any
 
     def __repr__(self) -> str:
         return f"<AgentSession {self.name!r} id={self.session_id} turns={len(self.runs)}>"
@@ -113,7 +114,7 @@ class AgentSession:
             self.offline = backend().offline
         return self.client
 
-    def _tool_setup(self, ns: Mapping[str, Any], tool_kw: dict[str, Any], opts: Options) -> Any:
+    def _tool_setup(self, ns: Mapping[str, Any], tool_kw: dict[str, Any], opts: Options, background: bool = False) -> Any:
         """Custom tools, approvals and budget (tools.py / tool_setup.py). A cell's tool flags stick
         to the session until a later cell gives others; None when nothing is configured."""
         if tool_kw:
@@ -122,7 +123,9 @@ class AgentSession:
             return None
         from .tool_setup import tool_setup
 
-        setup = tool_setup(namespace=ns, defaults=opts.tools, max_usd=opts.max_usd or None, **self.tool_options)
+        setup = tool_setup(
+            namespace=ns, defaults=opts.tools, max_usd=opts.max_usd or None, background=background, **self.tool_options
+        )
         self.action_handler = setup.handler
         return setup
 
@@ -186,13 +189,44 @@ class AgentSession:
         files: Any = None,
         live: bool | None = None,
         new: bool = False,
+        background: bool = False,
         **overrides: Any,
-    ) -> Run | DryRun:
+    ) -> Any:
         """Send `prompt` as the next turn and follow it to the end (Ctrl-C interrupts it cleanly).
 
         `files`: paths to upload and mount besides the `{{df}}` DataFrames; `live`: show the
-        live view (default: inside IPython); `new`: start a new conversation first; other
-        keywords are options (model=, system=, timeout=, verbose=...)."""
+        live view (default: inside IPython); `new`: start a new conversation first;
+        `background`: return a `background.BackgroundRun` at once (the turn runs on a worker
+        thread); other keywords are options (model=, system=, timeout=, verbose=...)."""
+        turn = self.prepare_turn(
+            prompt, namespace=namespace, interpolate=interpolate, dry_run=dry_run, files=files,
+            live=live, new=new, background=background, **overrides,
+        )
+        if isinstance(turn, DryRun):
+            return turn
+        if background:
+            from .background import start_background
+
+            return start_background(turn)
+        run = turn.run()
+        self.runs.append(run)
+        return run
+
+    def prepare_turn(
+        self,
+        prompt: str,
+        *,
+        namespace: Mapping[str, Any] | None = None,
+        interpolate: bool = True,
+        dry_run: bool = False,
+        files: Any = None,
+        live: bool | None = None,
+        new: bool = False,
+        background: bool = False,
+        **overrides: Any,
+    ) -> Any:
+        """Everything of `ask` before the read: interpolate, upload, create; a `Turn` (or a `DryRun`)."""
+        self.check_free()
         tool_kw = {k: overrides.pop(k) for k in TOOL_KEYWORDS if k in overrides}
         opts = self.options(**overrides)
         if namespace is None and interpolate:
@@ -205,7 +239,7 @@ class AgentSession:
             return DryRun(prompt=prepared.text, session_name=self.name, uploads=uploads, options={"model": opts.model})
         if new:
             self.new()
-        setup = self._tool_setup(ns, tool_kw, opts)
+        setup = self._tool_setup(ns, tool_kw, opts, background)
         client = self._client(opts)
         prep = self.files.prepare(client, opts, inputs, self.session_id)
         self._ensure_session(opts, prep, setup)
@@ -214,15 +248,23 @@ class AgentSession:
 
         guard = setup.guard if setup is not None else None
         turn = Turn(self, opts, text, live=_want_live(live), inputs=prep, guard=guard)
+        turn.background = background
         if self.agent_config not in (None, (opts.model, opts.system)) and not opts.agent_id:
             # A session keeps the agent snapshot it was created with (the API cannot change it).
             turn.notice(
                 f"this session keeps model {self.agent_config[0]} and its system prompt; "
                 "start a new session (--new) to use the new model/system", "warning"
             )
-        run = turn.run()
-        self.runs.append(run)
-        return run
+        return turn
+
+    def check_free(self) -> None:
+        """One turn at a time per session: a background run still going is a one-line error."""
+        active = self.active
+        if active is not None and not active.done:
+            raise SessionError(
+                f"session {self.name!r} is still running in the background: "
+                f"`%agent wait {self.name}` or `%agent interrupt {self.name}` first (or use another --session)"
+            )
 
     def loop(self) -> EventLoop:
         """The session's event loop (kept across turns so seen ids carry over)."""
@@ -251,6 +293,7 @@ class AgentSession:
         """Follow the turn running now (e.g. after `attach`) until it stops; Ctrl-C interrupts it."""
         if self.session_id is None:
             raise SessionError(f"session {self.name!r} has not started yet")
+        self.check_free()
         from .turn import Turn
 
         run = Turn(self, self.options(**overrides), None, live=_want_live(live)).run()
@@ -268,7 +311,15 @@ class AgentSession:
             listener(event)
 
     def interrupt(self) -> None:
-        """Send `user.interrupt` (e.g. to stop a run started elsewhere or in the background)."""
+        """Stop this session's turn: its background run (if one is going) or whatever runs on the
+        server (e.g. a run started elsewhere) by sending `user.interrupt`."""
+        if self.active is not None and not self.active.done:
+            self.active.interrupt()
+            return
+        self.send_interrupt()
+
+    def send_interrupt(self) -> None:
+        """Send `user.interrupt` to the server session (thread-safe: one API call)."""
         from .client import api_call
 
         if self.session_id is None:

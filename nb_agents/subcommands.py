@@ -129,8 +129,30 @@ def _attach(m: Any, argv: list[str]) -> Any:
 
 def _interrupt(m: Any, argv: list[str]) -> None:
     name = _name_arg(argv, "%agent interrupt [NAME]")
-    _session_or_fail(name).interrupt()
-    print(f"sent user.interrupt to session {name!r}")
+    sess = _session_or_fail(name)
+    background = sess.active is not None and not sess.active.done
+    sess.interrupt()
+    print(f"stopping the background run of session {name!r}" if background else f"sent user.interrupt to session {name!r}")
+
+
+def _wait(m: Any, argv: list[str]) -> None:
+    from .background import StillRunning
+    from .session import registry
+
+    parser = sub_parser("wait")
+    parser.add_argument("name", nargs="?")
+    parser.add_argument("--timeout", type=float, default=None)
+    args = parser.parse_args(argv)
+    sessions = [_session_or_fail(args.name)] if args.name else list(registry().values())
+    pending = [s for s in sessions if s.active is not None]
+    if not pending:
+        print(f"session {args.name!r} has no background run" if args.name else "no background runs")
+        return
+    for sess in pending:
+        try:
+            m.shell.user_ns["_agent"] = sess.active.wait(args.timeout)
+        except StillRunning:
+            print(f"session {sess.name!r} is still running after {args.timeout:g} s")
 
 
 def _cost(m: Any, argv: list[str]) -> Report:
@@ -173,7 +195,8 @@ for _name, _func, _usage, _help_text in [
     ("sessions", _sessions, "%agent sessions", "every session of this kernel"),
     ("new", _new, "%agent new [NAME]", "the next cell starts a new conversation"),
     ("attach", _attach, "%agent attach SESSION_ID [--session NAME]", "rebuild a session's transcript and continue it"),
-    ("interrupt", _interrupt, "%agent interrupt [NAME]", "send user.interrupt to a session"),
+    ("interrupt", _interrupt, "%agent interrupt [NAME]", "stop a session's run (foreground elsewhere or --bg)"),
+    ("wait", _wait, "%agent wait [NAME] [--timeout S]", "wait for background runs (all, or NAME's) and show them"),
     ("cost", _cost, "%agent cost", "cost of every session and the total"),
     ("config", _config, "%agent config", "resolved options and where each comes from"),
     ("archive", _archive, "%agent archive [NAME]", "archive the session on the server and forget it"),

@@ -149,16 +149,16 @@ def _split_spec(spec: str | Iterable[Any] | None) -> list[Any]:
     return list(spec)
 
 
-def _lookup(name: str, namespace: Mapping[str, Any]) -> Any:
+def _lookup(name: str, namespace: Mapping[str, Any], source: str) -> Any:
     if name in namespace:
         obj = namespace[name]
         if not callable(obj):
-            raise ToolSetupError(f"--tools {name}: {name} is a {type(obj).__name__}, not a function")
+            raise ToolSetupError(f"{source} {name}: {name} is a {type(obj).__name__}, not a function")
         return obj
     candidates = [k for k, v in namespace.items() if not k.startswith("_") and callable(v)]
     close = difflib.get_close_matches(name, candidates, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else "; define the function first (or check the spelling)"
-    raise ToolSetupError(f"--tools: no function named {name!r} in the notebook{hint}")
+    raise ToolSetupError(f"{source}: no function named {name!r} in the notebook{hint}")
 
 
 def resolve_tools(
@@ -170,8 +170,11 @@ def resolve_tools(
     """Resolve `--tools f,g` (names or callables) plus config defaults into tools, in order, deduped."""
     ns = namespace or {}
     out: dict[str, KernelTool] = {}
-    for item in _split_spec(defaults) + _split_spec(spec):
-        obj = _lookup(item, ns) if isinstance(item, str) else item
+    items = [(i, "tools (config default)") for i in _split_spec(defaults)] + [
+        (i, "--tools") for i in _split_spec(spec)
+    ]
+    for item, source in items:
+        obj = _lookup(item, ns, source) if isinstance(item, str) else item
         kt = as_tool(obj)
         previous = out.get(kt.name)
         if previous is not None and previous.sdk_tool.func is not kt.sdk_tool.func:

@@ -57,6 +57,10 @@ class Turn:
         self.deadline: float | None = None
         self.loop: EventLoop = session.loop()
         self.guard = guard  # budget.BudgetGuard: interrupts once the cap is reached
+        self.background = False  # set by background.py: approvals come from buttons, not stdin
+        self.started = time.monotonic()
+        self.recorder: Any = None
+        self.listeners: list[Any] = []
 
     # -- callbacks of the event loop ---------------------------------------------------------
     def on_event(self, event: Any) -> None:
@@ -95,7 +99,8 @@ class Turn:
         from .tool_handler import ActionContext
 
         ctx = ActionContext(
-            history=tuple(self.session.events), deadline=self.deadline, background=False, on_notice=self.notice
+            history=tuple(self.session.events), deadline=self.deadline, background=self.background,
+            on_notice=self.notice,
         )
         params = list(handler.resolve(pending, ctx) or [])
         if params:
@@ -137,34 +142,53 @@ class Turn:
         return Recorder(path, meta={"session_id": self.session.session_id, "model": self.opts.model})
 
     def run(self) -> Run:
+        """The whole turn on this thread: `begin`, read, `complete`, `end`."""
+        self.begin()
+        run: Run | None = None
+        try:
+            run = self.complete(self._read())
+        finally:
+            self.end(run)
+        assert run is not None
+        return run
+
+    def begin(self, *, display: bool = True) -> None:
+        """Wire the loop to this turn, attach the recorder/budget listeners, open the view
+        (`display`: show it now; call on the main thread). A background run (background.py)
+        calls this on the main thread and the rest on its worker."""
         loop = self.loop
         loop.client, loop.deltas = self.session.client, self.opts.deltas
         loop.on_event, loop.on_notice, loop.on_requires_action = self.on_event, self.notice, self.requires_action
         loop.final = loop.stopped_by = None
-        started = time.monotonic()
-        self.deadline = started + self.opts.timeout if self.opts.timeout > 0 else None
-        recorder = self._recorder()
-        listeners = [recorder.on_event] if recorder is not None else []
+        self.started = time.monotonic()
+        self.deadline = self.started + self.opts.timeout if self.opts.timeout > 0 else None
+        self.recorder = self._recorder()
+        self.listeners = [self.recorder.on_event] if self.recorder is not None else []
         if self.guard is not None:
-            listeners.append(self.guard.listener(self.session.client, str(self.session.session_id), self.notice))
-        self.session.listeners.extend(listeners)
-        run: Run | None = None
-        self._open_view()
-        try:
-            interrupted = self._read()
-            outputs = self._pull()
-            run = self._result(started, interrupted)
-            run.outputs.update(outputs)
-        finally:
-            for listener in listeners:
-                self.session.listeners.remove(listener)
-            if self.view is not None:
-                self.view.close(self.t)
-            if recorder is not None and run is None:
-                recorder.abort()
-        if recorder is not None:
-            recorder.close(run)
+            self.listeners.append(self.guard.listener(self.session.client, str(self.session.session_id), self.notice))
+        self.session.listeners.extend(self.listeners)
+        if display:
+            self._open_view()
+
+    def complete(self, interrupted: bool) -> Run:
+        """After the read: pull the outputs and build the `Run`."""
+        outputs = self._pull()
+        run = self._result(self.started, interrupted)
+        run.outputs.update(outputs)
         return run
+
+    def end(self, run: Run | None) -> None:
+        """Detach the listeners, close the view (static copy only on the main thread) and the recorder."""
+        for listener in self.listeners:
+            if listener in self.session.listeners:
+                self.session.listeners.remove(listener)
+        if self.view is not None:
+            self.view.close(self.t)
+        if self.recorder is not None:
+            if run is None:
+                self.recorder.abort()
+            else:
+                self.recorder.close(run)
 
     def _read(self) -> bool:
         """Send (unless following) and read to the end of the turn; True if it was interrupted."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, get_args
 
 from anthropic.types.beta.sessions import event_send_params
@@ -23,7 +23,7 @@ from .api_common import config_of, list_response, ok, q_list, q_order, read_json
 from .common import ApiError
 from .faults import Faults
 
-__all__ = ["ROUTES", "sse_frame"]
+__all__ = ["ROUTES", "sse_frame", "frames", "sse_headers", "DELTA_TYPES", "StreamCutError"]
 
 EVENT_TYPES = frozenset(get_args(BetaManagedAgentsSessionEventType)) | {"session.deleted"}
 DELTA_TYPES = ("agent.message", "agent.thinking")
@@ -86,25 +86,45 @@ async def stream(request: Request) -> StreamingResponse:
         if d not in DELTA_TYPES:
             raise ApiError(400, f"event_deltas: {d!r} is not one of 'agent.message', 'agent.thinking'")
     queue = record.runtime.subscribe(frozenset(deltas))
+    body = frames(request, record.runtime, queue)
+    return StreamingResponse(body, media_type="text/event-stream", headers=sse_headers())
+
+
+def sse_headers() -> dict[str, str]:
+    return {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+def frames(
+    request: Request,
+    runtime: Any,
+    queue: asyncio.Queue[Any],
+    *,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+) -> AsyncIterator[bytes]:
+    """The SSE body for a runtime subscription; the server ends it on shutdown."""
     streams: set[Any] = request.app.state.streams
     streams.add(queue)
-    body = _frames(
+
+    def forget() -> None:
+        streams.discard(queue)
+        runtime.unsubscribe(queue)
+
+    return _frames(
         queue,
         faults=request.app.state.faults,
         heartbeat=config_of(request).heartbeat_interval,
-        cleanup=lambda: _forget(streams, queue, record.runtime),
+        keep=keep,
+        cleanup=forget,
     )
-    headers = {"cache-control": "no-cache", "x-accel-buffering": "no"}
-    return StreamingResponse(body, media_type="text/event-stream", headers=headers)
-
-
-def _forget(streams: set[Any], queue: asyncio.Queue[Any], runtime: Any) -> None:
-    streams.discard(queue)
-    runtime.unsubscribe(queue)
 
 
 async def _frames(
-    queue: asyncio.Queue[Any], *, faults: Faults, heartbeat: float, cleanup: Any
+    queue: asyncio.Queue[Any],
+    *,
+    faults: Faults,
+    heartbeat: float,
+    keep: Callable[[dict[str, Any]], bool] | None,
+    cleanup: Callable[[], None],
 ) -> AsyncIterator[bytes]:
     sent = 0
     try:
@@ -116,6 +136,8 @@ async def _frames(
                 continue
             if event is None:
                 return
+            if keep is not None and not keep(event):
+                continue
             frame = sse_frame(event)
             cut = faults.stream_cut(sent, len(frame))
             if cut.keep is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -39,8 +40,14 @@ async def upload(request: Request) -> JSONResponse:
         data = await part.read()
         if len(data) > limit:
             raise _too_large(limit)
+        # Hosted, files you upload cannot be downloaded again (only files the agent or a
+        # tool created can): the metadata says `downloadable: false`.
         meta = store_of(request).add_file(
-            part.filename or "unnamed", data, part.content_type, expires_in_seconds=expires
+            part.filename or "unnamed",
+            data,
+            part.content_type,
+            downloadable=False,
+            expires_in_seconds=expires,
         )
     finally:
         await form.close()
@@ -98,8 +105,16 @@ async def download(request: Request) -> Response:
     store = store_of(request)
     data = store.file_bytes(meta["id"])
     store.bump("downloads")
-    disposition = f'attachment; filename="{meta["filename"].replace(chr(34), "")}"'
-    return Response(data, media_type=meta["mime_type"], headers={"content-disposition": disposition})
+    return Response(
+        data, media_type=meta["mime_type"], headers={"content-disposition": _disposition(meta["filename"])}
+    )
+
+
+def _disposition(filename: str) -> str:
+    """RFC 6266: an ASCII fallback plus the exact UTF-8 name, safe for any file name
+    (control characters, quotes and non-latin-1 text cannot break the header)."""
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename) or "file"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 async def delete(request: Request) -> JSONResponse:

@@ -1,4 +1,4 @@
-"""Sessions and session-resources endpoints.
+"""Sessions endpoints: create, retrieve, update, list, delete, archive.
 
 Each session gets a `runtime.SessionRuntime` (the event engine); this module owns the wire
 Session's title, metadata, budget, resources and archive state, the runtime owns the rest.
@@ -47,9 +47,10 @@ def normalize_mount_path(path: str | None) -> str | None:
         raise ApiError(400, "mount_path: must be 1 to 1024 bytes")
     if ".." in path.split("/"):
         raise ApiError(400, "mount_path: must not contain '..'")
-    if path.startswith(UPLOADS + "/"):
-        return posixpath.normpath(path)
-    return posixpath.normpath(f"{UPLOADS}/{path.lstrip('/')}")
+    normal = posixpath.normpath(path if path.startswith(UPLOADS + "/") else f"{UPLOADS}/{path.lstrip('/')}")
+    if normal == UPLOADS or path.endswith("/"):
+        raise ApiError(400, "mount_path: must name a file, not a directory")
+    return normal
 
 
 def _resolve_agent(store: Store, ref: str | dict[str, Any]) -> dict[str, Any]:
@@ -140,11 +141,20 @@ async def create(request: Request) -> JSONResponse:
     runtime = _runtime_factory(request)(
         store=store, session=session, agent=agent, environment=env, config=config_of(request)
     )
-    for meta, mount_path in files:
-        session["resources"].append(await runtime.mount_file(meta, mount_path))
+    try:
+        for meta, mount_path in files:
+            session["resources"].append(await runtime.mount_file(meta, mount_path))
+    except BaseException:
+        # a failed create must not leave a sandbox or session-scoped copies behind
+        await runtime.close("deleted")
+        for copy_meta in store.files_for_scope(session["id"]):
+            store.delete_file(copy_meta["id"])
+        raise
     with store.lock:
         store.sessions[session["id"]] = SessionRecord(session, runtime, agent, env)
     store.bump("sessions_created")
+    if env["config"]["type"] == "self_hosted":
+        request.app.state.work.enqueue(env["id"], session["id"])  # a worker must serve its tools
     await runtime.start(list(body.get("initial_events") or []))
     return ok(session)
 
@@ -263,6 +273,7 @@ async def delete(request: Request) -> JSONResponse:
             "Cannot delete session while it is running. Send an interrupt event or wait for the session to complete.",
         )
     await record.runtime.close("deleted")
+    request.app.state.work.request_stop(sid)
     with store.lock:
         store.sessions.pop(sid, None)
         for meta in store.files_for_scope(sid):
@@ -281,6 +292,7 @@ async def archive(request: Request) -> JSONResponse:
         )
     if not session.get("archived_at"):
         await record.runtime.close("archived")
+        request.app.state.work.request_stop(session["id"])
         session["status"] = "terminated"
         session["archived_at"] = session["updated_at"] = now_iso()
     return ok(session)

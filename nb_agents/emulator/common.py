@@ -97,6 +97,7 @@ class ApiError(Exception):
         error_type: str | None = None,
         error_code: str | None = None,
         headers: dict[str, str] | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -104,9 +105,10 @@ class ApiError(Exception):
         self.error_type = error_type or _STATUS_TYPES.get(status, "api_error")
         self.error_code = error_code
         self.headers = headers or {}
+        self.details = details or {}
 
     def body(self, request_id: str) -> dict[str, Any]:
         err: dict[str, Any] = {"type": self.error_type, "message": self.message}
         if self.error_code:
-            err["details"] = {"error_code": self.error_code}
+            err["details"] = {"error_code": self.error_code, **self.details}
         return {"type": "error", "error": err, "request_id": request_id}

@@ -70,9 +70,6 @@ class Emulator:
     ) -> None:
         self.config = make_config(brain, faults, **config)
         self._tmp: str | None = None
-        if self.config.sandbox_root is None:
-            self._tmp = tempfile.mkdtemp(prefix="nb_agents_emulator_")
-            self.config.sandbox_root = Path(self._tmp)
         self.store = Store()
         self.faults = Faults.from_any(faults)
         self.app = create_app(self.config, store=self.store, faults=self.faults)
@@ -86,11 +83,21 @@ class Emulator:
     def start(self, timeout: float = 20.0) -> Emulator:
         if self._thread is not None:
             return self
+        if self.config.sandbox_root is None:
+            # our own root, removed by close(): no sandbox outlives the server
+            self._tmp = tempfile.mkdtemp(prefix="nb_agents_emulator_")
+            self.config.sandbox_root = Path(self._tmp)
         self._sock = bind_socket(self._host, self._port)
         host, port = self._sock.getsockname()[:2]
         self.base_url = f"http://{host}:{port}"
+        # log_config=None: inside a user's kernel, leave their logging configuration alone
         config = uvicorn.Config(
-            self.app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=3
+            self.app,
+            log_level="warning",
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=3,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

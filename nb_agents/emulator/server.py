@@ -8,7 +8,6 @@ response carries a `request-id` header; every error is
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +19,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import api_agents, api_environments, api_events, api_files, api_resources, api_sessions
+from . import (
+    api_agents,
+    api_environments,
+    api_events,
+    api_files,
+    api_resources,
+    api_sessions,
+    api_threads,
+    api_work,
+)
 from .api_events import StreamCutError
 from .common import ApiError, EmulatorConfig, new_id
 from .faults import Faults
@@ -33,8 +41,10 @@ log = logging.getLogger("nb_agents.emulator")
 ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     *api_agents.ROUTES,
     *api_environments.ROUTES,
+    *api_work.ROUTES,
     *api_sessions.ROUTES,
     *api_resources.ROUTES,
+    *api_threads.ROUTES,
     *api_events.ROUTES,
     *api_files.ROUTES,
 ]
@@ -165,6 +175,8 @@ def create_app(
     app.state.faults = faults
     app.state.runtime_factory = runtime_factory
     app.state.streams = set()  # open SSE queues, ended on shutdown
+    app.state.archived_threads = {}  # thread id -> archived_at
+    app.state.work = api_work.WorkQueue()  # self-hosted work items
     app.state.loop = None
     app.add_middleware(ApiMiddleware, router=app, store=store, faults=faults)
     return app
@@ -191,7 +203,3 @@ class _lifespan:  # noqa: N801 - a Starlette lifespan context
 
     async def __aexit__(self, *exc: object) -> None:
         await shutdown(self.app)
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)

@@ -175,6 +175,9 @@ _NAMES = {str: "a string", bool: "a boolean", int: "an integer", float: "a numbe
 def _union(members: tuple[Any, ...], value: Any, path: str) -> None:
     if value is None and type(None) in members:
         return
+    non_null = [m for m in members if m is not type(None)]
+    if len(non_null) == 1:  # Optional[X]: X's own error is the clear one
+        return _check(non_null[0], value, path)
     # A `type` (or tool `name`) discriminator picks the member so the error names the real problem.
     for key in ("type", "name"):
         if not (isinstance(value, dict) and key in value):

@@ -208,13 +208,14 @@ def test_events_send_list_and_stream(client: Any, world: dict[str, Any]) -> None
     assert [e["type"] for e in listed["data"]] == [b["type"] for n, b in frames if not n.startswith("event_")]
 
 
-def test_files(client: Any, world: dict[str, Any]) -> None:
+def test_files(client: Any, emulator: Any, world: dict[str, Any]) -> None:
     f = _upload(client, "notes.txt", b"hello")
     files = client.beta.files.with_raw_response
     raw(files.retrieve_metadata(f["id"]), BetaFileMetadata)
     page(files.list(limit=1), BetaFileMetadata)
     page(files.list(ids=[f["id"], "file_unknown"]), BetaFileMetadata)
-    assert client.beta.files.download(f["id"]).read() == b"hello"
+    output = emulator.store.add_file("out.txt", b"hello", "text/plain", scope_session_id="sesn_x")
+    assert client.beta.files.download(output["id"]).read() == b"hello"
     s = client.beta.sessions.create(
         agent=world["agent"].id,
         environment_id=world["env"].id,
@@ -286,3 +287,20 @@ def test_every_streamed_and_listed_event_of_the_builtin_scenarios(
     for body in page(events.with_raw_response.list(sid), BetaManagedAgentsSessionEvent)["data"]:
         assert "processed_at" in body
     check(BetaManagedAgentsSession, client.beta.sessions.with_raw_response.retrieve(sid).http_response.json())
+
+
+def test_session_updated_events(client: Any, world: dict[str, Any]) -> None:
+    budget = {"type": "limit", "max_list_cost": {"amount": "900", "currency": "USD"}}
+    sid = client.beta.sessions.create(
+        agent=world["agent"].id, environment_id=world["env"].id, budget=budget
+    ).id
+    client.beta.sessions.update(sid, title="t", metadata={"a": "1"})
+    client.beta.sessions.update(
+        sid, budget={**budget, "max_list_cost": {"amount": "1000", "currency": "USD"}}
+    )
+    client.beta.sessions.update(sid, agent={"tools": [{"type": "agent_toolset_20260401"}]})
+    client.beta.sessions.update(sid, budget=None)
+    listed = page(client.beta.sessions.events.with_raw_response.list(sid), BetaManagedAgentsSessionEvent)
+    updates = [e for e in listed["data"] if e["type"] == "session.updated"]
+    assert len(updates) == 4
+    assert updates[0]["title"] == "t" and updates[2]["agent"]["tools"][0]["type"] == "agent_toolset_20260401"

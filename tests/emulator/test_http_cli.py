@@ -36,7 +36,7 @@ def cli_url(tmp_path_factory: Any) -> Iterator[str]:
 
 
 def test_cli_serves_the_api(cli_url: str) -> None:
-    c = anthropic.Anthropic(base_url=cli_url, api_key="anything", max_retries=0)
+    c: Any = anthropic.Anthropic(base_url=cli_url, api_key="anything", max_retries=0)
     agent = c.beta.agents.create(name="cli", model="claude-sonnet-4-6")
     env = c.beta.environments.create(name="cli-env")
     s = c.beta.sessions.create(agent=agent.id, environment_id=env.id)
@@ -53,7 +53,7 @@ def test_plain_sdk_walkthrough_of_the_reference(cli_url: str) -> None:
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"x": rng.normal(size=40), "n": rng.integers(0, 9, size=40), "s": list("ab") * 20})
     df.loc[3, "x"] = None
-    c = anthropic.Anthropic(base_url=cli_url, api_key="anything", max_retries=0)
+    c: Any = anthropic.Anthropic(base_url=cli_url, api_key="anything", max_retries=0)
     up = c.beta.files.upload(file=("df.csv", df.to_csv(index=False).encode(), "text/csv"))
     agent = c.beta.agents.create(
         name="walk", model="claude-sonnet-4-6", tools=[{"type": "agent_toolset_20260401"}]

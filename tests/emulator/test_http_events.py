@@ -144,3 +144,21 @@ def test_deleting_a_session_ends_its_stream(client: Any, emulator: Any) -> None:
         client.beta.sessions.delete(sid)
         types = [ev.type for ev in stream]  # ends on its own
     assert types[-1] == "session.deleted"
+
+
+def test_closed_streams_unsubscribe(make_emulator: Any) -> None:
+    emu = make_emulator(brain="echo")
+    c = emu.client(max_retries=0)
+    agent = c.beta.agents.create(name="subs", model="claude-sonnet-4-6")
+    env = c.beta.environments.create(name="subs-env")
+    sid = c.beta.sessions.create(agent=agent.id, environment_id=env.id).id
+    for _ in range(3):
+        with c.beta.sessions.events.stream(sid) as stream:
+            c.beta.sessions.events.send(sid, events=[_msg("x")])
+            for ev in stream:
+                if ev.type == "session.status_idle":
+                    break
+    deadline = time.monotonic() + 5
+    while emu.app.state.streams and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not emu.app.state.streams  # the client hung up: the server let go of its queue

@@ -14,13 +14,26 @@ def test_upload_metadata_download_delete(client: Any, emulator: Any) -> None:
     f = client.beta.files.upload(file=("dir/report.csv", b"a,b\n1,2\n", "text/csv"))
     assert emulator.stats["uploads"] == before + 1
     assert f.filename == "report.csv" and f.size_bytes == 8 and f.mime_type == "text/csv"
-    assert f.downloadable is True and f.scope is None and f.id.startswith("file_")
+    # as hosted: what you upload cannot be downloaded again
+    assert f.downloadable is False and f.scope is None and f.id.startswith("file_")
     assert client.beta.files.retrieve_metadata(f.id).id == f.id
-    resp = client.beta.files.download(f.id)
-    assert resp.read() == b"a,b\n1,2\n" and resp.http_response.headers["content-type"].startswith("text/csv")
+    with pytest.raises(anthropic.BadRequestError) as exc:
+        client.beta.files.download(f.id)
+    assert exc.value.response.json()["error"]["details"] == {"error_code": "file_not_downloadable"}
     assert client.beta.files.delete(f.id).id == f.id
     with pytest.raises(anthropic.NotFoundError):
         client.beta.files.retrieve_metadata(f.id)
+
+
+def test_download_of_an_agent_output(client: Any, emulator: Any) -> None:
+    # an output file as the runtime indexes it (session-scoped, downloadable)
+    out = emulator.store.add_file("chart.png", b"\x89PNG-bytes", scope_session_id="sesn_x")
+    before = emulator.stats["downloads"]
+    resp = client.beta.files.download(out["id"])
+    assert resp.read() == b"\x89PNG-bytes"
+    assert resp.http_response.headers["content-type"] == "image/png"
+    assert 'filename="chart.png"' in resp.http_response.headers["content-disposition"]
+    assert emulator.stats["downloads"] == before + 1
 
 
 def test_mime_type_is_guessed_for_octet_stream(client: Any) -> None:
@@ -41,9 +54,11 @@ def test_expires_in_seconds_bounds(client: Any) -> None:
 def test_upload_errors(make_emulator: Any) -> None:
     emu = make_emulator(brain="echo", max_upload_bytes=1000)
     c = emu.client(max_retries=0)
-    with pytest.raises(anthropic.APIStatusError) as big:
-        c.beta.files.upload(file=("big.bin", b"x" * 2000))
-    assert big.value.status_code == 413
+    for size in (2000, 300_000):  # read and refused / refused from Content-Length alone
+        with pytest.raises(anthropic.APIStatusError) as big:
+            c.beta.files.upload(file=("big.bin", b"x" * size))
+        assert big.value.status_code == 413 and "1000 bytes" in big.value.response.json()["error"]["message"]
+    assert emu.stats["uploads"] == 0
     r = httpx2.post(f"{emu.base_url}/v1/files", headers={"x-api-key": "k"}, json={"file": "nope"})
     assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
     r = httpx2.post(
@@ -83,3 +98,12 @@ def test_scope_id_lists_session_copies_not_downloadable(client: Any) -> None:
     with pytest.raises(anthropic.BadRequestError) as exc:
         client.beta.files.download(scoped[0].id)
     assert exc.value.response.json()["error"]["details"]["error_code"] == "file_not_downloadable"
+
+
+@pytest.mark.parametrize("name", ["line\nbreak.txt", "tab\tname.txt", 'q"uote\\.csv', "日本.csv", "é.png"])
+def test_download_header_survives_hostile_names(client: Any, emulator: Any, name: str) -> None:
+    out = emulator.store.add_file(name, b"data", "text/plain", scope_session_id="sesn_x")
+    resp = client.beta.files.download(out["id"])
+    assert resp.read() == b"data"
+    header = resp.http_response.headers["content-disposition"]
+    assert header.isascii() and "\n" not in header and header.startswith('attachment; filename="')

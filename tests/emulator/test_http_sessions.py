@@ -74,12 +74,31 @@ def test_file_resources_mount_a_new_session_copy(
 
 def test_bad_resources_are_rejected(client: Any, ids: dict[str, str]) -> None:
     f = _upload(client)
-    with pytest.raises(anthropic.BadRequestError):
+    for path in ("../etc/passwd", "/", "dir/"):
+        with pytest.raises(anthropic.BadRequestError):
+            client.beta.sessions.create(
+                agent=ids["agent"],
+                environment_id=ids["env"],
+                resources=[{"type": "file", "file_id": f.id, "mount_path": path}],
+            )
+    with pytest.raises(anthropic.BadRequestError) as dup:
         client.beta.sessions.create(
             agent=ids["agent"],
             environment_id=ids["env"],
-            resources=[{"type": "file", "file_id": f.id, "mount_path": "../etc/passwd"}],
+            resources=[{"type": "file", "file_id": f.id, "mount_path": p} for p in ("/a.csv", "a.csv")],
         )
+    assert "already used" in dup.value.response.json()["error"]["message"]
+    before = len(client.beta.files.list(limit=1000).data)
+    with pytest.raises(anthropic.BadRequestError):  # a github repo: unsupported, and nothing is left behind
+        client.beta.sessions.create(
+            agent=ids["agent"],
+            environment_id=ids["env"],
+            resources=[
+                {"type": "file", "file_id": f.id},
+                {"type": "github_repository", "url": "https://x/y"},
+            ],
+        )
+    assert len(client.beta.files.list(limit=1000).data) == before
     with pytest.raises(anthropic.NotFoundError):
         client.beta.sessions.create(
             agent=ids["agent"],
@@ -148,6 +167,9 @@ def test_list_filters_order_and_cursors(client: Any, ids: dict[str, str]) -> Non
     with pytest.raises(anthropic.BadRequestError):
         client.beta.sessions.list(page="garbage")
     assert client.beta.sessions.list(agent_id=agent.id, statuses=["running"]).data == []
+    first = client.beta.sessions.retrieve(made[0]).created_at
+    later = client.beta.sessions.list(agent_id=agent.id, created_at_gt=first, order="asc").data
+    assert [s.id for s in later] == made[1:]
     client.beta.sessions.archive(made[0])
     assert made[0] not in [s.id for s in client.beta.sessions.list(agent_id=agent.id)]
     assert made[0] in [s.id for s in client.beta.sessions.list(agent_id=agent.id, include_archived=True)]

@@ -204,3 +204,12 @@ def test_the_upload_summary_is_replayed(tmp_path):
     r = replay(rec.close({"stop_reason": "end_turn"}), speed=None, view=False)
     (item,) = [i for i in r.transcript.items if type(i).__name__ == "InputsItem"]
     assert [(row.name, row.size, row.status) for row in item.rows] == [("sales", 2800, "uploaded")]
+
+
+def test_nb_agents_replay_is_the_function_even_after_importing_the_module():
+    import importlib
+
+    import nb_agents
+
+    importlib.import_module("nb_agents.playback")
+    assert nb_agents.replay is replay

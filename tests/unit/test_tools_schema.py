@@ -98,6 +98,8 @@ def test_resolve_unknown_name_suggests():
         resolve_tools("revenu", {"revenue": revenue})
     with pytest.raises(ToolSetupError, match="define the function first"):
         resolve_tools("zzz", {"revenue": revenue})
+    with pytest.raises(ToolSetupError, match=r"^tools \(config default\): no function named 'gone'"):
+        resolve_tools(None, {"revenue": revenue}, defaults=["gone"])
 
 
 def test_resolve_non_callable_name():

@@ -1,0 +1,142 @@
+"""Benchmark: live latency, from the emulator emitting a text delta to the widget trait showing it.
+
+An in-process emulator streams 5 messages of 1,000 deltas each at about 1,000 events/s (its
+pause between deltas is set so); every delta carries unique words (`m<msg>w<n>`). The emit time
+of each delta is taken inside the server (its runtime's `broadcast`), and the LiveView's widgets
+are observed with traitlets: when a `value` change first contains a delta's words, that delta's
+latency is the difference. Everything runs in one process, so one clock serves both ends.
+
+Included: SSE framing, HTTP, the SDK's parsing, the event loop, the fold, rendering and the
+view's throttle (at most ~10 syncs/s, so up to ~100 ms of the latency is the throttle by design).
+Target: p99 <= 150 ms.
+
+    python bench/bench_latency.py [--messages 5] [--deltas 1000] [--delay 0.0009]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import re
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+TARGET_P99_MS = 150.0
+TOKEN = re.compile(r"m(\d+)w(\d+)")
+
+
+def result_line(metric: str, value: float, unit: str, **extra: Any) -> str:
+    return "RESULT " + json.dumps({"bench": "latency", "metric": metric, "value": value, "unit": unit, **extra})
+
+
+class Probe:
+    """Emit times (server side) and first-shown times (widget side) per delta, by word index."""
+
+    def __init__(self, words_per_message: int) -> None:
+        self.per_msg = words_per_message
+        self.emitted: dict[int, float] = {}  # first global word index of a delta -> emit time
+        self.shown_upto = -1
+        self.shown: dict[int, float] = {}
+        self.lock = threading.Lock()
+
+    def index(self, m: str, w: str) -> int:
+        return int(m) * self.per_msg + int(w)
+
+    def on_emit(self, event: dict[str, Any]) -> None:
+        text = event.get("delta", {}).get("content", {}).get("text", "")
+        found = TOKEN.search(text)
+        if found:
+            self.emitted[self.index(*found.groups())] = time.perf_counter()
+
+    def on_value(self, change: dict[str, Any]) -> None:
+        now = time.perf_counter()
+        tokens = TOKEN.findall(change["new"] or "")
+        if not tokens:
+            return
+        top = max(self.index(m, w) for m, w in tokens)
+        with self.lock:
+            if top <= self.shown_upto:
+                return
+            for start, _ in self.emitted.items():
+                if self.shown_upto < start <= top and start not in self.shown:
+                    self.shown[start] = now
+            self.shown_upto = top
+
+    def latencies_ms(self) -> list[float]:
+        return [(self.shown[k] - t) * 1000 for k, t in self.emitted.items() if k in self.shown]
+
+
+def instrument(probe: Probe) -> None:
+    import nb_agents.emulator.runtime as runtime
+    import nb_agents.view.widget as widget_mod
+
+    original = runtime.SessionRuntime.broadcast
+
+    def broadcast(self: Any, event: dict[str, Any], delta_kind: str | None = None) -> None:
+        if event.get("type") == "event_delta":
+            probe.on_emit(event)
+        original(self, event, delta_kind)
+
+    runtime.SessionRuntime.broadcast = broadcast  # type: ignore[method-assign]
+
+    class ObservedView(widget_mod.LiveView):
+        def _build(self) -> None:
+            super()._build()
+            for part in (self._settled, self._live):
+                part.observe(probe.on_value, names="value")
+
+    widget_mod.LiveView = ObservedView  # turn.py imports it at call time
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=5)
+    parser.add_argument("--deltas", type=int, default=1000)
+    parser.add_argument("--delay", type=float, default=0.0009, help="emulator pause between deltas, s")
+    args = parser.parse_args(argv)
+    import nb_agents.emulator.turn as emu_turn
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import nb_agents
+    from nb_agents import client as nb_client
+
+    emu_turn.DELTA_DELAY = args.delay
+    os.environ["NB_AGENTS_VIEW"] = "widget"
+    InteractiveShell.instance()
+    words = 3 * args.deltas  # the emulator streams 3 words per delta
+    steps = [{"say": " ".join(f"m{m}w{i}" for i in range(words))} for m in range(args.messages)]
+    nb_client.go_offline(brain="scenario:flood", scenarios={"flood": steps})
+    warm = nb_agents.session("bench-latency-warmup")
+    with contextlib.redirect_stdout(io.StringIO()):
+        warm.ask("[[emulator: echo]]\nwarm up", live=True, interpolate=False)
+    probe = Probe(words)
+    instrument(probe)
+    with contextlib.redirect_stdout(io.StringIO()):
+        run = nb_agents.session("bench-latency").ask("go", live=True, interpolate=False)
+    assert run.stop_reason == "end_turn", run.stop_reason
+    lat = sorted(probe.latencies_ms())
+    times = sorted(probe.emitted.values())
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    p50 = statistics.median(lat)
+    p99 = lat[min(len(lat) - 1, int(round(0.99 * len(lat))) - 1)]
+    print(f"latency: {len(lat)} of {len(times)} deltas seen in the widget, emitted at {rate:.0f} events/s")
+    print(f"  p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {lat[-1]:.1f} ms (target p99 <= {TARGET_P99_MS:g} ms)")
+    print(result_line("emit_rate", round(rate), "events/s", target="~1000"))
+    print(result_line("p50", round(p50, 1), "ms"))
+    print(result_line("p99", round(p99, 1), "ms", target=f"<= {TARGET_P99_MS:g}", met=p99 <= TARGET_P99_MS))
+    print(result_line("max", round(lat[-1], 1), "ms"))
+    nb_client.go_online()
+    return 0 if len(lat) == len(times) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,95 @@
+"""Bad input, part 1: mistakes in the magic's line (flags, values, subcommands) and empty cells.
+
+Each is one line (an `NbAgentsError`, which IPython prints without a traceback), asserted verbatim,
+and the user's variables are intact afterwards (the `ip` fixture checks a sentinel)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+
+from nb_agents.errors import ConfigError, SessionError
+
+from .conftest import one_line
+
+
+def cell(ip: Any, line: str, body: str = "hi") -> Any:
+    return ip.run_cell_magic("agent", line, body)
+
+
+def test_unknown_flag(ip: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        cell(ip, "--bogus")
+    # (the suggestion is difflib's closest flag, however far — '--out' or '--bg' as flags come and
+    # go: questionable, but harmless)
+    assert re.fullmatch(r"%%agent: unknown option --bogus \(did you mean '--\w+'\?\)", str(info.value))
+
+
+def test_flag_typo_suggests_the_flag(ip: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        cell(ip, "--sesion x")
+    assert str(info.value) == "%%agent: unknown option --sesion (did you mean '--session'?)"
+
+
+def test_flag_missing_its_value(ip: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        cell(ip, "--model")
+    assert str(info.value) == "%%agent: argument --model: expected one argument"
+
+
+def test_bad_flag_value(ip: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        cell(ip, "--timeout soon")
+    assert str(info.value) == "%%agent: argument --timeout: invalid float value: 'soon'"
+
+
+def test_unbalanced_quote_in_the_flags(ip: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        cell(ip, "--title 'my title")
+    assert str(info.value) == "%%agent: No closing quotation"
+
+
+def test_unknown_subcommand(ip: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        ip.run_line_magic("agent", "bogus")
+    assert str(info.value) == "%agent: unknown subcommand 'bogus'; see %agent help"
+
+
+def test_subcommand_typo_suggests(ip: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        ip.run_line_magic("agent", "atach sesn_x")
+    assert str(info.value) == "%agent: unknown subcommand 'atach' (did you mean 'attach'?); see %agent help"
+
+
+def test_subcommand_missing_its_argument(ip: Any) -> None:
+    with pytest.raises(UsageError) as info:
+        ip.run_line_magic("agent", "attach")
+    assert str(info.value) == "the following arguments are required: session_id"
+
+
+def test_unknown_session_name(ip: Any) -> None:
+    with pytest.raises(SessionError) as info:
+        ip.run_line_magic("agent", "interrupt nope")
+    assert str(info.value) == "no session named 'nope' (sessions: none yet)"
+
+
+def test_empty_cell(ip: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        cell(ip, "", "   \n\t\n")
+    assert str(info.value) == "%%agent: the cell is empty: write the prompt below the %%agent line"
+
+
+def test_bad_config_value_from_the_environment(ip: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NB_AGENTS_TIMEOUT", "soon")
+    with pytest.raises(ConfigError) as info:
+        cell(ip, "")
+    assert str(info.value).startswith("NB_AGENTS_TIMEOUT='soon': ")
+    assert "\n" not in str(info.value)
+
+
+def test_errors_print_one_line_without_traceback_in_a_cell(ip: Any, capsys: Any) -> None:
+    out = one_line(ip, "%%agent --sesion x\nhi", capsys)
+    assert out == "ConfigError: %%agent: unknown option --sesion (did you mean '--session'?)"
