@@ -6,6 +6,9 @@ public names below (resolved lazily by `__getattr__`).
 
 Python API (mirrors the magics):
     nb_agents.session(name="default", **options).ask(prompt) -> Run
+    nb_agents.session(...).ask(prompt, background=True) -> BackgroundRun (.wait(), await, .interrupt())
+    await nb_agents.session(...).ask_async(prompt) -> Run
+    nb_agents.map(template, items, concurrency=8, ...) -> MapResult (one session per item)
     nb_agents.attach(session_id, name=None) -> AgentSession
     nb_agents.offline() -> the in-kernel emulator (like `%agent offline`)
 """
@@ -24,12 +27,15 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AgentSession",
+    "BackgroundRun",
     "DryRun",
+    "MapResult",
     "NbAgentsError",
     "Run",
     "__version__",
     "attach",
     "load_ipython_extension",
+    "map",
     "offline",
     "replay",
     "session",
@@ -40,6 +46,9 @@ __all__ = [
 # public name -> (module, attribute), imported on first access
 _LAZY = {
     "AgentSession": ("session", "AgentSession"),
+    "BackgroundRun": ("background", "BackgroundRun"),
+    "MapResult": ("fanout_result", "MapResult"),
+    "map": ("fanout", "map"),
     "DryRun": ("run", "DryRun"),
     "NbAgentsError": ("errors", "NbAgentsError"),
     "Run": ("run", "Run"),
@@ -49,7 +58,10 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from .background import BackgroundRun
     from .errors import NbAgentsError
+    from .fanout import map
+    from .fanout_result import MapResult
     from .playback import replay
     from .run import DryRun, Run
     from .session import AgentSession, attach

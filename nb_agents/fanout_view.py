@@ -13,11 +13,13 @@ from __future__ import annotations
 import html
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .view.style import hide_rule
 from .view.widget import MIN_INTERVAL, detect_mode
 
 __all__ = ["Progress", "ProgressView"]
@@ -101,11 +103,14 @@ class ProgressView:
         if self.mode == "widget":
             import ipywidgets as w
 
+            self.static_class = f"nba-map-static-{uuid.uuid4().hex[:12]}"
+            # the static copy left by finish() is hidden wherever the live widget renders
+            self._style = w.HTML(value=hide_rule(self.static_class))
             self._html = w.HTML(value=first.html())
             self._button = w.Button(description="Stop all", icon="stop", button_style="danger")
             self._button.layout.display = "none"
             self._button.on_click(self._clicked)
-            self.widget = w.VBox([self._html, self._button])
+            self.widget = w.VBox([self._style, self._html, self._button])
 
     def display(self) -> None:
         if self.mode != "widget":
@@ -176,6 +181,7 @@ class ProgressView:
             if on_main:
                 from IPython.display import display
 
-                display({"text/plain": progress.line(), "text/html": progress.html()}, raw=True)
+                static = f'<div class="{self.static_class}">{progress.html()}</div>'
+                display({"text/plain": progress.line(), "text/html": static}, raw=True)
         elif on_main:
             print(progress.line(), flush=True)

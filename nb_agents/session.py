@@ -212,6 +212,13 @@ class AgentSession:
         self.runs.append(run)
         return run
 
+    async def ask_async(self, prompt: str, **kw: Any) -> Any:
+        """`ask` for async code: `await session.ask_async(prompt, ...)` reads the stream with
+        `AsyncAnthropic` (async_api.py); same keywords (except `background`) and the same `Run`."""
+        from .async_api import ask_async
+
+        return await ask_async(self, prompt, **kw)
+
     def prepare_turn(
         self,
         prompt: str,

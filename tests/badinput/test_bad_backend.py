@@ -167,7 +167,31 @@ def test_slow_stream_with_timeout_ends_the_cell(ip: Any, emu: Any, monkeypatch: 
     t0 = time.monotonic()
     cell(ip, "--timeout 1 -o r", ECHO + "hi")
     run = ip.user_ns["r"]
-    print([getattr(i, "text", "") for i in run.transcript.items], time.monotonic() - t0)
-    assert time.monotonic() - t0 < 15
+    assert time.monotonic() - t0 < 15  # ~12 s today: see the xfail below
     assert run.interrupted and run.stop_reason == "interrupted"
-    assert any("timed out after 1 s" in getattr(i, "text", "") for i in run.transcript.items)
+    notes = [getattr(i, "text", "") for i in run.transcript.items]
+    assert notes == [
+        "timed out after 1 s: stopping the agent…",
+        "interrupted; the session may still be running: `%agent interrupt` stops it",
+    ]
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="stream.py EventLoop._open: the SDK's own retries (max_retries=2, each waiting the full read "
+    "timeout, plus backoff) run inside the loop's deadline, so a deadline 1 s away is noticed only "
+    "after ~3.5 s; open the stream with client.with_options(max_retries=0) (the loop reconnects itself)",
+)
+def test_deadline_is_kept_when_the_stream_is_slow_to_open(ip: Any, emu: Any) -> None:
+    from nb_agents.stream import DeadlineExceeded, EventLoop
+
+    sid = emu.client().beta.sessions.create(
+        agent=emu.client().beta.agents.create(name="slow-open", model="claude-sonnet-4-6").id,
+        environment_id=emu.client().beta.environments.create(name="slow-open").id,
+    ).id
+    emu.faults.update(latency=3.0, routes=("GET /v1/sessions/*/events/stream",))
+    loop = EventLoop(emu.client(), sid, on_event=lambda e: None)
+    t0 = time.monotonic()
+    with pytest.raises(DeadlineExceeded):
+        loop.run(deadline=t0 + 1.0)
+    assert time.monotonic() - t0 < 1.6

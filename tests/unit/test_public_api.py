@@ -9,12 +9,15 @@ import nb_agents
 
 PINNED = [
     "AgentSession",
+    "BackgroundRun",
     "DryRun",
+    "MapResult",
     "NbAgentsError",
     "Run",
     "__version__",
     "attach",
     "load_ipython_extension",
+    "map",
     "offline",
     "replay",
     "session",
