@@ -38,9 +38,7 @@ TARGET_SYNCS = 10.0
 
 def flood_steps(messages: int, deltas: int) -> list[dict[str, Any]]:
     """`messages` say-steps whose text the emulator streams as `deltas` chunks (3 words each)."""
-    return [
-        {"say": " ".join(f"m{m}w{i}" for i in range(3 * deltas))} for m in range(messages)
-    ]
+    return [{"say": " ".join(f"m{m}w{i}" for i in range(3 * deltas))} for m in range(messages)]
 
 
 def result_line(metric: str, value: float, unit: str, **extra: Any) -> str:
@@ -51,9 +49,9 @@ def result_line(metric: str, value: float, unit: str, **extra: Any) -> str:
 
 class Bench:
     def __init__(self, messages: int, deltas: int) -> None:
-        import nb_agents.emulator.turn as emu_turn
         from IPython.core.interactiveshell import InteractiveShell
 
+        import nb_agents.emulator.turn as emu_turn
         from nb_agents import client as nb_client
 
         emu_turn.DELTA_DELAY = 0.0  # the server emits deltas as fast as it can
@@ -101,7 +99,9 @@ class Bench:
         t0 = time.perf_counter()
         session = c.beta.sessions.create(agent=self.agent_id, environment_id=self.env_id)
         n = 0
-        with c.beta.sessions.events.stream(session.id, event_deltas=["agent.message", "agent.thinking"]) as stream:
+        with c.beta.sessions.events.stream(
+            session.id, event_deltas=["agent.message", "agent.thinking"]
+        ) as stream:
             c.beta.sessions.events.send(
                 session.id, events=[{"type": "user.message", "content": [{"type": "text", "text": "go"}]}]
             )
@@ -125,8 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         order = ("pipeline", "baseline") if rep % 2 == 0 else ("baseline", "pipeline")
         for name in order:
             result = bench.pipeline() if name == "pipeline" else bench.baseline()
-            print(f"  round {rep} {name:<8} {result['seconds']:6.2f} s  {int(result['events'])} events"
-                  + (f"  {int(result['syncs'])} syncs" if "syncs" in result else ""), flush=True)
+            print(
+                f"  round {rep} {name:<8} {result['seconds']:6.2f} s  {int(result['events'])} events"
+                + (f"  {int(result['syncs'])} syncs" if "syncs" in result else ""),
+                flush=True,
+            )
             if rep:
                 (pipe if name == "pipeline" else base).append(result)
     t_pipe = statistics.median(r["seconds"] for r in pipe)
@@ -135,14 +138,23 @@ def main(argv: list[str] | None = None) -> int:
     syncs = statistics.median(r["syncs"] / r["seconds"] for r in pipe)
     events = int(statistics.median(r["events"] for r in pipe))
     print(f"stream_overhead: {events} events per turn, {args.reps} rounds (medians)")
-    print(f"  bare SDK {t_base:.2f} s, nb_agents {t_pipe:.2f} s, ratio {ratio:.3f} (target <= {TARGET_RATIO})")
+    print(
+        f"  bare SDK {t_base:.2f} s, nb_agents {t_pipe:.2f} s, ratio {ratio:.3f} (target <= {TARGET_RATIO})"
+    )
     print(f"  widget syncs {syncs:.1f}/s (target <= ~{TARGET_SYNCS:g}/s)")
     print(result_line("events_per_turn", events, "events"))
     print(result_line("bare_sdk_median", round(t_base, 2), "s"))
     print(result_line("nb_agents_median", round(t_pipe, 2), "s"))
     print(result_line("ratio", round(ratio, 3), "x", target=f"<= {TARGET_RATIO}", met=ratio <= TARGET_RATIO))
-    print(result_line("widget_syncs_per_s", round(syncs, 1), "syncs/s", target=f"<= {TARGET_SYNCS:g}",
-                      met=syncs <= TARGET_SYNCS * 1.05))
+    print(
+        result_line(
+            "widget_syncs_per_s",
+            round(syncs, 1),
+            "syncs/s",
+            target=f"<= {TARGET_SYNCS:g}",
+            met=syncs <= TARGET_SYNCS * 1.05,
+        )
+    )
     from nb_agents import client as nb_client
 
     nb_client.go_online()

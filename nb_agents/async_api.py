@@ -52,7 +52,7 @@ class AsyncEventLoop(EventLoop):
     def adopt(cls, session: Any, aclient: Any) -> AsyncEventLoop:
         """Take over the session's loop state (seen ids), so sync and async turns mix freely."""
         old = session.loop()
-        loop = cls(session.client, aclient, str(session.session_id), seen=(), deltas=old.deltas)
+        loop = cls(session.client, aclient, str(session.session_id), on_event=old.on_event, deltas=old.deltas)
         loop.seen = old.seen  # the same set: ids seen by either are never replayed
         session._loop = loop
         return loop

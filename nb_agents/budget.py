@@ -77,9 +77,9 @@ def budget_reached_notice(
     sid = session_id or "<session>"
     state = "The session is paused, not lost." if paused else "Stopping here; the session is kept."
     return (
-        f"Budget reached: spent {spent}{cap}. {state} To continue, raise the cap "
-        f'with `%agent budget <usd>` (or `nb_agents.budget.raise_budget(client, "{sid}", <usd>)`, '
-        f'i.e. `client.beta.sessions.update("{sid}", budget=...)`); the agent then resumes by itself.'
+        f"Budget reached: spent {spent}{cap}. {state} To continue, raise the cap with "
+        f'`nb_agents.budget.raise_budget(client, "{sid}", <usd>)` (that is '
+        f'`client.beta.sessions.update("{sid}", budget=...)`); the agent then resumes by itself.'
     )
 
 

@@ -124,7 +124,9 @@ def api_call(fn: Any, *args: Any, **kw: Any) -> Any:
 
 
 def _agent_config(opts: Options) -> dict[str, Any]:
-    return {"model": opts.model, "system": opts.system or DEFAULT_SYSTEM, "tools": [TOOLSET]}
+    from .agent_config import agent_params  # skills, MCP servers + toolsets, subagents
+
+    return agent_params(opts, {"model": opts.model, "system": opts.system or DEFAULT_SYSTEM, "tools": [TOOLSET]})
 
 
 def _find_by_name(pages: Any, name: str) -> Any:
@@ -137,7 +139,9 @@ def _find_by_name(pages: Any, name: str) -> Any:
 def ensure_agent(client: Any, opts: Options) -> str:
     """The id of the agent for `opts` (get-or-create by name + config hash; update -> new version)."""
     if opts.agent_id:
-        return opts.agent_id
+        from .agent_config import split_agent_ref  # `ID@VERSION` pins a version (session.py)
+
+        return split_agent_ref(opts.agent_id)[0]
     config = _agent_config(opts)
     digest = config_hash(config)
     key = (str(client.base_url), opts.agent_name, digest)
@@ -157,11 +161,9 @@ def ensure_agent(client: Any, opts: Options) -> str:
 
 
 def _environment_config(opts: Options) -> dict[str, Any]:
-    return {
-        "type": "cloud",
-        "networking": {"type": "unrestricted"},
-        "packages": {"type": "packages", "pip": list(opts.packages)},
-    }
+    from .agent_config import environment_config  # packages per manager, networking
+
+    return environment_config(opts)
 
 
 def ensure_environment(client: Any, opts: Options) -> str:

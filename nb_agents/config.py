@@ -71,6 +71,31 @@ class AgentMagic(Configurable):
         config=True
     )
     max_usd = Float(0.0, help="Budget cap in USD for new sessions (0 = no budget).").tag(config=True)
+    # -- the rest of the surface (agent_config.py builds the request bodies; docs/surface.md) --
+    network = Unicode("unrestricted", help="Environment networking: unrestricted | limited.").tag(config=True)
+    allow_hosts = List(Unicode(), [], help="With network=limited: hosts the container may reach.").tag(config=True)
+    allow_package_managers = Bool(False, help="With network=limited: allow pip/apt/... registries.").tag(config=True)
+    allow_mcp_servers = Bool(False, help="With network=limited: allow the agent's MCP servers.").tag(config=True)
+    skills = List(Unicode(), [], help="Agent skills: xlsx, pdf, docx, pptx or skill_...[@version] (max 20).").tag(
+        config=True
+    )
+    repos = List(Unicode(), [], help="GitHub repositories mounted in new sessions: URL[@branch|@sha].").tag(
+        config=True
+    )
+    repo_token_env = Unicode("", help="Environment variable holding the repositories' token (read at creation).").tag(
+        config=True
+    )
+    mcp = List(Unicode(), [], help="MCP servers of the agent: NAME=URL (tools ask before running).").tag(config=True)
+    vaults = List(Unicode(), [], help="Vault ids (credentials for MCP servers) of new sessions.").tag(config=True)
+    memory = List(Unicode(), [], help="Memory stores of new sessions: memstore_...[:read_only].").tag(config=True)
+    subagents = List(Unicode(), [], help="Agent ids (ID[@VERSION]) this agent may delegate to (coordinator).").tag(
+        config=True
+    )
+    outcome = Unicode("", help="Work toward this outcome (user.define_outcome) instead of one message.").tag(
+        config=True
+    )
+    rubric = Unicode("", help="The outcome's rubric: text, or a path to a text/markdown file.").tag(config=True)
+    max_iterations = Int(3, help="Outcome evaluation rounds at most (1-20).").tag(config=True)
 
 
 # Trait names that are options (everything tagged config=True on AgentMagic).
@@ -101,6 +126,20 @@ class Options:
     record_dir: str = ""
     tools: tuple[str, ...] = ()
     max_usd: float = 0.0
+    network: str = "unrestricted"
+    allow_hosts: tuple[str, ...] = ()
+    allow_package_managers: bool = False
+    allow_mcp_servers: bool = False
+    skills: tuple[str, ...] = ()
+    repos: tuple[str, ...] = ()
+    repo_token_env: str = ""
+    mcp: tuple[str, ...] = ()
+    vaults: tuple[str, ...] = ()
+    memory: tuple[str, ...] = ()
+    subagents: tuple[str, ...] = ()
+    outcome: str = ""
+    rubric: str = ""
+    max_iterations: int = 3
     sources: dict[str, str] = dataclasses.field(default_factory=dict, compare=False, hash=False)
 
     def replace(self, **changes: Any) -> Options:
@@ -165,8 +204,12 @@ def env_settings(environ: dict[str, str] | None = None) -> dict[str, Any]:
         raw = environ.get(f"NB_AGENTS_{name.upper()}")
         if raw is None:
             continue
+        trait = AgentMagic.class_traits()[name]
+        if isinstance(trait, List) and not raw.lstrip().startswith("["):
+            out[name] = raw  # "a,b": split like a flag by _coerce_all
+            continue
         try:
-            out[name] = AgentMagic.class_traits()[name].from_string(raw)
+            out[name] = trait.from_string(raw)
         except Exception as exc:  # traitlets raises several kinds for bad text
             raise ConfigError(f"NB_AGENTS_{name.upper()}={raw!r}: {exc}") from None
     return out
@@ -177,6 +220,10 @@ def _coerce_all(values: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     probe = AgentMagic()
     for key, value in values.items():
+        if isinstance(value, str) and isinstance(AgentMagic.class_traits()[key], List):
+            from .agent_config import split_list  # "a,b" (or "pip:a apt:b") for a list option
+
+            value = split_list(key, value)
         try:
             setattr(probe, key, value)
         except Exception as exc:

@@ -225,10 +225,14 @@ class FanOut:
         sess = item.session
         if self.keep or sess is None or sess.session_id is None:
             return
-        try:
-            sess.archive()
-        except NbAgentsError:
-            pass  # a session that cannot be archived now stays listed; the item's result stands
+        for attempt in range(1, self.retries + 2):
+            try:
+                return sess.archive()
+            except NbAgentsError as exc:
+                if not is_retryable(exc) or attempt > self.retries:
+                    return None  # it stays listed (`%agent sessions`); the item's result stands
+                time.sleep(backoff(attempt))
+        return None
 
     # -- control ---------------------------------------------------------------------------
     def stop(self) -> None:

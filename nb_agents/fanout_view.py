@@ -117,7 +117,13 @@ class ProgressView:
             return
         from IPython.display import display
 
-        display(self.widget)
+        bundle = {
+            "application/vnd.jupyter.widget-view+json": {
+                "version_major": 2, "version_minor": 0, "model_id": self.widget.model_id,
+            },
+            "text/plain": "",  # the static copy shown by finish() is the readable fallback
+        }
+        display(bundle, raw=True)
         self._flusher = threading.Thread(target=self._flush_loop, name="nb_agents-map-view", daemon=True)
         self._flusher.start()
 

@@ -49,6 +49,21 @@ __all__ = ["AgentMagics", "register", "unregister", "register_subcommand", "SUBC
 @argument("--bg", action="store_true", help="Run in the background: the cell returns at once (see %%agent wait).")
 @argument("--map", metavar="VAR", help="Fan out: one new session per item of this list/dict/DataFrame/groupby.")
 @argument("--concurrency", type=int, metavar="N", help="With --map: sessions running at once (default 8).")
+@argument("--packages", metavar="SPEC", help='Environment packages, e.g. "pip:pandas,scikit-learn apt:ffmpeg".')
+@argument("--network", choices=("unrestricted", "limited"), help="Environment networking.")
+@argument("--allow-host", action="append", metavar="HOST", help="With --network limited: a reachable host (repeat).")
+@argument("--allow-package-managers", action="store_true", help="With --network limited: allow package registries.")
+@argument("--allow-mcp-servers", action="store_true", help="With --network limited: allow the MCP servers.")
+@argument("--skills", metavar="S,...", help="Agent skills: xlsx,pdf,docx,pptx or skill_...[@version].")
+@argument("--repo", action="append", metavar="URL[@REF]", help="Mount a GitHub repository (repeat).")
+@argument("--repo-token-env", metavar="VAR", help="Environment variable holding the repository token.")
+@argument("--mcp", action="append", metavar="NAME=URL", help="An MCP server for the agent (repeat).")
+@argument("--vault", action="append", metavar="ID", help="A vault with MCP credentials (repeat).")
+@argument("--memory", action="append", metavar="ID[:read_only]", help="Attach a memory store (repeat).")
+@argument("--outcome", metavar="TEXT", help="Work until this outcome is met (graded against --rubric).")
+@argument("--rubric", metavar="TEXT|FILE", help="The outcome's rubric: text or a file.")
+@argument("--max-iterations", type=int, metavar="N", help="Outcome evaluation rounds at most (default 3).")
+@argument("--subagents", metavar="ID,...", help="Agents this agent may delegate to (coordinator).")
 def _cell_flags(line: str) -> None:
     """%%agent [options] -- the cell is the prompt; `{{name}}` inserts a kernel variable."""
 
@@ -98,6 +113,28 @@ def flag_overrides(args: Any) -> dict[str, Any]:
         "verbose": True if args.verbose else None,
         "quiet": True if args.quiet else None,
         "sample_rows": args.sample,
+        **surface_overrides(args),
+    }
+
+
+def surface_overrides(args: Any) -> dict[str, Any]:
+    """The environment/skills/repos/MCP/memory/outcome/subagents flags (agent_config.py)."""
+    return {
+        "packages": args.packages,
+        "network": args.network,
+        "allow_hosts": args.allow_host,
+        "allow_package_managers": True if args.allow_package_managers else None,
+        "allow_mcp_servers": True if args.allow_mcp_servers else None,
+        "skills": args.skills,
+        "repos": args.repo,
+        "repo_token_env": args.repo_token_env,
+        "mcp": args.mcp,
+        "vaults": args.vault,
+        "memory": args.memory,
+        "outcome": args.outcome,
+        "rubric": args.rubric,
+        "max_iterations": args.max_iterations,
+        "subagents": args.subagents,
     }
 
 

@@ -50,6 +50,14 @@ class Run:
         return str(self.transcript.text)
 
     @property
+    def outcome(self) -> Any:
+        """The turn's outcome verdict (`agent_config.Outcome`: outcome_id, result, iterations,
+        explanation), or None when the turn defined no outcome."""
+        from .agent_config import outcome_of
+
+        return outcome_of(self.transcript)
+
+    @property
     def messages(self) -> list[Any]:
         return list(self.transcript.messages)
 

@@ -119,8 +119,8 @@ class AgentSession:
         to the session until a later cell gives others; None when nothing is configured."""
         if tool_kw:
             self.tool_options = dict(tool_kw)
-        if not self.tool_options and not opts.tools and not opts.max_usd:
-            return None
+        if not self.tool_options and not opts.tools and not opts.max_usd and not opts.mcp:
+            return None  # (MCP tools ask by default: their approvals need the handler)
         from .tool_setup import tool_setup
 
         setup = tool_setup(
@@ -132,6 +132,7 @@ class AgentSession:
     def _ensure_session(self, opts: Options, prep: Any = None, setup: Any = None) -> str:
         """Create the server session if there is none (mounting `prep`'s inputs at creation);
         bring an existing one's tools in line with `setup`."""
+        from .agent_config import session_kwargs, split_agent_ref
         from .client import api_call, ensure_agent, ensure_environment
 
         client = self._client(opts)
@@ -141,17 +142,19 @@ class AgentSession:
             return str(self.session_id)
         try:
             agent_id = ensure_agent(client, opts)
+            version = split_agent_ref(opts.agent_id)[1] if opts.agent_id else None
             env_id = ensure_environment(client, opts)
-            extra: dict[str, Any] = setup.create_kwargs(agent_id) if setup is not None else {"agent": agent_id}
-            if prep is not None:
-                extra["resources"] = prep.resources
-            created = api_call(
-                client.beta.sessions.create,
-                environment_id=env_id,
-                title=opts.title or f"nb_agents: {self.name}",
-                metadata={"nb_agents_session": self.name[:500]},
-                **extra,
+            surface = session_kwargs(opts, self.name)  # title, metadata, repos, memory, vaults
+            extra: dict[str, Any] = (
+                setup.create_kwargs(agent_id, version) if setup is not None
+                else {"agent": agent_id if version is None else {"type": "agent", "id": agent_id, "version": version}}
             )
+            _keep_mcp_toolsets(extra, opts)
+            resources = list(prep.resources) if prep is not None else []
+            resources += surface.pop("resources", [])
+            if resources:
+                extra["resources"] = resources
+            created = api_call(client.beta.sessions.create, environment_id=env_id, **surface, **extra)
         except BaseException:
             self.files.discard(prep)  # nothing of the batch stays uploaded
             raise
@@ -236,6 +239,9 @@ class AgentSession:
         self.check_free()
         tool_kw = {k: overrides.pop(k) for k in TOOL_KEYWORDS if k in overrides}
         opts = self.options(**overrides)
+        from .agent_config import turn_events
+
+        turn_events(prompt, opts)  # an outcome without a rubric fails here, before anything is created
         if namespace is None and interpolate:
             namespace = _user_namespace()
         ns = namespace if namespace is not None else {}
@@ -356,13 +362,34 @@ class AgentSession:
             "turns": len(self.runs),
             "cost_usd": cost_of(remote),
             "title": remote.title,
+            "resources": [_describe_resource(r) for r in (remote.resources or [])],
         }
+
+
+def _keep_mcp_toolsets(extra: dict[str, Any], opts: Options) -> None:
+    """Custom tools override the agent's tools at creation: keep its MCP toolsets in that list."""
+    agent = extra.get("agent")
+    if not opts.mcp or not isinstance(agent, dict) or "tools" not in agent:
+        return
+    from .agent_config import mcp_servers, mcp_toolsets
+
+    agent["tools"] = list(agent["tools"]) + mcp_toolsets(mcp_servers(opts.mcp))
 
 
 def cost_of(remote: Any) -> float | None:
     usage = getattr(remote, "usage", None)
     cost = getattr(usage, "list_cost", None) if usage is not None else None
     return int(cost.amount) / 100 if cost is not None and cost.amount is not None else None
+
+
+def _describe_resource(r: Any) -> str:
+    """One line per session resource for `%agent status` (memory stores, repositories, files)."""
+    kind = getattr(r, "type", "?")
+    if kind == "memory_store":
+        return f"memory {r.memory_store_id} ({r.access or 'read_write'}) at {r.mount_path or '/mnt/memory/'}"
+    if kind == "github_repository":
+        return f"repo {r.url} at {r.mount_path}"
+    return f"file {getattr(r, 'file_id', '?')} at {getattr(r, 'mount_path', '?')}"
 
 
 def _user_namespace() -> Mapping[str, Any]:

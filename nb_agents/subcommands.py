@@ -78,6 +78,7 @@ def _status(m: Any, argv: list[str]) -> Report:
         f"{_backend_line()}\nsession {info['name']!r}: {info['session_id'] or '(not started)'}, "
         f"status {info['status']}, turns {info['turns']}, cost {_fmt_cost(info['cost_usd'])}"
     )
+    text += "".join(f"\n  {line}" for line in info.get("resources") or [])  # memory stores, repos, files
     return Report(text, info)
 
 
@@ -202,3 +203,5 @@ for _name, _func, _usage, _help_text in [
     ("archive", _archive, "%agent archive [NAME]", "archive the session on the server and forget it"),
 ]:
     register_subcommand(_name, _func, _usage, _help_text)
+
+from . import surface_commands  # noqa: E402,F401  (%agent envs / agents)

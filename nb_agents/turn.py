@@ -197,7 +197,9 @@ class Turn:
                 self.loop.run(deadline=self.deadline)
             else:
                 self._settle_previous()
-                self.loop.run(send=[user_message(self.text)], deadline=self.deadline)
+                from .agent_config import turn_events  # a user.message, or a user.define_outcome
+
+                self.loop.run(send=turn_events(self.text, self.opts), deadline=self.deadline)
             return False
         except KeyboardInterrupt:
             self._drain()

@@ -31,6 +31,7 @@ from .api_common import (
 from .common import ApiError, new_id, now_iso
 from .resolve import check_metadata, patch_metadata, resolve_tools
 from .store import SessionRecord, Store
+from .surface import EXTRA_RESOURCES, attach_extra_resources, check_extra_resources
 
 __all__ = ["ROUTES", "normalize_mount_path"]
 
@@ -137,6 +138,8 @@ async def create(request: Request) -> JSONResponse:
     if env.get("archived_at"):
         raise ApiError(400, f"Environment {env['id']} is archived", error_code="environment_archived")
     files = _resource_files(store, body.get("resources") or [])
+    extra = [r for r in body.get("resources") or [] if r["type"] in EXTRA_RESOURCES]
+    check_extra_resources(extra)
     session = _fresh_session(body, agent, env)
     runtime = _runtime_factory(request)(
         store=store, session=session, agent=agent, environment=env, config=config_of(request)
@@ -144,6 +147,7 @@ async def create(request: Request) -> JSONResponse:
     try:
         for meta, mount_path in files:
             session["resources"].append(await runtime.mount_file(meta, mount_path))
+        await attach_extra_resources(runtime, extra)  # repositories, memory stores; MCP reachability
     except BaseException:
         # a failed create must not leave a sandbox or session-scoped copies behind
         await runtime.close("deleted")
@@ -165,6 +169,8 @@ def _resource_files(store: Store, resources: list[dict[str, Any]]) -> list[tuple
     out: list[tuple[dict[str, Any], str | None]] = []
     paths: set[str] = set()
     for i, res in enumerate(resources):
+        if res["type"] in EXTRA_RESOURCES:
+            continue  # surface.py mounts them
         if res["type"] != "file":
             raise ApiError(
                 400,
@@ -255,7 +261,8 @@ async def list_sessions(request: Request) -> JSONResponse:
         and (agent_id is None or s["agent"]["id"] == agent_id)
         and (agent_version is None or s["agent"]["version"] == agent_version)
         and (deployment_id is None or s.get("deployment_id") == deployment_id)
-        and memory_store_id is None  # the emulator has no memory stores
+        and (memory_store_id is None
+             or any(r.get("memory_store_id") == memory_store_id for r in s.get("resources") or []))
         and keep(s["created_at"])
     ]
     if order == "desc":

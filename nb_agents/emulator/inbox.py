@@ -50,7 +50,7 @@ def _check(rt: Any, event: dict[str, Any]) -> None:
     if kind == "user.custom_tool_result":
         _call(rt, event["custom_tool_use_id"], ("custom",), "custom_tool_use_id")
     elif kind == "user.tool_confirmation":
-        call = _call(rt, event["tool_use_id"], ("builtin", "remote"), "tool_use_id")
+        call = _call(rt, event["tool_use_id"], ("builtin", "remote", "mcp"), "tool_use_id")
         if call.permission != "ask":
             raise ApiError(400, f"Tool use {call.id} does not require a confirmation.")
         if call.decision is not None:

@@ -190,7 +190,11 @@ class Turn(TurnControl):
         rt = self.rt
         name, tool_input = spec["name"], dict(spec.get("input") or {})
         custom_names = {t["name"] for t in self.custom_tools}
-        if spec.get("custom") or (name in custom_names and not spec.get("builtin")):
+        if spec.get("mcp_server"):  # an MCP server's tool (surface.py)
+            from .surface import mcp_tool_use
+
+            call = mcp_tool_use(self, spec, Call)
+        elif spec.get("custom") or (name in custom_names and not spec.get("builtin")):
             event = rt.emit({"type": "agent.custom_tool_use", "name": name, "input": tool_input,
                              "session_thread_id": None})
             call = Call(event["id"], name, tool_input, "custom")
@@ -215,7 +219,7 @@ class Turn(TurnControl):
     async def _run_calls(self, made: list[Call]) -> list[dict[str, Any]]:
         results: dict[str, dict[str, Any]] = {}
         for call in made:
-            if call.kind == "builtin" and call.permission == "allow":
+            if call.kind in ("builtin", "mcp") and call.permission == "allow":
                 results[call.id] = await self._execute(call)
             elif call.permission == "deny" and call.kind != "custom":
                 results[call.id] = self._synthetic(call, call.denial)
@@ -258,6 +262,10 @@ class Turn(TurnControl):
 
     async def _execute(self, call: Call) -> dict[str, Any]:
         rt = self.rt
+        if call.kind == "mcp":
+            from .surface import mcp_execute
+
+            return mcp_execute(self, call)
         run = await rt.sandbox.run_tool(call.name, call.input)
         rt.count("tool_executions")
         rt.emit({"type": "agent.tool_result", "tool_use_id": call.id, "content": run["content"],
@@ -268,6 +276,10 @@ class Turn(TurnControl):
         return {"name": call.name, "input": call.input, **run}
 
     def _synthetic(self, call: Call, text: str) -> dict[str, Any]:
+        if call.kind == "mcp":
+            from .surface import mcp_synthetic
+
+            return mcp_synthetic(self, call, text)
         content = [{"type": "text", "text": text}]
         self.rt.emit({"type": "agent.tool_result", "tool_use_id": call.id, "content": content, "is_error": True})
         call.resolved = True

@@ -90,7 +90,12 @@ def stop_explanation(t: Transcript) -> str | None:
     return None
 
 
-def retry_explanation(retry_status: str | None) -> str:
+def retry_explanation(retry_status: str | None, error_type: str | None = None) -> str:
+    # Repository and MCP errors never stop the turn: say what the agent has to do without.
+    if error_type and error_type.startswith("repository_") and retry_status != "terminal":
+        return "the session continues without this repository"
+    if error_type in ("mcp_connection_failed_error", "mcp_authentication_failed_error") and retry_status != "terminal":
+        return "the session continues without this MCP server's tools"
     return {
         "retrying": "retrying automatically",
         "exhausted": "retries exhausted, the turn ended",

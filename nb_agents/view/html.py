@@ -212,7 +212,7 @@ def _tool(call: ToolCall, verbose: bool, full: bool) -> str:
 
 
 def _error(e: ErrorItem) -> str:
-    retry = c.retry_explanation(e.retry_status)
+    retry = c.retry_explanation(e.retry_status, e.error_type)
     tail = f' <span class="nba-dim">({escape(retry)})</span>' if retry else ""
     return f'<div class="nba-e">Error {escape(e.error_type)}: {escape(e.message)}{tail}</div>'
 

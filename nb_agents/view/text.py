@@ -105,7 +105,7 @@ def _user(m: UserMessage) -> str:
 
 
 def _error(e: ErrorItem) -> str:
-    retry = c.retry_explanation(e.retry_status)
+    retry = c.retry_explanation(e.retry_status, e.error_type)
     return f"! Error {e.error_type}: {e.message}" + (f" ({retry})" if retry else "")
 
 

@@ -21,9 +21,13 @@ from urllib.parse import urlsplit
 
 __all__ = ["HostileProxy", "HTML_500"]
 
-HTML_500 = 500, "text/html", (
-    b"<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n"
-    b"<center><h1>500 Internal Server Error</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+HTML_500 = (
+    500,
+    "text/html",
+    (
+        b"<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n"
+        b"<center><h1>500 Internal Server Error</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    ),
 )
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 

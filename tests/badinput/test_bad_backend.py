@@ -69,7 +69,10 @@ def test_unknown_model_on_the_emulator_is_accepted(ip: Any) -> None:
 
 def test_unknown_model_400_from_the_service(ip: Any, emu: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # the hosted API's wording is not pinned here; its shape is (error type, message, request id)
-    body = {"type": "error", "error": {"type": "invalid_request_error", "message": "model: claude-nope-400 not found"}}
+    body = {
+        "type": "error",
+        "error": {"type": "invalid_request_error", "message": "model: claude-nope-400 not found"},
+    }
     canned = {"POST /v1/agents*": (400, "application/json", json.dumps(body).encode())}
     monkeypatch.setattr(nb_client, "_cache", {})
     with HostileProxy(emu.base_url, canned=canned) as proxy:
@@ -84,7 +87,9 @@ def test_unknown_model_400_from_the_service(ip: Any, emu: Any, monkeypatch: pyte
 def test_unknown_session_on_attach(ip: Any) -> None:
     with pytest.raises(AgentAPIError) as info:
         ip.run_line_magic("agent", "attach sesn_nothere")
-    assert re.fullmatch(rf"API error 404 \(not_found_error\): Session sesn_nothere not found {REQ}", str(info.value))
+    assert re.fullmatch(
+        rf"API error 404 \(not_found_error\): Session sesn_nothere not found {REQ}", str(info.value)
+    )
 
 
 def test_archived_session_attaches_read_only(ip: Any, emu: Any, capsys: Any) -> None:
@@ -135,7 +140,9 @@ def test_session_cannot_be_deleted_mid_run(ip: Any, emu: Any, scenario: Any) -> 
 def test_terminated_session_then_a_new_cell(ip: Any, scenario: Any) -> None:
     cell(ip, "-o r", scenario([{"say": "bye"}, {"terminate": True}]) + "go")
     assert ip.user_ns["r"].stop_reason == "terminated"
-    with pytest.raises(AgentAPIError, match=r"^API error 400 \(invalid_request_error\): Session sesn_\w+ is terminated"):
+    with pytest.raises(
+        AgentAPIError, match=r"^API error 400 \(invalid_request_error\): Session sesn_\w+ is terminated"
+    ):
         cell(ip, "", ECHO + "hi")
 
 
@@ -185,10 +192,14 @@ def test_slow_stream_with_timeout_ends_the_cell(ip: Any, emu: Any, monkeypatch: 
 def test_deadline_is_kept_when_the_stream_is_slow_to_open(ip: Any, emu: Any) -> None:
     from nb_agents.stream import DeadlineExceeded, EventLoop
 
-    sid = emu.client().beta.sessions.create(
-        agent=emu.client().beta.agents.create(name="slow-open", model="claude-sonnet-4-6").id,
-        environment_id=emu.client().beta.environments.create(name="slow-open").id,
-    ).id
+    sid = (
+        emu.client()
+        .beta.sessions.create(
+            agent=emu.client().beta.agents.create(name="slow-open", model="claude-sonnet-4-6").id,
+            environment_id=emu.client().beta.environments.create(name="slow-open").id,
+        )
+        .id
+    )
     emu.faults.update(latency=3.0, routes=("GET /v1/sessions/*/events/stream",))
     loop = EventLoop(emu.client(), sid, on_event=lambda e: None)
     t0 = time.monotonic()

@@ -37,7 +37,9 @@ def test_failing_attribute(ip: Any) -> None:
     ip.user_ns["df"] = pd.DataFrame({"a": [1, 2]})
     with pytest.raises(InterpolationError) as info:
         cell(ip, "", "use {{df.nocolumn}}")
-    assert str(info.value) == "{{df.nocolumn}}: DataFrame has no attribute 'nocolumn' (did you mean 'columns'?)"
+    assert (
+        str(info.value) == "{{df.nocolumn}}: DataFrame has no attribute 'nocolumn' (did you mean 'columns'?)"
+    )
 
 
 def test_failing_index(ip: Any) -> None:
@@ -113,4 +115,7 @@ def test_unknown_tool_name(ip: Any) -> None:
     ip.user_ns["get_weather"] = lambda city: "sunny"
     with pytest.raises(ToolSetupError) as info:
         cell(ip, "--tools get_wether", "hi")
-    assert str(info.value) == "--tools: no function named 'get_wether' in the notebook; did you mean 'get_weather'?"
+    assert (
+        str(info.value)
+        == "--tools: no function named 'get_wether' in the notebook; did you mean 'get_weather'?"
+    )

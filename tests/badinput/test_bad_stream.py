@@ -102,7 +102,10 @@ def test_a_nameless_tool_use_is_not_shown_as_none_running(ip: Any, scenario: Any
 
 def test_huge_tool_output_is_bounded(ip: Any, scenario: Any) -> None:
     """100 MB printed by a tool: the toolset keeps ~100 KB of it, the view a few lines."""
-    steps = [{"tool": "bash", "input": {"command": "head -c 100000000 /dev/zero | tr '\\0' a"}}, {"say": "done"}]
+    steps = [
+        {"tool": "bash", "input": {"command": "head -c 100000000 /dev/zero | tr '\\0' a"}},
+        {"say": "done"},
+    ]
     t0 = time.monotonic()
     cell(ip, "-o r", scenario(steps) + "go")
     run = ip.user_ns["r"]
@@ -141,7 +144,10 @@ def test_binary_tool_output_has_no_control_characters_in_html(ip: Any, scenario:
     "\\t/\\n (e.g. with U+FFFD or \\xNN) in render_text/render_items",
 )
 def test_terminal_escapes_in_tool_output_are_neutralised(ip: Any, scenario: Any, capsys: Any) -> None:
-    steps = [{"tool": "bash", "input": {"command": "printf '\\033]0;pwned\\007\\033[2Jgone\\r'"}}, {"say": "ok"}]
+    steps = [
+        {"tool": "bash", "input": {"command": "printf '\\033]0;pwned\\007\\033[2Jgone\\r'"}},
+        {"say": "ok"},
+    ]
     capsys.readouterr()
     cell(ip, "--verbose -o r", scenario(steps) + "go")
     printed = capsys.readouterr().out
@@ -161,7 +167,7 @@ def test_non_utf8_output(ip: Any, scenario: Any) -> None:
 def test_hostile_markdown_and_html_in_agent_text(ip: Any, scenario: Any) -> None:
     text = (
         "<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3)) "
-        "<iframe src='http://evil'></iframe> <a href=\"http://ok.example\" onclick=\"alert(4)\">a</a> **ok**"
+        '<iframe src=\'http://evil\'></iframe> <a href="http://ok.example" onclick="alert(4)">a</a> **ok**'
     )
     cell(ip, "-o r", scenario([{"say": text}]) + "go")
     run = ip.user_ns["r"]

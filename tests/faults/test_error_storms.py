@@ -22,7 +22,11 @@ from nb_agents.session import forget
 from nb_agents.view.text import render_text
 
 STEPS = [
-    {"tool": "bash", "input": {"command": "echo ran >> ran.txt && wc -l < ran.txt"}, "say": "Counting the runs."},
+    {
+        "tool": "bash",
+        "input": {"command": "echo ran >> ran.txt && wc -l < ran.txt"},
+        "say": "Counting the runs.",
+    },
     {"write_output": "storm.txt", "content": "made in a storm"},
     {"say": "Done: the tool ran **once** this turn."},
 ]
@@ -62,7 +66,9 @@ def test_every_run_completes_through_a_20_percent_error_storm(storm: Emulator, t
     forget("storm-ref")
     assert reference.stop_reason == "end_turn" and bash_results(reference) == ["1"]
 
-    storm.faults.update(error_rate=0.2, error_statuses=(429, 500, 529), routes=("*",), retry_after=0.01, seed=9)
+    storm.faults.update(
+        error_rate=0.2, error_statuses=(429, 500, 529), routes=("*",), retry_after=0.01, seed=9
+    )
     try:
         runs = [_ask("storm", tmp_path / "storm") for _ in range(TURNS)]
     finally:

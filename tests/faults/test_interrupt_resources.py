@@ -63,7 +63,9 @@ def _settled(baseline_threads: set[threading.Thread], baseline_sockets: int) -> 
 
 
 @pytest.mark.parametrize("how", ["sigint", "keyboard_interrupt"])
-def test_ctrl_c_mid_stream_is_idle_within_2_s_and_leaks_nothing(long_turn: Emulator, how: str, capsys: Any) -> None:
+def test_ctrl_c_mid_stream_is_idle_within_2_s_and_leaks_nothing(
+    long_turn: Emulator, how: str, capsys: Any
+) -> None:
     sess = nb_agents.session("intr")
     warm = sess.ask("[[emulator: echo]]\nwarm up", interpolate=False, live=True)
     assert warm.stop_reason == "end_turn"
@@ -104,6 +106,11 @@ def test_ctrl_c_mid_stream_is_idle_within_2_s_and_leaks_nothing(long_turn: Emula
     assert run.interrupted and run.stop_reason == "interrupted"
     assert [m.text for m in run.messages] == ["Starting the long job."]  # what arrived is kept
     assert run.transcript.status == "idle"
+    from nb_agents.view.text import render_text
+
+    assert "Interrupted: the agent was stopped; everything received so far is kept." in render_text(
+        run.transcript
+    )
     extra, now = _settled(threads, sockets)
     assert not extra, f"threads left behind: {extra}"
     assert now <= sockets, f"sockets left behind: {now} open, {sockets} before"

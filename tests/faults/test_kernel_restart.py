@@ -39,7 +39,12 @@ def kernel(tmp_path: Any) -> Iterator[Any]:
     from jupyter_client.manager import KernelManager
 
     with Emulator(brain="scenario:restart", scenarios={"restart": STEPS}) as emu:
-        env = {**os.environ, "ANTHROPIC_BASE_URL": emu.base_url, "ANTHROPIC_API_KEY": KEY, "NB_AGENTS_VIEW": "text"}
+        env = {
+            **os.environ,
+            "ANTHROPIC_BASE_URL": emu.base_url,
+            "ANTHROPIC_API_KEY": KEY,
+            "NB_AGENTS_VIEW": "text",
+        }
         km = KernelManager(kernel_name="python3")
         km.start_kernel(env=env, cwd=str(tmp_path))
         kc = km.client()
@@ -79,7 +84,10 @@ def test_attach_after_a_kernel_restart_shows_the_same_transcript(kernel: Any) ->
     printed = run_cell(kc, "%%agent -o r\nHow many rows?")
     assert "There are **3 rows**" in printed and "rows: 3" in printed
     before = snapshot(kc)
-    assert before["answer"].endswith("There are **3 rows**; the notes are in `notes.md`.") and len(before["ids"]) > 10
+    assert (
+        before["answer"].endswith("There are **3 rows**; the notes are in `notes.md`.")
+        and len(before["ids"]) > 10
+    )
 
     km.restart_kernel(now=True)
     kc.wait_for_ready(timeout=60)

@@ -57,7 +57,7 @@ def test_list_cost_and_notice():
     assert list_cost_usd({}) is None and list_cost_usd(None) is None
     text = budget_reached_notice("sesn_1", 0.53, 0.5)
     assert text.startswith("Budget reached: spent $0.53 of $0.50.")
-    assert "%agent budget" in text and 'sessions.update("sesn_1"' in text
+    assert 'raise_budget(client, "sesn_1", <usd>)' in text and 'sessions.update("sesn_1"' in text
 
 
 def test_cost_report_renders_text_and_html():

@@ -19,7 +19,7 @@ __all__ = ["ScenarioBrain", "ScenarioError", "load_scenario", "builtin_scenarios
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 STEP_KINDS = ("say", "think", "tool", "tools", "custom_tool", "confirm", "write_output", "delay", "error",
-              "reschedule", "refusal", "terminate", "thread", "outcome", "event")
+              "reschedule", "refusal", "terminate", "thread", "outcome", "event", "mcp")
 
 
 class ScenarioError(ValueError):
@@ -78,6 +78,10 @@ def _call(step: dict[str, Any]) -> dict[str, Any]:
     """A tool-call spec for `turn.model(calls=...)` from a tool / custom_tool / confirm step."""
     if "custom_tool" in step:
         return {"name": step["custom_tool"], "input": step.get("input") or {}, "custom": True}
+    if "mcp" in step:
+        return {"name": step["mcp"], "mcp_server": step.get("server", "mcp"), "input": step.get("input") or {},
+                "result": step.get("result", ""), "is_error": bool(step.get("is_error")),
+                "permission": step.get("permission")}
     if "confirm" in step:
         return {"name": step["confirm"], "input": step.get("input") or {}, "builtin": True,
                 "permission": "always_ask"}
@@ -106,7 +110,7 @@ async def run_step(turn: Any, step: dict[str, Any]) -> None:
     text, think = step.get("say") if kind != "say" else step["say"], bool(step.get("think"))
     if kind in ("say", "think"):
         await turn.model(text, thinking=think or kind == "think")
-    elif kind in ("tool", "custom_tool", "confirm"):
+    elif kind in ("tool", "custom_tool", "confirm", "mcp"):
         await turn.model(text, thinking=think, calls=[_call(step)])
     elif kind == "tools":
         await turn.model(text, thinking=think, calls=[_call(s) for s in step["tools"]])
