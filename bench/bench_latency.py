@@ -61,7 +61,8 @@ class Probe:
         text = event.get("delta", {}).get("content", {}).get("text", "")
         found = TOKEN.search(text)
         if found:
-            self.emitted[self.index(*found.groups())] = time.perf_counter()
+            with self.lock:  # the server thread writes, the view's flusher thread reads
+                self.emitted[self.index(*found.groups())] = time.perf_counter()
 
     def on_value(self, change: dict[str, Any]) -> None:
         now = time.perf_counter()
@@ -72,7 +73,7 @@ class Probe:
         with self.lock:
             if top <= self.shown_upto:
                 return
-            for start, _ in self.emitted.items():
+            for start in list(self.emitted):
                 if self.shown_upto < start <= top and start not in self.shown:
                     self.shown[start] = now
             self.shown_upto = top
@@ -116,7 +117,10 @@ def pace(emu_turn: Any, rate: float) -> None:
     emu_turn.DELTA_DELAY = _PacedAsyncio.MARK
 
 
-def instrument(probe: Probe) -> None:
+CURRENT: list[Probe] = []  # the probe of the round being measured (instrument() runs once)
+
+
+def instrument() -> None:
     import nb_agents.emulator.runtime as runtime
     import nb_agents.view.widget as widget_mod
 
@@ -124,7 +128,7 @@ def instrument(probe: Probe) -> None:
 
     def broadcast(self: Any, event: dict[str, Any], delta_kind: str | None = None) -> None:
         if event.get("type") == "event_delta":
-            probe.on_emit(event)
+            CURRENT[-1].on_emit(event)
         original(self, event, delta_kind)
 
     runtime.SessionRuntime.broadcast = broadcast  # type: ignore[method-assign]
@@ -133,16 +137,47 @@ def instrument(probe: Probe) -> None:
         def _build(self) -> None:
             super()._build()
             for part in (self._settled, self._live):
-                part.observe(probe.on_value, names="value")
+                part.observe(CURRENT[-1].on_value, names="value")
 
         def _apply(self, t: Any) -> bool:
             t0 = time.perf_counter()
             try:
                 return super()._apply(t)
             finally:
-                probe.applies.append(time.perf_counter() - t0)
+                CURRENT[-1].applies.append(time.perf_counter() - t0)
 
     widget_mod.LiveView = ObservedView  # turn.py imports it at call time
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, int(round(q * len(values))) - 1))]
+
+
+def one_round(probe: Probe, name: str) -> dict[str, float]:
+    """One turn on a new session; the figures of its deltas."""
+    import nb_agents
+
+    sess = nb_agents.session(name)
+    sess.listeners.append(probe.on_event)  # called by the turn right after the fold, before the view
+    with contextlib.redirect_stdout(io.StringIO()):
+        run = sess.ask("go", live=True, interpolate=False)
+    assert run.stop_reason == "end_turn", run.stop_reason
+    lat = probe.latencies_ms()
+    assert len(lat) == len(probe.emitted), "some deltas never reached the widget"
+    first = min(probe.emitted.values())
+    # steady state: leave out the first 0.5 s, when the loop is still reading the events.list backfill
+    steady = [(probe.shown[k] - t) * 1000 for k, t in probe.emitted.items() if t - first > 0.5]
+    times = sorted(probe.emitted.values())
+    return {
+        "rate": (len(times) - 1) / (times[-1] - times[0]),
+        "p50": statistics.median(lat),
+        "p99": pct(lat, 0.99),
+        "max": max(lat),
+        "p99_steady": pct(steady or lat, 0.99),  # (a stream shorter than 0.5 s: all of it)
+        "folded_p99": pct(probe.received_ms(), 0.99),
+        "sync_ms": statistics.median(probe.applies) * 1000,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=5)
     parser.add_argument("--deltas", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=1000.0, help="deltas per second")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     from IPython.core.interactiveshell import InteractiveShell
 
@@ -163,50 +199,65 @@ def main(argv: list[str] | None = None) -> int:
     words = 3 * args.deltas  # the emulator streams 3 words per delta
     steps = [{"say": " ".join(f"m{m}w{i}" for i in range(words))} for m in range(args.messages)]
     nb_client.go_offline(brain="scenario:flood", scenarios={"flood": steps})
-    warm = nb_agents.session("bench-latency-warmup")
     with contextlib.redirect_stdout(io.StringIO()):
-        warm.ask("[[emulator: echo]]\nwarm up", live=True, interpolate=False)
-    probe = Probe(words)
-    instrument(probe)
-    sess = nb_agents.session("bench-latency")
-    sess.listeners.append(probe.on_event)  # called by the turn right after the fold, before the view
-    with contextlib.redirect_stdout(io.StringIO()):
-        run = sess.ask("go", live=True, interpolate=False)
-    assert run.stop_reason == "end_turn", run.stop_reason
-    lat = sorted(probe.latencies_ms())
-    times = sorted(probe.emitted.values())
-    rate = (len(times) - 1) / (times[-1] - times[0])
-    p50 = statistics.median(lat)
-    p99 = lat[min(len(lat) - 1, int(round(0.99 * len(lat))) - 1)]
-    print(f"latency: {len(lat)} of {len(times)} deltas seen in the widget, emitted at {rate:.0f} events/s")
-    apply_ms = statistics.median(probe.applies) * 1000
-    got = probe.received_ms()
-    got_p50, got_p99 = statistics.median(got), got[min(len(got) - 1, int(round(0.99 * len(got))) - 1)]
-    print(f"  p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {lat[-1]:.1f} ms (target p99 <= {TARGET_P99_MS:g} ms)")
+        nb_agents.session("bench-latency-warmup").ask(
+            "[[emulator: echo]]\nwarm up", live=True, interpolate=False
+        )
+    instrument()
+    rounds = []
+    for i in range(args.rounds):
+        probe = Probe(words)
+        CURRENT.append(probe)
+        rounds.append(one_round(probe, f"bench-latency-{i}"))
+        r = rounds[-1]
+        print(
+            f"  round {i}: {args.messages * args.deltas} deltas at {r['rate']:.0f}/s: p50 {r['p50']:.1f} ms, "
+            f"p99 {r['p99']:.1f} ms (after the first 0.5 s: {r['p99_steady']:.1f} ms), max {r['max']:.1f} ms; "
+            f"emit -> folded p99 {r['folded_p99']:.1f} ms; one view sync {r['sync_ms']:.1f} ms",
+            flush=True,
+        )
+    med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
     print(
-        f"  of which emit -> folded by the session (before the view's throttle): p50 {got_p50:.1f} ms, "
-        f"p99 {got_p99:.1f} ms"
+        f"latency: medians of {args.rounds} rounds: p50 {med['p50']:.1f} ms, p99 {med['p99']:.1f} ms "
+        f"(target <= {TARGET_P99_MS:g} ms), steady-state p99 {med['p99_steady']:.1f} ms"
     )
-    print(
-        f"  {len(probe.applies)} view syncs, median {apply_ms:.1f} ms each (render + trait sets),"
-        f" max {max(probe.applies) * 1000:.1f} ms"
-    )
-    print(result_line("emit_rate", round(rate), "events/s", target="~1000"))
-    print(result_line("p50", round(p50, 1), "ms"))
-    print(result_line("p99", round(p99, 1), "ms", target=f"<= {TARGET_P99_MS:g}", met=p99 <= TARGET_P99_MS))
-    print(result_line("max", round(lat[-1], 1), "ms"))
+    print(result_line("emit_rate", round(med["rate"]), "events/s", target="~1000"))
+    print(result_line("p50", round(med["p50"], 1), "ms"))
     print(
         result_line(
-            "folded_p99", round(got_p99, 1), "ms", detail="emit -> the session's listeners (fold done)"
+            "p99",
+            round(med["p99"], 1),
+            "ms",
+            target=f"<= {TARGET_P99_MS:g}",
+            met=med["p99"] <= TARGET_P99_MS,
+            detail=[round(r["p99"], 1) for r in rounds],
         )
     )
     print(
         result_line(
-            "sync_median", round(apply_ms, 1), "ms", detail="one LiveView._apply: render + trait sets"
+            "p99_after_first_0.5s",
+            round(med["p99_steady"], 1),
+            "ms",
+            target=f"<= {TARGET_P99_MS:g}",
+            met=med["p99_steady"] <= TARGET_P99_MS,
+        )
+    )
+    print(result_line("max", round(max(r["max"] for r in rounds), 1), "ms"))
+    print(
+        result_line(
+            "folded_p99",
+            round(med["folded_p99"], 1),
+            "ms",
+            detail="emit -> the session's listeners (fold done, before the view)",
+        )
+    )
+    print(
+        result_line(
+            "sync_median", round(med["sync_ms"], 1), "ms", detail="one LiveView._apply: render + trait sets"
         )
     )
     nb_client.go_online()
-    return 0 if len(lat) == len(times) else 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ __all__ = [
     "mcp_servers",
     "agent_params",
     "split_agent_ref",
+    "cleared_fields",
     "repo_resources",
     "memory_resources",
     "session_kwargs",
@@ -181,6 +182,13 @@ def agent_params(opts: Any, base: dict[str, Any]) -> dict[str, Any]:
     if opts.subagents:
         params["multiagent"] = {"type": "coordinator", "agents": _roster(opts.subagents)}
     return params
+
+
+def cleared_fields(params: dict[str, Any]) -> dict[str, Any]:
+    """For `agents.update`: the surface fields `params` leaves out, explicitly emptied (an update
+    keeps omitted fields, so dropping `--mcp` would otherwise leave the servers behind)."""
+    empty: dict[str, Any] = {"skills": [], "mcp_servers": [], "multiagent": None}
+    return {k: v for k, v in empty.items() if k not in params}
 
 
 def split_agent_ref(ref: str) -> tuple[str, int | None]:

@@ -16,13 +16,24 @@ run; a cancelled call then re-raises `CancelledError`, Ctrl-C / `timeout` return
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
 from .errors import AgentAPIError, format_api_error
 from .events import event_type
-from .stream import BACKOFF_MAX, BACKOFF_START, DELTA_TYPES, READ_TIMEOUT, SEND_ATTEMPTS, DeadlineExceeded, EventLoop
-from .stream import _retryable, _same_event
+from .stream import (
+    BACKOFF_MAX,
+    BACKOFF_START,
+    DELTA_TYPES,
+    READ_TIMEOUT,
+    SEND_ATTEMPTS,
+    DeadlineExceeded,
+    EventLoop,
+    _BadFrame,
+    _retryable,
+    _same_event,
+)
 
 __all__ = ["AsyncEventLoop", "ask_async", "make_async_client"]
 
@@ -125,7 +136,8 @@ class AsyncEventLoop(EventLoop):
         kw: dict[str, Any] = {"timeout": httpx2.Timeout(600.0, connect=10.0, read=read)}
         if self.deltas:
             kw["event_deltas"] = DELTA_TYPES
-        return await self.aclient.beta.sessions.events.stream(self.session_id, **kw)
+        # No SDK retries: the loop reconnects itself, within the deadline (as EventLoop._open).
+        return await self.aclient.with_options(max_retries=0).beta.sessions.events.stream(self.session_id, **kw)
 
     async def arun(self, send: list[dict[str, Any]] | None = None, *, deadline: float | None = None) -> Any:
         """`EventLoop.run`, awaiting: stream first, send once, backfill, tail, reconnect, stop."""
@@ -150,7 +162,7 @@ class AsyncEventLoop(EventLoop):
                     for event in await self._alist():
                         if await self._ahandle(event):
                             return self.final
-                    async for event in stream:
+                    async for event in _aframes(stream):
                         if await self._ahandle(event):
                             return self.final
                         self._check(deadline)
@@ -158,6 +170,8 @@ class AsyncEventLoop(EventLoop):
                 reason = "the stream ended"
             except (anthropic.APIConnectionError, httpx2.HTTPError) as exc:
                 reason = type(exc).__name__
+            except _BadFrame:  # lost from this stream only: the backfill on reconnect lists it
+                reason = "a malformed event frame"
             except anthropic.APIStatusError as exc:
                 if not _retryable(exc.status_code):
                     raise AgentAPIError(format_api_error(exc)) from exc
@@ -167,6 +181,19 @@ class AsyncEventLoop(EventLoop):
             self.on_notice(f"reconnecting… ({reason})")
             await asyncio.sleep(backoff if deadline is None else min(backoff, max(0.0, deadline - time.monotonic())))
             backoff = min(backoff * 2, BACKOFF_MAX)
+
+
+async def _aframes(stream: Any) -> Any:
+    """The stream's events; a JSON error from the SDK's parser becomes `_BadFrame` (as `_frames`)."""
+    events = stream.__aiter__()
+    while True:
+        try:
+            event = await events.__anext__()
+        except StopAsyncIteration:
+            return
+        except json.JSONDecodeError as exc:
+            raise _BadFrame(str(exc)) from exc
+        yield event
 
 
 async def ask_async(session: Any, prompt: str, **kw: Any) -> Any:
@@ -195,15 +222,15 @@ async def ask_async(session: Any, prompt: str, **kw: Any) -> Any:
 
 async def _aread(turn: Any) -> bool:
     """`Turn._read`, awaiting; True if the turn was interrupted (Ctrl-C, cancel, timeout)."""
-    from .turn import user_message
-
     loop = turn.loop
     try:
         if turn.text is None:
             await loop.arun(deadline=turn.deadline)
         else:
+            from .agent_config import turn_events  # a user.message, or a user.define_outcome
+
             await asyncio.to_thread(turn._settle_previous)
-            await loop.arun(send=[user_message(turn.text)], deadline=turn.deadline)
+            await loop.arun(send=turn_events(turn.text, turn.opts), deadline=turn.deadline)
         return False
     except KeyboardInterrupt:
         await _adrain(turn)

@@ -29,6 +29,10 @@ RUN_ATTRS = frozenset(
 )
 
 
+# What a turn sends (turn_events): once its echo is seen, an interrupt reaches this turn.
+SENT_TYPES = ("user.message", "user.define_outcome")
+
+
 class StillRunning(SessionError):
     """A result was asked of a background run that has not finished."""
 
@@ -81,7 +85,7 @@ class BackgroundRun:
 
     def _on_event(self, event: Any) -> None:
         self.turn.on_event(event)
-        if event_type(event) != "user.message" or self._sent:
+        if event_type(event) not in SENT_TYPES or self._sent:
             return
         with self._lock:
             self._sent = True

@@ -78,6 +78,7 @@ def budget_reached_notice(
     state = "The session is paused, not lost." if paused else "Stopping here; the session is kept."
     return (
         f"Budget reached: spent {spent}{cap}. {state} To continue, raise the cap with "
+        f"`%agent budget [NAME] <usd>` (or `%agent budget [NAME] none`), or from Python "
         f'`nb_agents.budget.raise_budget(client, "{sid}", <usd>)` (that is '
         f'`client.beta.sessions.update("{sid}", budget=...)`); the agent then resumes by itself.'
     )
@@ -155,10 +156,16 @@ class CostReport:
             ("cost (list price)", "n/a" if self.cost_usd is None else f"${self.cost_usd:.2f}"),
         ]
         if self.budget_usd is not None:
-            rows.append(("budget", f"${self.budget_usd:.2f}"))
+            rows.append(("budget", f"${self.budget_usd:.2f}{self._share()}"))
         if self.active_seconds is not None:
             rows.append(("active time", f"{self.active_seconds:.1f} s"))
         return rows
+
+    def _share(self) -> str:
+        """Spend against the budget, e.g. " (84% spent)"."""
+        if self.cost_usd is None or not self.budget_usd:
+            return ""
+        return f" ({self.cost_usd / self.budget_usd:.0%} spent)"
 
     def __str__(self) -> str:
         width = max(len(k) for k, _ in self.rows())

@@ -153,7 +153,9 @@ def ensure_agent(client: Any, opts: Options) -> str:
     if found is None:
         agent = api_call(agents.create, name=opts.agent_name, metadata=metadata, **config)
     elif (found.metadata or {}).get(HASH_KEY) != digest:
-        agent = api_call(agents.update, found.id, metadata=metadata, **config)
+        from .agent_config import cleared_fields  # an update keeps omitted fields: clear them
+
+        agent = api_call(agents.update, found.id, metadata=metadata, **config, **cleared_fields(config))
     else:
         agent = found
     _cache[key] = agent.id

@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from traitlets import Bool, Float, Int, List, Unicode
+from traitlets import Bool, Enum, Float, Int, List, Unicode
 from traitlets.config import Configurable
 
 from .errors import ConfigError, did_you_mean
@@ -64,6 +64,15 @@ class AgentMagic(Configurable):
     sample_rows = Int(5, help="Sample rows in the schema card of an interpolated DataFrame (0 = none).").tag(
         config=True
     )
+    file_format = Enum(("parquet", "csv"), "parquet", help="How DataFrames are uploaded: parquet | csv.").tag(
+        config=True
+    )
+    pull_outputs = Bool(True, help="Download the session's output files after every turn (False = --no-pull).").tag(
+        config=True
+    )
+    pull_settle = Float(
+        1.0, min=0.0, help="Seconds to wait for outputs a bash command may have written (the service indexes them late)."
+    ).tag(config=True)
     record_dir = Unicode("", help="Record every run's events as JSONL cassettes in this directory ('' = off).").tag(
         config=True
     )
@@ -123,6 +132,9 @@ class Options:
     quiet: bool = False
     deltas: bool = True
     sample_rows: int = 5
+    file_format: str = "parquet"
+    pull_outputs: bool = True
+    pull_settle: float = 1.0
     record_dir: str = ""
     tools: tuple[str, ...] = ()
     max_usd: float = 0.0

@@ -22,12 +22,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from .background import SENT_TYPES
 from .errors import ConfigError, NbAgentsError, did_you_mean
 from .fanout_items import (
     DONE,
     FAILED,
     INTERRUPTED,
-    PENDING,
     RUNNING,
     SKIPPED_BUDGET,
     SKIPPED_STOP,
@@ -67,7 +67,7 @@ def map(  # noqa: A001 - the public name design.md promises: nb_agents.map
         template, normalize(items), concurrency=concurrency, max_usd=max_usd, retries=retries, keep=keep,
         files=files, namespace=namespace, interpolate=interpolate, live=live, name=name, options=options,
     )
-    fan.start()
+    fan.start(stop_button=background)
     return fan if background else fan.wait()
 
 
@@ -100,7 +100,9 @@ class FanOut:
         self.result: Any = None
 
     # -- set-up (caller's thread) ----------------------------------------------------------
-    def start(self) -> FanOut:
+    def start(self, *, stop_button: bool = False) -> FanOut:
+        """Create the shared agent/environment, show the view, start the workers (main thread).
+        `stop_button`: only for a background fan-out (a busy foreground cell takes no clicks)."""
         from .session import AgentSession, _user_namespace, _want_live
 
         if self.namespace is None and self.interpolate:
@@ -114,7 +116,8 @@ class FanOut:
 
             self.view = ProgressView(self.progress())
             self.view.display()
-            self.view.on_stop(self.stop)
+            if stop_button:
+                self.view.on_stop(self.stop)
         self._threads = [
             threading.Thread(target=self._worker, name=f"nb_agents-map-{i}", daemon=True)
             for i in range(self.concurrency)
@@ -171,7 +174,7 @@ class FanOut:
         sent = threading.Event()
 
         def listener(event: Any) -> None:
-            if self.stopped.is_set() and not sent.is_set() and getattr(event, "type", None) == "user.message":
+            if self.stopped.is_set() and not sent.is_set() and getattr(event, "type", None) in SENT_TYPES:
                 sent.set()
                 try:
                     sess.send_interrupt()
@@ -204,11 +207,11 @@ class FanOut:
 
     @staticmethod
     def _accepted(sess: Any) -> bool:
-        """Whether the session already holds a user.message (sent by an attempt that then failed)."""
+        """Whether the session already holds our message (sent by an attempt that then failed)."""
         from .client import api_call
 
         events = api_call(sess.client.beta.sessions.events.list, sess.session_id, limit=1000)
-        return any(getattr(e, "type", None) == "user.message" for e in events)
+        return any(getattr(e, "type", None) in SENT_TYPES for e in events)
 
     def _finish(self, item: Item, run: Any) -> None:
         item.run, item.session_id = run, run.session_id

@@ -72,7 +72,7 @@ class MapResult:
         }
         settings.update(overrides)
         fan = FanOut(old.template, [(item.key, item.value) for item in again], **settings)
-        for new, item in zip(fan.items, again):
+        for new, item in zip(fan.items, again, strict=True):
             new.index = item.index  # same session name, same outputs folder
         fan.start()
         fresh = {item.index: item for item in fan.wait().items}

@@ -209,8 +209,10 @@ class FileSync:
 
     # --- outputs -------------------------------------------------------------------------------
     def pull(self, session_id: str, *, skip_file_ids: Iterable[str] = (), written_paths: Iterable[str] | None = None,
-             force: bool = False) -> Outputs:
-        """Download new or changed outputs of the session; returns relative path -> Artifact."""
+             force: bool = False, settle: float | None = None) -> Outputs:
+        """Download new or changed outputs of the session; returns relative path -> Artifact.
+        With `written_paths` it waits (up to `index_timeout`) until those are listed, else up to
+        `settle` seconds (default `self.settle`; 0 = list once) for anything new."""
         skip = set(skip_file_ids) | self._input_file_ids(session_id)
         hints = hinted_relpaths(written_paths)
 
@@ -227,7 +229,7 @@ class FileSync:
                 return all(name in names for name in hints)
             return any(f.id not in self.folder.artifacts for f in files)
 
-        timeout = self.index_timeout if hints else self.settle
+        timeout = self.index_timeout if hints else self.settle if settle is None else settle
         with self._lock:
             files = wait_for_listing(listing, ready, timeout=timeout)
             return self.folder.sync(session_id, files, hints, force=force)

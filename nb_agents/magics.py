@@ -39,6 +39,8 @@ __all__ = ["AgentMagics", "register", "unregister", "register_subcommand", "SUBC
 @argument("--timeout", type=float, metavar="SECONDS", help="Interrupt the run after this many seconds.")
 @argument("--files", nargs="+", metavar="PATH", help="Upload and mount these files or directories too.")
 @argument("--sample", type=int, metavar="N", help="Sample rows in a DataFrame's schema card (0 = none).")
+@argument("--format", choices=("parquet", "csv"), help="How {{df}} DataFrames are uploaded (default parquet).")
+@argument("--no-pull", action="store_true", help="Do not download the session's output files after this turn.")
 @argument("--tools", metavar="F,G", help="Kernel functions the agent may call (custom tools), by name.")
 @argument("--ask", metavar="TOOLS", help="Ask before these built-in tools run (e.g. bash,write).")
 @argument("--ask-all", action="store_true", help="Ask before every built-in tool runs.")
@@ -113,6 +115,8 @@ def flag_overrides(args: Any) -> dict[str, Any]:
         "verbose": True if args.verbose else None,
         "quiet": True if args.quiet else None,
         "sample_rows": args.sample,
+        "file_format": args.format,
+        "pull_outputs": False if args.no_pull else None,
         **surface_overrides(args),
     }
 

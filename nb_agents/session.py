@@ -197,7 +197,8 @@ class AgentSession:
     ) -> Any:
         """Send `prompt` as the next turn and follow it to the end (Ctrl-C interrupts it cleanly).
 
-        `files`: paths to upload and mount besides the `{{df}}` DataFrames; `live`: show the
+        `files`: paths to upload and mount besides the `{{df}}` DataFrames (`fmt="csv"` uploads
+        the DataFrames as CSV, `pull=False` skips downloading the outputs); `live`: show the
         live view (default: inside IPython); `new`: start a new conversation first;
         `background`: return a `background.BackgroundRun` at once (the turn runs on a worker
         thread); other keywords are options (model=, system=, timeout=, verbose=...)."""
@@ -237,6 +238,7 @@ class AgentSession:
     ) -> Any:
         """Everything of `ask` before the read: interpolate, upload, create; a `Turn` (or a `DryRun`)."""
         self.check_free()
+        _file_keywords(overrides)
         tool_kw = {k: overrides.pop(k) for k in TOOL_KEYWORDS if k in overrides}
         opts = self.options(**overrides)
         from .agent_config import turn_events
@@ -364,6 +366,13 @@ class AgentSession:
             "title": remote.title,
             "resources": [_describe_resource(r) for r in (remote.resources or [])],
         }
+
+
+def _file_keywords(overrides: dict[str, Any]) -> None:
+    """`ask(fmt="csv", pull=False)` are the `--format` / `--no-pull` flags: options underneath."""
+    for short, option in (("fmt", "file_format"), ("pull", "pull_outputs")):
+        if short in overrides:
+            overrides[option] = overrides.pop(short)
 
 
 def _keep_mcp_toolsets(extra: dict[str, Any], opts: Options) -> None:

@@ -9,13 +9,18 @@ the schema cards are appended. After the turn, outputs are pulled into
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Options
+from .events import event_type
 from .interpolate import Interpolated, interpolate
 
-__all__ = ["SessionFiles", "collect_inputs"]
+if TYPE_CHECKING:
+    from .files import Outputs
+
+__all__ = ["SessionFiles", "collect_inputs", "settle_for"]
 
 
 def collect_inputs(prepared: Interpolated, files: Iterable[Any] | None) -> dict[str, Any]:
@@ -47,13 +52,14 @@ class SessionFiles:
         from .files import FileSync
 
         sync = self.sync or FileSync(None, outputs_dir=opts.outputs_dir, session_name=self.session_name)
-        return tuple(f"{r.name} ({r.kind}, {r.status})" for r in sync.plan(dict(inputs), session_id=session_id))
+        rows = sync.plan(dict(inputs), session_id=session_id, fmt=opts.file_format)
+        return tuple(f"{r.name} ({r.kind}, {r.status})" for r in rows)
 
     def prepare(self, client: Any, opts: Options, inputs: Mapping[str, Any], session_id: str | None) -> Any:
         if not inputs:
             return None
         sync = self._sync_for(client, opts)
-        return sync.prepare(dict(inputs), session_id=session_id, sample=opts.sample_rows)
+        return sync.prepare(dict(inputs), session_id=session_id, fmt=opts.file_format, sample=opts.sample_rows)
 
     def bind(self, prep: Any, created: Any) -> None:
         if prep is not None:
@@ -75,12 +81,34 @@ class SessionFiles:
         body = interpolate(text, namespace, frame_text=frame_text).text if interpolated else text
         return f"{body}\n\n{prep.cards}"
 
-    def pull(self, client: Any, opts: Options, session_id: str, events: list[Any]) -> dict[str, Any]:
-        """Download the turn's outputs. Only turns that used a tool can have written any, so a
-        plain answer skips the listing (and its 1-3 s indexing wait)."""
-        if not any(getattr(e, "type", None) == "agent.tool_use" for e in events):
-            return {}
+    def pull(self, client: Any, opts: Options, session_id: str, events: list[Any]) -> Outputs:
+        """Download the turn's outputs (`.errors`: files that failed). Only turns that used a
+        built-in tool can have written any, so a plain answer skips the listing; and the
+        `pull_settle` wait for unannounced outputs is spent only when a bash command may
+        have written some (see `settle_for`)."""
+        from .files import Outputs, written_output_paths
+
+        if not opts.pull_outputs or not any(event_type(e) == "agent.tool_use" for e in events):
+            return Outputs()
+        sync = self._sync_for(client, opts)
+        return sync.pull(session_id, written_paths=written_output_paths(events), settle=settle_for(events, opts))
+
+    def pull_again(self, client: Any, opts: Options, session_id: str, events: list[Any]) -> Outputs:
+        """`%agent pull`: download every output again (force), waiting for nothing."""
         from .files import written_output_paths
 
-        sync = self._sync_for(client, opts)
-        return dict(sync.pull(session_id, written_paths=written_output_paths(events)))
+        return self._sync_for(client, opts).pull(session_id, written_paths=written_output_paths(events),
+                                                 force=True, settle=0.0)
+
+
+def settle_for(events: Iterable[Any], opts: Options) -> float:
+    """How long to wait for outputs nobody announced. `write`/`edit` name their paths (the pull
+    waits for exactly those); a `bash` command can write anywhere, but only a turn whose tool
+    inputs mention the outputs folder (a command, or a script written for one) is likely to
+    have: such a turn waits `opts.pull_settle` (the service indexes outputs 1-3 s late), any
+    other lists once."""
+    uses = [e for e in events if event_type(e) == "agent.tool_use"]
+    if not any(getattr(e, "name", None) == "bash" for e in uses):
+        return 0.0
+    text = " ".join(json.dumps(getattr(e, "input", None) or {}, default=str) for e in uses)
+    return opts.pull_settle if "outputs" in text else 0.0

@@ -7,8 +7,9 @@ Per the reference (managed-agents-api.md §8, event-sequences.md §12):
    nothing is sent twice);
 3. backfill `events.list` (ascending, limit=1000) and hand every event not seen yet to `on_event`;
 4. tail the stream, deduping by `(id, processed_at is None)` (deltas, which have no id, pass);
-5. on `APIConnectionError`, an httpx2 error or a clean end of stream: notice, back off 0.5 -> 10 s,
-   and repeat from 1.
+5. on `APIConnectionError`, an httpx2 error, a frame that is not JSON or a clean end of stream:
+   notice, back off 0.5 -> 10 s, and repeat from 1 (the stream opens with `max_retries=0`: the
+   SDK's own retries would each wait the full read timeout, past the run's deadline).
 The loop stops on `session.status_idle` (unless `requires_action` and the handler resolved it),
 `session.status_terminated` and `session.deleted` — but only for events that arrive after our own
 echo (for a `user.message`, its processed copy), so the idle that ended the previous turn, or
@@ -20,8 +21,9 @@ listener) raises `KeyboardInterrupt` right here and the caller decides what to d
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .errors import AgentAPIError, format_api_error
@@ -43,6 +45,24 @@ def _retryable(status: int) -> bool:
 
 class DeadlineExceeded(Exception):
     """The run's `--timeout` passed; raised on the loop's thread like a KeyboardInterrupt."""
+
+
+class _BadFrame(Exception):
+    """A `data:` line of the stream was not JSON: handled like a cut stream."""
+
+
+def _frames(stream: Iterable[Any]) -> Iterator[Any]:
+    """The stream's events; a JSON error from the SDK's parser becomes `_BadFrame`, so an error
+    raised by our own handlers is never mistaken for a broken frame."""
+    events = iter(stream)
+    while True:
+        try:
+            event = next(events)
+        except StopIteration:
+            return
+        except json.JSONDecodeError as exc:
+            raise _BadFrame(str(exc)) from exc
+        yield event
 
 
 def event_key(event: Any) -> tuple[str, bool] | None:
@@ -162,7 +182,8 @@ class EventLoop:
         kw: dict[str, Any] = {"timeout": httpx2.Timeout(600.0, connect=10.0, read=read)}
         if self.deltas:
             kw["event_deltas"] = DELTA_TYPES
-        return self.client.beta.sessions.events.stream(self.session_id, **kw)
+        # No SDK retries: the loop reconnects itself, within the deadline.
+        return self.client.with_options(max_retries=0).beta.sessions.events.stream(self.session_id, **kw)
 
     def _handle(self, event: Any) -> bool:
         """Fold one event in; True when the turn is over."""
@@ -212,7 +233,7 @@ class EventLoop:
                     for event in self._list():
                         if self._handle(event):
                             return self.final
-                    for event in stream:
+                    for event in _frames(stream):
                         if self._handle(event):
                             return self.final
                         self._check(deadline)
@@ -220,6 +241,9 @@ class EventLoop:
                 reason = "the stream ended"
             except (anthropic.APIConnectionError, httpx2.HTTPError) as exc:
                 reason = type(exc).__name__
+            except _BadFrame:
+                # The event is lost from this stream only: the backfill on reconnect lists it.
+                reason = "a malformed event frame"
             except anthropic.APIStatusError as exc:
                 if _retryable(exc.status_code):
                     reason = f"HTTP {exc.status_code}"

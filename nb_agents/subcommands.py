@@ -205,3 +205,4 @@ for _name, _func, _usage, _help_text in [
     register_subcommand(_name, _func, _usage, _help_text)
 
 from . import surface_commands  # noqa: E402,F401  (%agent envs / agents)
+from . import subcommands_files  # noqa: E402,F401  (%agent outputs / pull / upload / budget / cost NAME)

@@ -103,7 +103,7 @@ def _tool_use(kind: str) -> Handler:
         call = ToolCall(
             id=e.id,
             kind=kind,
-            name=str(get(e, "name", "")),
+            name=str(get(e, "name") or ""),  # a nameless tool use: "", shown as "?"
             input=dict(get(e, "input") or {}),
             server=get(e, "mcp_server_name"),
             status=status,

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .transcript_agent import CONVERSATION_HANDLERS
-from .transcript_items import ErrorItem, Notice, OutcomeItem, ThreadItem, Usage
+from .transcript_items import ErrorItem, Notice, OutcomeItem, ThreadItem, ToolCall, Usage
 from .transcript_ops import Handler, append, close_previews, get, put, stamp
 
 if TYPE_CHECKING:
@@ -106,13 +106,25 @@ def _idle(t: Transcript, e: Any) -> Transcript:
         pending_action_ids=pending,
         ended_at=stamp(e),
     )
-    return close_previews(t)
+    return close_previews(t if rtype == "requires_action" else close_calls(t, stamp(e)))
+
+
+def close_calls(t: Transcript, when: float | None) -> Transcript:
+    """The session stopped (not to wait on us): a tool call still open will get no result.
+
+    Marked "ended" so the view stops showing it as running; a result arriving later (a
+    backfill out of order) still replaces it."""
+    for pos, item in enumerate(t.items):
+        if isinstance(item, ToolCall) and item.status in ("running", "waiting"):
+            closed = replace(item, status="ended", finished_at=when if item.started_at is not None else None)
+            t = replace(t, items=t.items[:pos] + (closed,) + t.items[pos + 1 :])
+    return t
 
 
 def _status(value: str, ends: bool) -> Handler:
     def handle(t: Transcript, e: Any) -> Transcript:
         t = replace(t, status=value, ended_at=stamp(e) if ends else t.ended_at)
-        return close_previews(t) if ends else t
+        return close_previews(close_calls(t, stamp(e))) if ends else t
 
     return handle
 

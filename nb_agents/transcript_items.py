@@ -30,7 +30,8 @@ __all__ = [
     "block_type",
 ]
 
-TOOL_FINAL = frozenset({"done", "error", "denied"})
+# "ended": no result came before the session stopped (transcript_fold closes such calls)
+TOOL_FINAL = frozenset({"done", "error", "denied", "ended"})
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ class ToolCall:
     name: str
     input: dict[str, Any] = field(default_factory=dict)
     server: str | None = None
-    status: str = "running"  # "running" | "waiting" | "done" | "error" | "denied"
+    status: str = "running"  # "running" | "waiting" | "done" | "error" | "denied" | "ended"
     result_blocks: tuple[Any, ...] = ()
     result_text: str = ""
     is_error: bool = False

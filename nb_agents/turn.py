@@ -84,7 +84,7 @@ class Turn:
         """Let the tools module answer; whatever stays unanswered is shown as waiting (no hang)."""
         ids = [str(i) for i in (getattr(getattr(idle, "stop_reason", None), "event_ids", None) or [])]
         sent, pending = self._answer(ids)
-        if sent:
+        if sent or self._all_answered(ids, pending):
             return True
         what = ", ".join(_describe_pending(e) for e in pending) or f"events {', '.join(ids)}"
         self.notice(f"waiting: the agent needs {what}; the session stays idle until it gets an answer", "warning")
@@ -107,6 +107,19 @@ class Turn:
             self.loop.send(params, arm=arm)
         return bool(params), pending
 
+    def _all_answered(self, ids: list[str], pending: list[Any]) -> bool:
+        """Every call `ids` names is known and already answered (by us or in the history).
+
+        The emulator applies a two-result send one result at a time and re-emits the
+        `requires_action` idle in between (backfills replay old idles too): such an idle names
+        calls already answered, so it is no reason to stop (docs/architecture.md "tools")."""
+        handler = self.session.action_handler
+        return (
+            handler is not None
+            and len(pending) == len(ids)
+            and not handler.unanswered(pending, self.session.events)
+        )
+
     def _settle_previous(self) -> None:
         """A session still waiting on the previous turn (requires_action) would never run a new
         message: answer what the kernel can, else interrupt the old turn first (with a note)."""
@@ -117,7 +130,7 @@ class Turn:
         # arm=False: the old turn's own idle must not end this one; our message's echo arms.
         sent, pending = self._answer(ids, arm=False)
         handler = self.session.action_handler
-        if sent and not (handler is not None and handler.unowned(pending)):
+        if (sent and not (handler is not None and handler.unowned(pending))) or self._all_answered(ids, pending):
             return
         what = ", ".join(_describe_pending(e) for e in pending) or "an answer"
         self.notice(f"the previous turn was still waiting for {what}: interrupted it so this message runs", "warning")
@@ -222,6 +235,8 @@ class Turn:
                 self.t = with_image(self.t, name, artifact.mime, artifact.path.read_bytes())
         if outputs:
             self.notice("outputs: " + ", ".join(sorted(outputs)) + f" (in {self.session.files.sync.outputs_root})")
+        for error in getattr(outputs, "errors", ()):  # one line per file; `%agent pull` retries
+            self.notice(f"output not downloaded: {error} (`%agent pull` retries)", "warning")
         return outputs
 
     def _drain(self) -> None:

@@ -46,6 +46,7 @@ class Sandbox:
         for path in (UPLOADS, OUTPUTS, WORKSPACE, "/tmp"):
             self.host(path).mkdir(parents=True, exist_ok=True)
         self._tools: dict[str, Any] | None = None
+        self.read_only: list[Path] = []  # more read-only mounts (read-only memory stores), before tools run
         self._ctx: Any = None
 
     # -- paths ---------------------------------------------------------------------------
@@ -108,7 +109,7 @@ class Sandbox:
             env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "/usr/bin:/bin")
             env.update(MPLBACKEND="Agg", HOME=str(self.host(WORKSPACE)), TMPDIR=str(self.host("/tmp")))
             self._ctx = AgentToolContext(
-                workdir=str(self.root), env=env, read_only_roots=[self.host(UPLOADS)]
+                workdir=str(self.root), env=env, read_only_roots=[self.host(UPLOADS), *self.read_only]
             )
             self._tools = {t.name: t for t in beta_agent_toolset_20260401(self._ctx)}
         return self._tools

@@ -89,7 +89,7 @@ def _mount_repo(rt: Any, res: dict[str, Any]) -> dict[str, Any]:
     if source is None:
         _repo_error(rt, "repository_clone_error", url,
                     f"Could not clone {url}: the offline emulator cannot reach the network "
-                    "(use a local path or file:// URL); the session continues without it.")
+                    "(use a local path or file:// URL).")
     elif not source.is_dir():
         _repo_error(rt, "repository_not_found_error", url, f"Repository {url} was not found.")
     else:
@@ -144,6 +144,7 @@ def _mount_memory(rt: Any, res: dict[str, Any]) -> dict[str, Any]:
         target.symlink_to(persistent, target_is_directory=True)  # writes persist for later sessions
     else:
         shutil.copytree(persistent, target)
+        rt.sandbox.read_only.append(target)  # the toolset refuses writes (mode bits alone do not stop root)
         for path in [target, *target.rglob("*")]:
             mode = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
             path.chmod(mode | (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH if path.is_dir() else 0))
@@ -166,7 +167,7 @@ def _check_mcp_servers(rt: Any) -> None:
             rt.emit({"type": "session.error", "error": {
                 "type": "mcp_connection_failed_error", "mcp_server_name": server["name"],
                 "message": f"Could not connect to MCP server {server['name']!r} ({server['url']}) from the "
-                           "offline emulator; its tools are unavailable.",
+                           "offline emulator.",
                 "retry_status": {"type": "retrying"}}})
 
 

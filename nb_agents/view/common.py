@@ -33,7 +33,7 @@ BRIEF_DIGEST_CHARS = 40
 # Older tool calls are shown as one line so long transcripts stay small when saved
 # (the widget state and the static copy both hold the transcript: < 150 KB for 2,000 events).
 FULL_TAIL = 8
-TOOL_FINAL_STATES = ("done", "error", "denied")
+TOOL_FINAL_STATES = ("done", "error", "denied", "ended")
 
 
 def status_of(t: Transcript) -> tuple[str, str]:
@@ -57,7 +57,7 @@ def status_of(t: Transcript) -> tuple[str, str]:
     if isinstance(last, Thinking):  # agent.thinking carries no text: say it here
         return "running", "running · thinking…"
     if isinstance(last, ToolCall) and last.status == "running":
-        return "running", f"running · {last.name}"
+        return "running", f"running · {tool_name(last)}"
     return "running", "running"
 
 
@@ -79,7 +79,10 @@ def stop_explanation(t: Transcript) -> str | None:
     if t.stop_reason == "budget_reached":
         spent = f" (spent {fmt_usd(t.cost_usd)})" if t.cost_usd is not None else ""
         cap = f" of {fmt_usd(t.budget_usd)}" if t.budget_usd is not None else ""
-        return f"Stopped: the session budget{cap} was reached{spent}. Raise or remove the budget to continue."
+        return (
+            f"Stopped: the session budget{cap} was reached{spent}. "
+            "Raise it with `%agent budget [NAME] USD` (or remove it: `%agent budget [NAME] none`) to continue."
+        )
     if t.stop_reason == "retries_exhausted":
         return (
             "Stopped: the turn failed after repeated errors (retries exhausted). Send a new prompt to retry."
@@ -117,6 +120,11 @@ def tool_digest(call: ToolCall, limit: int = DIGEST_CHARS) -> str:
     return truncate(json.dumps(call.input, ensure_ascii=False, default=str), limit)[0]
 
 
+def tool_name(call: ToolCall) -> str:
+    """The tool's name, or '?' for a tool use that came without one."""
+    return call.name or "?"
+
+
 def tool_state(call: ToolCall) -> str:
     """A short human word for a tool call's status."""
     if call.status == "waiting":
@@ -125,6 +133,8 @@ def tool_state(call: ToolCall) -> str:
         return "waiting for confirmation (allow / deny)"
     if call.status == "denied":
         return f"denied: {call.deny_message}" if call.deny_message else "denied"
+    if call.status == "ended":  # still open when the session stopped (see transcript_fold._idle)
+        return "no result"
     return {"running": "running", "error": "error", "done": "done"}.get(call.status, call.status)
 
 

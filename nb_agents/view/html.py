@@ -3,7 +3,7 @@
 The page is three parts (status line, body of items, footer) so the live widget can
 update each on its own; items are immutable, so each item's HTML is cached per item
 object. Agent text goes through `sanitize.markdown_to_html`; every other string through
-`sanitize.escape`.
+`sanitize.escape`; each rendered piece through `sanitize.neutralize_controls`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from ..transcript import (
     UserMessage,
 )
 from . import common as c
-from .sanitize import escape, markdown_to_html
+from .sanitize import escape, markdown_to_html, neutralize_controls
 from .style import style_tag
 
 __all__ = [
@@ -64,7 +64,7 @@ def render_quiet(t: Transcript) -> str:
     """Final answer only (and the one-line reason when the turn ended abnormally)."""
     out = f'<div class="nba-m">{markdown_to_html(t.text)}</div>' if t.text else ""
     why = c.stop_explanation(t)
-    return out + (f'<div class="nba-stop">{escape(why)}</div>' if why else "")
+    return neutralize_controls(out + (f'<div class="nba-stop">{escape(why)}</div>' if why else ""))
 
 
 def render_header(t: Transcript, *, now: float | None = None) -> str:
@@ -76,13 +76,13 @@ def render_header(t: Transcript, *, now: float | None = None) -> str:
         parts.append(f"<span>{escape(t.title)}</span>")
     if t.started_at is not None:
         parts.append(f'<span class="nba-dim">{escape(c.fmt_seconds(c.elapsed(t, now)))}</span>')
-    return f'<div class="nba-h">{" ".join(parts)}</div>'
+    return neutralize_controls(f'<div class="nba-h">{" ".join(parts)}</div>')
 
 
 def render_footer(t: Transcript, *, now: float | None = None) -> str:
     why = c.stop_explanation(t)
     stop = f'<div class="nba-stop">{escape(why)}</div>' if why else ""
-    return f'{stop}<div class="nba-f">{escape(" · ".join(c.footer_parts(t, now)))}</div>'
+    return neutralize_controls(f'{stop}<div class="nba-f">{escape(" · ".join(c.footer_parts(t, now)))}</div>')
 
 
 def render_body(t: Transcript, *, verbose: bool = False, start: int = 0, stop: int | None = None) -> str:
@@ -117,7 +117,7 @@ def render_item(item: Any, *, verbose: bool = False, full: bool = True) -> str:
         if hit is not None and hit[0] is item:  # same object, not a recycled id
             _cache.move_to_end(key)
             return hit[1]
-    html = _render(item, verbose, full)
+    html = neutralize_controls(_render(item, verbose, full))
     with _cache_lock:
         _cache[key] = (item, html)
         while len(_cache) > _CACHE_MAX:
@@ -176,7 +176,7 @@ def _thinking(t: Thinking) -> str:
 
 
 def _tool_summary(call: ToolCall, brief: bool) -> str:
-    name = escape(call.name, False)
+    name = escape(c.tool_name(call), False)
     bits = [f"<b>{name}</b>" if brief else f'<span class="nba-tn">{name}</span>']
     if call.server:
         bits.append(f"({escape(call.server, False)})")
@@ -195,7 +195,7 @@ def _tool_summary(call: ToolCall, brief: bool) -> str:
 
 def _tool(call: ToolCall, verbose: bool, full: bool) -> str:
     if not full:  # one line inside a "nba-tl" run (see render_body)
-        mark = {"done": "\u2713", "error": "\u2717", "denied": "\u2717"}.get(call.status, "\u2026")
+        mark = {"done": "\u2713", "error": "\u2717", "denied": "\u2717", "ended": "\u2013"}.get(call.status, "\u2026")
         return f"{mark} {_tool_summary(call, brief=True)}<br>"
     cls = f"nba-t nba-t-{call.status}" + (" nba-sub" if call.thread_id else "")
     limit = c.VERBOSE_RESULT_CHARS if verbose else c.RESULT_CHARS

@@ -4,16 +4,18 @@ Agent text is untrusted. Markdown is rendered by markdown-it-py ("commonmark" + 
 and strikethrough) with raw HTML disabled, then the result goes through nh3 (ammonia)
 with a small allow-list: no scripts, styles, frames, forms or event-handler attributes;
 links and images only with absolute http/https URLs (and mailto for links). Everything
-else the view shows is passed through `escape()`.
+else the view shows is passed through `escape()`. `neutralize_controls()` is applied to every
+rendered piece (HTML and text): tool output may hold NUL, terminal escapes, \r or BEL.
 """
 
 from __future__ import annotations
 
 import html as _html
+import re
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["markdown_to_html", "escape", "clean_html"]
+__all__ = ["markdown_to_html", "escape", "clean_html", "neutralize_controls"]
 
 _TAGS = frozenset(
     {
@@ -30,6 +32,25 @@ _ATTRIBUTES = {
     "td": {"style"},
 }
 _SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+# C0 controls except \t and \n, DEL, and the C1 range (\x9b is a one-byte CSI on some terminals)
+_CONTROLS = re.compile(r"\r\n|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _picture(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch == "\r\n":
+        return "\n"
+    code = ord(ch)
+    # U+2400..U+2421 "control pictures" show which control it was (␀ ␛ ␍ ␇ …); C1 has none
+    return chr(0x2400 + code) if code < 0x20 else ("\u2421" if code == 0x7F else "\ufffd")
+
+
+def neutralize_controls(text: str) -> str:
+    """Control characters made visible and harmless: a tool's output must not clear, retitle
+    or ring the user's terminal, nor put NUL into a saved notebook. CR LF becomes LF."""
+    return _CONTROLS.sub(_picture, text)
 
 
 def escape(value: Any, quote: bool = True) -> str:

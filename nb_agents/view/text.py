@@ -23,6 +23,7 @@ from ..transcript import (
     UserMessage,
 )
 from . import common as c
+from .sanitize import neutralize_controls
 
 __all__ = ["render_text", "render_items", "render_item_text", "status_line", "footer_line"]
 
@@ -32,7 +33,7 @@ def render_text(
 ) -> str:
     if quiet:
         why = c.stop_explanation(t)
-        return "\n".join(p for p in (t.text, why) if p)
+        return neutralize_controls("\n".join(p for p in (t.text, why) if p))
     parts = [status_line(t, now=now), render_items(t, verbose=verbose), footer_line(t, now=now)]
     return "\n".join(p for p in parts if p)
 
@@ -46,13 +47,13 @@ def status_line(t: Transcript, *, now: float | None = None) -> str:
         bits.append(t.title)
     if t.started_at is not None:
         bits.append(c.fmt_seconds(c.elapsed(t, now)))
-    return " ".join(bits)
+    return neutralize_controls(" ".join(bits))
 
 
 def footer_line(t: Transcript, *, now: float | None = None) -> str:
     why = c.stop_explanation(t)
     line = "-- " + " · ".join(c.footer_parts(t, now))
-    return f"{why}\n{line}" if why else line
+    return neutralize_controls(f"{why}\n{line}" if why else line)
 
 
 def render_items(t: Transcript, *, verbose: bool = False, start: int = 0, stop: int | None = None) -> str:
@@ -66,6 +67,10 @@ def render_items(t: Transcript, *, verbose: bool = False, start: int = 0, stop: 
 
 
 def render_item_text(item: Any, *, verbose: bool = False, full: bool = True) -> str:
+    return neutralize_controls(_item_text(item, verbose, full))
+
+
+def _item_text(item: Any, verbose: bool, full: bool) -> str:
     if isinstance(item, ToolCall):
         return _tool(item, verbose, full)
     if isinstance(item, AgentMessage):
@@ -86,7 +91,7 @@ def _tool(call: ToolCall, verbose: bool, full: bool) -> str:
     meta.append(c.tool_state(call))
     server = f" ({call.server})" if call.server else ""
     digest = c.tool_digest(call, c.DIGEST_CHARS if full else c.BRIEF_DIGEST_CHARS)
-    head = f"> {call.name}{server} {digest}  [{' · '.join(meta)}]"
+    head = f"> {c.tool_name(call)}{server} {digest}  [{' · '.join(meta)}]"
     if not full or not call.result_text:
         return _indent(call.thread_id, head)
     if not verbose and not call.is_error:

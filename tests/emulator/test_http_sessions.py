@@ -89,13 +89,14 @@ def test_bad_resources_are_rejected(client: Any, ids: dict[str, str]) -> None:
         )
     assert "already used" in dup.value.response.json()["error"]["message"]
     before = len(client.beta.files.list(limit=1000).data)
-    with pytest.raises(anthropic.BadRequestError):  # a github repo: unsupported, and nothing is left behind
+    with pytest.raises(anthropic.BadRequestError):  # a memory store attached twice: nothing is left behind
         client.beta.sessions.create(
             agent=ids["agent"],
             environment_id=ids["env"],
             resources=[
                 {"type": "file", "file_id": f.id},
-                {"type": "github_repository", "url": "https://x/y"},
+                {"type": "memory_store", "memory_store_id": "memstore_x"},
+                {"type": "memory_store", "memory_store_id": "memstore_x"},
             ],
         )
     assert len(client.beta.files.list(limit=1000).data) == before

@@ -56,14 +56,10 @@ def test_hostile_output_names_stay_inside_the_outputs_folder(client: Any, new_se
     assert {p for p in tmp_path.rglob("*") if p.is_file() and root not in p.parents and p.suffix != ".json"} == set()
 
 
-EMULATOR_HEADER_BUG = ("emulator bug: api_files.download puts the raw file name in content-disposition, so a name "
-                       "with a newline or a non-latin-1 character answers 500")
-
-
-@pytest.mark.xfail(reason=EMULATOR_HEADER_BUG, strict=False)
 @pytest.mark.parametrize("scenario", ["builtin", "newline"])
-def test_names_the_emulator_cannot_serve_yet(client: Any, new_session: Any, sync: FileSync, tmp_path: Path,
-                                             scenario: str) -> None:
+def test_names_with_newlines_and_non_latin1_characters_are_served(client: Any, new_session: Any, sync: FileSync,
+                                                                  tmp_path: Path, scenario: str) -> None:
+    """The download's content-disposition must survive such names (RFC 5987 `filename*`)."""
     sid = new_session()
     steps = [{"write_output": "line\nbreak.txt", "content": "newline\n"}, {"say": "done"}]
     name = "hostile_outputs" if scenario == "builtin" else scenario_file(tmp_path, steps)

@@ -173,3 +173,29 @@ def test_map_cell_magic(ip, capsys):
     assert "map: 3/3 finished, 3 done" in capsys.readouterr().out  # text-mode progress line
     with pytest.raises(ConfigError, match="did you mean 'cities'"):
         ip.run_cell_magic("agent", "--map citis", ECHO + "{{item}}")
+
+
+def test_stop_all_button_of_a_background_fanout(emu, monkeypatch):
+    monkeypatch.setenv("NB_AGENTS_VIEW", "widget")
+    fan = nb_agents.map("[[emulator: scenario slow]]\n{{item}}", ["x", "y", "z"], concurrency=1, live=True,
+                        background=True)
+    view = fan.view
+    assert view.widget is not None and view._button.layout.display is None  # shown: the cell returned
+    deadline = time.monotonic() + 15
+    while not (fan.items[0].session and fan.items[0].session.history and fan.items[0].session.history.messages):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    view._button.click()
+    result = fan.wait(20)
+    assert list(result.table.status) == ["interrupted", "skipped: stopped", "skipped: stopped"]
+    assert "1 interrupted" in view._html.value and view._button.layout.display == "none"
+
+
+def test_foreground_fanout_has_no_stop_button(emu, monkeypatch):
+    monkeypatch.setenv("NB_AGENTS_VIEW", "widget")
+    from nb_agents.fanout import FanOut
+    from nb_agents.fanout_items import normalize
+
+    fg = FanOut(ECHO + "{{item}}", normalize(["y"]), live=True).start()
+    assert fg.view._button.layout.display == "none"  # a busy foreground cell takes no clicks: Ctrl-C
+    assert fg.wait(20).table.status.tolist() == ["done"]
