@@ -35,31 +35,14 @@ TARGET_RATIO = 1.5
 
 
 def result_line(metric: str, value: float, unit: str, **extra: Any) -> str:
-    return "RESULT " + json.dumps(
-        {"bench": "fanout", "metric": metric, "value": value, "unit": unit, **extra}
-    )
+    return "RESULT " + json.dumps({"bench": "fanout", "metric": metric, "value": value, "unit": unit, **extra})
 
 
 def start_emulator(delay: float) -> tuple[subprocess.Popen[str], str]:
-    env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "nb_agents.emulator",
-            "--port",
-            "0",
-            "--brain",
-            "echo",
-            "--turn-delay",
-            str(delay),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,
+        [sys.executable, "-m", "nb_agents.emulator", "--port", "0", "--brain", "echo", "--turn-delay", str(delay)],
+        stdout=subprocess.PIPE, text=True, env=env, start_new_session=True,
     )
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()
@@ -113,33 +96,16 @@ def main(argv: list[str] | None = None) -> int:
     waves = math.ceil(args.items / args.concurrency)
     ideal = waves * single
     ratio = wall / ideal
-    print(
-        f"emulator {url}, turn_delay {args.delay:g} s; one item: {', '.join(f'{s:.3f}' for s in singles)} s"
-    )
+    print(f"emulator {url}, turn_delay {args.delay:g} s; one item: {', '.join(f'{s:.3f}' for s in singles)} s")
     print(f"{args.items} items at concurrency {args.concurrency}: {wall:.2f} s; statuses {statuses}")
-    print(
-        f"ideal = ceil({args.items}/{args.concurrency}) x {single:.3f} s = {ideal:.2f} s -> ratio {ratio:.3f}"
-    )
+    print(f"ideal = ceil({args.items}/{args.concurrency}) x {single:.3f} s = {ideal:.2f} s -> ratio {ratio:.3f}")
     print(f"kernel RSS: {rss_before:.0f} MB before, {rss_after:.0f} MB after, peak {peak:.0f} MB")
     detail = f"turn_delay {args.delay:g} s; emulator in its own process"
     print(result_line("one item (median of 3)", round(single, 3), "s", detail=detail))
-    print(
-        result_line(
-            f"{args.items} items at concurrency {args.concurrency}, wall time",
-            round(wall, 2),
-            "s",
-            detail=f"{statuses}",
-        )
-    )
-    print(
-        result_line(
-            f"ratio wall / (ceil({args.items}/{args.concurrency}) x one item)",
-            round(ratio, 3),
-            "x",
-            target=f"<= {TARGET_RATIO}",
-            met=ratio <= TARGET_RATIO,
-        )
-    )
+    print(result_line(f"{args.items} items at concurrency {args.concurrency}, wall time", round(wall, 2), "s",
+                      detail=f"{statuses}"))
+    print(result_line(f"ratio wall / (ceil({args.items}/{args.concurrency}) x one item)", round(ratio, 3), "x",
+                      target=f"<= {TARGET_RATIO}", met=ratio <= TARGET_RATIO))
     print(result_line("throughput", round(args.items / wall, 1), "items/s"))
     print(result_line("kernel peak RSS (ru_maxrss)", round(peak, 1), "MB"))
     print(result_line("kernel RSS growth during the fan-out", round(rss_after - rss_before, 1), "MB"))

@@ -34,20 +34,18 @@ TARGET_UNCHANGED = 0.5
 
 def make_frame(rows: int) -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    return pd.DataFrame(
-        {
-            "id": np.arange(rows),
-            "qty": rng.integers(0, 1000, rows),
-            "price": rng.random(rows) * 100,
-            "discount": rng.random(rows),
-            "score": rng.normal(size=rows),
-            "region": pd.Categorical(rng.choice(["north", "south", "east", "west"], rows)),
-            "sku": rng.choice([f"sku-{i}" for i in range(500)], rows),
-            "when": pd.date_range("2024-01-01", periods=rows, freq="min", tz="UTC"),
-            "flag": rng.random(rows) < 0.5,
-            "ratio": rng.random(rows).astype("float32"),
-        }
-    )
+    return pd.DataFrame({
+        "id": np.arange(rows),
+        "qty": rng.integers(0, 1000, rows),
+        "price": rng.random(rows) * 100,
+        "discount": rng.random(rows),
+        "score": rng.normal(size=rows),
+        "region": pd.Categorical(rng.choice(["north", "south", "east", "west"], rows)),
+        "sku": rng.choice([f"sku-{i}" for i in range(500)], rows),
+        "when": pd.date_range("2024-01-01", periods=rows, freq="min", tz="UTC"),
+        "flag": rng.random(rows) < 0.5,
+        "ratio": rng.random(rows).astype("float32"),
+    })
 
 
 def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[float, Any]:
@@ -59,9 +57,7 @@ def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[float, Any]:
 def baseline(client: Any, df: pd.DataFrame) -> str:
     buf = io.BytesIO()
     df.to_parquet(buf)
-    return str(
-        client.beta.files.upload(file=("df.parquet", buf.getvalue(), "application/vnd.apache.parquet")).id
-    )
+    return str(client.beta.files.upload(file=("df.parquet", buf.getvalue(), "application/vnd.apache.parquet")).id)
 
 
 def measure(rows: int, reps: int) -> dict[str, Any]:
@@ -72,9 +68,7 @@ def measure(rows: int, reps: int) -> dict[str, Any]:
     times: dict[str, list[float]] = {"baseline": [], "first": [], "unchanged": []}
     with Emulator(brain="echo") as emu, tempfile.TemporaryDirectory() as out:
         client = emu.client()
-        agent = client.beta.agents.create(
-            model="claude-sonnet-4-6", name="bench", tools=[{"type": "agent_toolset_20260401"}]
-        )
+        agent = client.beta.agents.create(model="claude-sonnet-4-6", name="bench", tools=[{"type": "agent_toolset_20260401"}])
         env = client.beta.environments.create(name="bench", config={"type": "cloud"})
         for _ in range(reps):
             seconds, file_id = timed(baseline, client, df)
@@ -95,9 +89,7 @@ def measure(rows: int, reps: int) -> dict[str, Any]:
 
 
 def result_line(metric: str, value: float, unit: str, **extra: object) -> str:
-    return "RESULT " + json.dumps(
-        {"bench": "upload", "metric": metric, "value": value, "unit": unit, **extra}
-    )
+    return "RESULT " + json.dumps({"bench": "upload", "metric": metric, "value": value, "unit": unit, **extra})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,30 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  baseline (to_parquet + files.upload): {m['baseline']:.3f} s")
     print(f"  FileSync first send (hash + upload + mount): {m['first']:.3f} s  ({first_ratio:.2f}x)")
     print(f"  FileSync unchanged (hash only, 0 uploads):   {m['unchanged']:.3f} s  ({unchanged_ratio:.2f}x)")
-    detail = (
-        f"{res['rows']:,} x 10 frame, {res['size'] / 1e6:.1f} MB Parquet, emulator, median of {args.reps}"
-    )
+    detail = f"{res['rows']:,} x 10 frame, {res['size'] / 1e6:.1f} MB Parquet, emulator, median of {args.reps}"
     print(result_line("baseline_seconds", round(m["baseline"], 4), "s", detail=detail))
-    print(
-        result_line(
-            "first_send_ratio",
-            round(first_ratio, 3),
-            "x baseline",
-            target=f"<= {TARGET_FIRST}",
-            met=first_ratio <= TARGET_FIRST,
-            detail=f"{m['first']:.3f} s",
-        )
-    )
-    print(
-        result_line(
-            "unchanged_ratio",
-            round(unchanged_ratio, 3),
-            "x baseline",
-            target=f"<= {TARGET_UNCHANGED}",
-            met=unchanged_ratio <= TARGET_UNCHANGED,
-            detail=f"{m['unchanged']:.3f} s, 0 uploads",
-        )
-    )
+    print(result_line("first_send_ratio", round(first_ratio, 3), "x baseline", target=f"<= {TARGET_FIRST}",
+                      met=first_ratio <= TARGET_FIRST, detail=f"{m['first']:.3f} s"))
+    print(result_line("unchanged_ratio", round(unchanged_ratio, 3), "x baseline", target=f"<= {TARGET_UNCHANGED}",
+                      met=unchanged_ratio <= TARGET_UNCHANGED, detail=f"{m['unchanged']:.3f} s, 0 uploads"))
     return 0
 
 

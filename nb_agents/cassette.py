@@ -27,6 +27,9 @@ from .errors import NbAgentsError
 from .events import event_from_json, event_to_json
 from .scrub import scrub, scrub_bytes
 
+# The recording clock; a module attribute so tests can drive it without patching `time` for every thread.
+_clock = time.monotonic
+
 __all__ = [
     "FORMAT",
     "VERSION",
@@ -144,7 +147,7 @@ class Recorder:
         self.meta.setdefault("backend", current_backend())
         self._secrets = list(secrets)
         self._lock = threading.Lock()
-        self._t0 = time.monotonic()
+        self._t0 = _clock()
         self._created = dt.datetime.now(dt.timezone.utc)
         self._events: list[dict[str, Any]] = []
         self._files: dict[str, tuple[bytes, str]] = {}
@@ -152,7 +155,7 @@ class Recorder:
         self.closed = False
 
     def on_event(self, event: Any) -> None:
-        line = {"kind": "event", "t": round(time.monotonic() - self._t0, 4), "event": event_to_json(event)}
+        line = {"kind": "event", "t": round(_clock() - self._t0, 4), "event": event_to_json(event)}
         with self._lock:
             if not self.closed:
                 self._events.append(line)

@@ -5,6 +5,10 @@ recursively (unknown keys, missing required keys, wrong JSON types, bad enum val
 and raise `ApiError(400)` with the JSON path of the first problem, e.g.
 `events.0.content.0.type: 'txt' is not one of 'text', 'image', ...`.
 
+Extra keys pass only where the SDK declares them: a TypedDict's PEP 728 `extra_items=` (e.g. a
+custom tool's `input_schema`, a JSON Schema object) or a model's `__pydantic_extra__` annotation;
+they are then checked against that type.
+
 pydantic's TypeAdapter was not used: it validates `Iterable[...]` lazily (so a bad tool list
 passes) and does not forbid extra keys on nested TypedDicts.
 """
@@ -20,7 +24,7 @@ from datetime import datetime
 from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
-from typing_extensions import NotRequired, Required, is_typeddict
+from typing_extensions import NoExtraItems, NotRequired, Required, is_typeddict
 
 from .common import ApiError, parse_iso
 
@@ -91,6 +95,20 @@ def _hints(td: Any) -> tuple[dict[str, Any], frozenset[str]]:
     return fields, frozenset(required)
 
 
+@functools.cache
+def _extra_items(td: Any) -> Any:
+    """The type of the extra keys `td` allows, or None when it allows none."""
+    if _is_model(td):
+        for klass in td.__mro__:
+            hint = klass.__dict__.get("__annotations__", {}).get("__pydantic_extra__")
+            if hint is not None:
+                args = get_args(hint)
+                return args[1] if len(args) == 2 else Any
+        return None
+    extra = getattr(td, "__extra_items__", NoExtraItems)
+    return None if extra is NoExtraItems else extra
+
+
 def _join(path: str, key: Any) -> str:
     return f"{path}.{key}" if path else str(key)
 
@@ -99,14 +117,15 @@ def _typeddict(td: Any, value: Any, path: str, drop: frozenset[str] = frozenset(
     if not isinstance(value, dict):
         raise _Invalid(path, f"expected an object, got {_kind(value)}")
     fields, required = _hints(td)
+    extra = _extra_items(td)
     for key in value:
-        if key not in fields or key in drop:
+        if key in drop or (key not in fields and extra is None):
             raise _Invalid(_join(path, key), "Extra inputs are not permitted")
     for key in sorted(required):
         if key not in value:
             raise _Invalid(_join(path, key), "Field required")
     for key, item in value.items():
-        _check(fields[key], item, _join(path, key))
+        _check(fields.get(key, extra), item, _join(path, key))
 
 
 def _check(tp: Any, value: Any, path: str) -> None:  # noqa: C901 - one branch per type kind

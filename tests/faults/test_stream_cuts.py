@@ -16,7 +16,6 @@ import pytest
 
 import nb_agents
 import nb_agents.client as nb_client
-import nb_agents.files as nb_files
 from nb_agents.emulator import Emulator
 from nb_agents.session import forget
 
@@ -77,14 +76,9 @@ def _server_types(emu: Emulator, session_id: str) -> list[str]:
 @pytest.fixture
 def quick(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shorter waits that are beside the point here: the reconnect backoff, and the output pull's
-    settle time (it waits ~1 s for outputs that this scenario never writes)."""
+    settle time (the `pull_settle` option; this scenario never writes outputs)."""
     monkeypatch.setattr("nb_agents.stream.BACKOFF_START", 0.01)
-    init = nb_files.FileSync.__init__
-
-    def no_settle(self, *args, **kw):  # type: ignore[no-untyped-def]
-        init(self, *args, **{**kw, "settle": 0.0})
-
-    monkeypatch.setattr(nb_files.FileSync, "__init__", no_settle)
+    monkeypatch.setenv("NB_AGENTS_PULL_SETTLE", "0")
 
 
 @pytest.mark.slow

@@ -141,3 +141,18 @@ async def test_background_run_is_awaitable(ip):
     job = get_session("aw").ask(ECHO + "awaited", background=True, live=False)
     run = await job
     assert run.text == "awaited" and job.done and job.status == "idle"
+
+
+def test_approval_buttons_in_a_background_view(ip, monkeypatch):
+    monkeypatch.setenv("NB_AGENTS_VIEW", "widget")
+    job = get_session("approve").ask("[[emulator: scenario confirm]]\nclean up", background=True, live=True,
+                                     ask_all=True)
+    prompter = get_session("approve").action_handler.prompter
+    assert prompter.widget in job.turn.view.widget.children  # the rows live inside the run's view
+    _wait_for(lambda: prompter.rows, timeout=20)
+    (row,) = prompter.rows.values()
+    row.allow_button.click()  # the kernel is free: the click is handled while the run goes on
+    run = job.wait(30)
+    assert run.stop_reason == "end_turn"
+    confirmations = [e for e in run.events if e.type == "user.tool_confirmation"]
+    assert [c.result for c in confirmations] == ["allow"]

@@ -59,8 +59,29 @@ def test_fifty_items_with_429s_and_one_failing_item(emu):
     assert sent == Counter(f"item {i:02d}" for i in range(50))
     assert all(len(msgs) <= 1 for msgs in texts.values())
     assert table.session_id.nunique() == 50
-    # archived afterwards (keep=False)
+    # archived afterwards (keep=False); one agent and one environment shared by all items
     assert all(_status(emu, sid).get("archived_at") for sid in table.session_id)
+    assert len({_status(emu, sid)["agent"]["id"] for sid in table.session_id}) == 1
+    assert len({_status(emu, sid)["environment_id"] for sid in table.session_id}) == 1
+
+
+def _max_overlap(items):
+    edges = sorted([(i.started, 1) for i in items] + [(i.finished, -1) for i in items])
+    running = peak = 0
+    for _, step in edges:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def test_concurrency_is_bounded_and_used(make_emulator, monkeypatch):
+    from nb_agents import client
+
+    monkeypatch.setattr(client, "_emulator", make_emulator(brain="echo", turn_delay=0.3))
+    fan = nb_agents.map("{{item}}", list(range(9)), concurrency=3, live=False, background=True)
+    result = fan.wait(60)
+    assert list(result.table.status) == ["done"] * 9
+    assert _max_overlap(fan.items) == 3
 
 
 def test_retry_resends_only_when_the_message_was_not_accepted(emu, monkeypatch):

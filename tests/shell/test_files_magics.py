@@ -149,3 +149,8 @@ def test_a_bash_turn_without_outputs_does_not_wait(ip, out_dir, scenario, monkey
     steps = [{"tool": "bash", "input": {"command": "echo made > /mnt/session/outputs/made.txt"}}, {"say": "ok"}]
     ip.run_cell_magic("agent", "-o r", scenario(steps, "s2") + "go")
     assert list(ip.user_ns["r"].outputs) == ["made.txt"]
+    monkeypatch.setenv("NB_AGENTS_PULL_SETTLE", "0.6")  # may have written: waits the option's time
+    steps = [{"tool": "bash", "input": {"command": "ls /mnt/session/outputs"}}, {"say": "ok"}]
+    started = time.monotonic()
+    ip.run_cell_magic("agent", "-o r", scenario(steps, "s3") + "go")
+    assert time.monotonic() - started >= 0.6 and ip.user_ns["r"].outputs == {}

@@ -157,7 +157,7 @@ def test_missing_and_edited_files_are_detected(tmp_path):
 
 def test_offsets_follow_the_monotonic_clock(tmp_path, monkeypatch):
     ticks = iter([100.0, 100.0, 100.25, 101.5])
-    monkeypatch.setattr(cas_mod.time, "monotonic", lambda: next(ticks))
+    monkeypatch.setattr(cas_mod, "_clock", lambda: next(ticks))
     rec = Recorder(tmp_path / "t")
     for e in turn_events()[:3]:
         rec.on_event(e)

@@ -103,7 +103,7 @@ def test_replay_needs_no_network_and_no_key(recorded, monkeypatch):
 def _timed_cassette(tmp_path, monkeypatch, span=0.3, lead=0.0):
     events = turn_events()[:4]
     ticks = iter([0.0] + [lead + span * i / 3 for i in range(4)])
-    monkeypatch.setattr(cas_mod.time, "monotonic", lambda: next(ticks))
+    monkeypatch.setattr(cas_mod, "_clock", lambda: next(ticks))
     rec = Recorder(tmp_path / "timed")
     for e in events:
         rec.on_event(e)
