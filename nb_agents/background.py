@@ -169,7 +169,8 @@ class BackgroundRun:
         if show and not self._shown and _on_main_thread():
             self._shown = True
             if self.turn.view is not None:
-                self.turn.view.show_static(self.transcript)
+                meta = self.result.provenance if self.result is not None else None
+                self.turn.view.show_static(self.transcript, metadata=meta)
         if self.error is not None:
             raise self.error
         return self.result

@@ -76,6 +76,12 @@ class AgentMagic(Configurable):
     record_dir = Unicode("", help="Record every run's events as JSONL cassettes in this directory ('' = off).").tag(
         config=True
     )
+    cache = Bool(False, help="Run-All cache: a repeated cell (same prompt, options, inputs) replays its recorded run.").tag(
+        config=True
+    )
+    cache_dir = Unicode("", help="Folder of the Run-All cache ('' = .nb_agents_cache/ in the working directory).").tag(
+        config=True
+    )
     tools = List(Unicode(), [], help="Kernel functions offered as custom tools in every session (names).").tag(
         config=True
     )
@@ -136,6 +142,8 @@ class Options:
     pull_outputs: bool = True
     pull_settle: float = 1.0
     record_dir: str = ""
+    cache: bool = False
+    cache_dir: str = ""
     tools: tuple[str, ...] = ()
     max_usd: float = 0.0
     network: str = "unrestricted"

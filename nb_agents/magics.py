@@ -48,6 +48,12 @@ __all__ = ["AgentMagics", "register", "unregister", "register_subcommand", "SUBC
           help="Let the service decide per call (all tools, or these).")
 @argument("--kernel-tools", action="store_true", help="Offer read-only tools to look at kernel variables.")
 @argument("--max-usd", type=float, metavar="X", help="Budget cap in USD for a new session.")
+@argument("--record", metavar="PATH", help="Also record this run as a JSONL cassette at PATH (docs/replay.md).")
+@argument("--replay", metavar="PATH", help="Play a recorded cassette instead of running (no network, no key).")
+@argument("--speed", type=float, metavar="X", help="With --replay: X times the original pace (default 1).")
+@argument("--instant", action="store_true", help="With --replay: show the whole recording at once.")
+@argument("--cache", action="store_true", help="Replay this cell's recorded run if prompt, options and inputs match.")
+@argument("--refresh", action="store_true", help="With the cache: run for real and replace the cached run.")
 @argument("--bg", action="store_true", help="Run in the background: the cell returns at once (see %%agent wait).")
 @argument("--map", metavar="VAR", help="Fan out: one new session per item of this list/dict/DataFrame/groupby.")
 @argument("--concurrency", type=int, metavar="N", help="With --map: sessions running at once (default 8).")
@@ -117,6 +123,7 @@ def flag_overrides(args: Any) -> dict[str, Any]:
         "sample_rows": args.sample,
         "file_format": args.format,
         "pull_outputs": False if args.no_pull else None,
+        "cache": True if args.cache else None,
         **surface_overrides(args),
     }
 
@@ -167,6 +174,8 @@ class AgentMagics(Magics):
     def agent(self, line: str, cell: str | None = None) -> Any:
         """%%agent [options] (a turn; see `%agent help`) or %agent <subcommand>."""
         try:
+            if cell is None and re.search(r"(?<!\S)--replay(?!\S)", line):
+                return self._cell(line, "")  # `%agent --replay PATH`: a replay needs no prompt
             if cell is None:
                 return self._subcommand(line)
             return self._cell(line, cell)
@@ -182,6 +191,12 @@ class AgentMagics(Magics):
         assert shell is not None
 
         args = parse_cell_flags(line)
+        if args.replay:
+            from .session_cache import replay_cell
+
+            return self._store(args, replay_cell(args))
+        if args.speed is not None or args.instant:
+            raise ConfigError("%%agent: --speed and --instant go with --replay PATH")
         if not cell.strip():
             raise ConfigError("%%agent: the cell is empty: write the prompt below the %%agent line")
         if args.map:
@@ -201,16 +216,23 @@ class AgentMagics(Magics):
             **tool_flags(args),
             live=True,
             background=args.bg and not args.dry_run,
+            record=args.record,
+            refresh=args.refresh,
             **{k: v for k, v in flag_overrides(args).items() if v is not None},
         )
         if args.dry_run:
             return result
-        shell.user_ns["_agent"] = result
-        if args.out:
-            shell.user_ns[args.out] = result
+        self._store(args, result)
         # The live view already left a static copy (text/plain + text/html) below the widget;
         # a background run leaves it when it is waited for (`%agent wait`, `run.wait()`).
         return None
+
+    def _store(self, args: Any, result: Any) -> None:
+        """A cell's Run goes to `_agent` (and `--out NAME`); its view already showed it."""
+        assert self.shell is not None
+        self.shell.user_ns["_agent"] = result
+        if args.out:
+            self.shell.user_ns[args.out] = result
 
     def _subcommand(self, line: str) -> Any:
         argv = shlex.split(line)

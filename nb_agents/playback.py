@@ -74,9 +74,9 @@ def replay(source: str | os.PathLike[str] | Cassette, *, speed: float | None = 1
         player.finish("Replay stopped: the rest of the recording was not played.")
         raise
     player.show_outputs(outputs, outputs_dir_of(cas, outputs_dir))
-    transcript = player.finish()
+    transcript = player.t
     s, h = cas.summary, cas.header
-    return ReplayRun(
+    run = ReplayRun(
         # like a live Run: the events that have an id (no deltas)
         cassette=cas, transcript=transcript, events=[r.event for r in cas.events if getattr(r.event, "id", None)],
         session_id=str(s.get("session_id") or h.get("session_id") or ""),
@@ -86,6 +86,8 @@ def replay(source: str | os.PathLike[str] | Cassette, *, speed: float | None = 1
         stop_reason=s.get("stop_reason") or transcript.stop_reason,
         interrupted=bool(s.get("interrupted", False)), outputs=outputs, verbose=verbose, quiet=quiet,
     )
+    player.finish(metadata=run.provenance)  # the static copy carries the provenance
+    return run
 
 
 def restore_files(cas: Cassette, outputs_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
@@ -155,11 +157,11 @@ class _Player:
         if self.view is not None:
             self.view.update(self.t)
 
-    def finish(self, notice: str | None = None) -> Any:
+    def finish(self, notice: str | None = None, *, metadata: dict[str, Any] | None = None) -> Any:
         if notice is not None:
             from .transcript import with_notice
 
             self.t = with_notice(self.t, notice, "warning")
         if self.view is not None:
-            self.view.close(self.t)
+            self.view.close(self.t, metadata=metadata)
         return self.t

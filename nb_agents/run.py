@@ -11,11 +11,35 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Run", "DryRun"]
+__all__ = ["Run", "DryRun", "RunBundle"]
+
+
+class RunBundle(tuple):  # type: ignore[type-arg]
+    """`(data, metadata)` as IPython's display expects from `_repr_mimebundle_`, that also
+    answers `bundle["text/html"]` like the plain data dict it used to be."""
+
+    def __new__(cls, data: dict[str, Any], metadata: dict[str, Any]) -> RunBundle:
+        return super().__new__(cls, (data, metadata))
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, 0)[key]
+        return tuple.__getitem__(self, key)
+
+    def __contains__(self, key: Any) -> bool:
+        return key in tuple.__getitem__(self, 0)
 
 
 class Run:
     """One `%%agent` cell or `.ask()`: `.text`, `.outputs`, `.usage`, `.cost_usd`, `.events`..."""
+
+    # Provenance facts the session fills in after the turn (session_cache.stamp); None = unknown.
+    agent_id: str | None = None
+    agent_version: int | None = None
+    environment_id: str | None = None
+    model: str | None = None
+    input_hashes: dict[str, str] | None = None
+    backend: str | None = None
 
     def __init__(
         self,
@@ -92,14 +116,22 @@ class Run:
     def _render_opts(self) -> dict[str, Any]:
         return {"verbose": self.verbose, "quiet": self.quiet}
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """`{"nb_agents": {...}}`: what ran, on what, at what cost (the display's metadata)."""
+        from .provenance import provenance_from_run
+
+        return provenance_from_run(self, backend=self.backend, model=self.model or getattr(self.transcript, "model", None))
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> RunBundle:
         from .view.html import render_html
         from .view.text import render_text
 
-        return {
+        data = {
             "text/plain": render_text(self.transcript, **self._render_opts()),
             "text/html": render_html(self.transcript, **self._render_opts()),
         }
+        return RunBundle(data, self.provenance)
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,8 @@ class AgentSession:
         self.listeners: list[Callable[[Any], None]] = []
         self._loop: EventLoop | None = None
         self.active: Any = None  # the background.BackgroundRun of this session, if any
+        self.remote: Any = None  # the server session as created/attached (agent id+version, environment id)
+        self.last_cache_key: str | None = None  # Run-All cache key of the previous turn (session_cache)
 
     def __repr__(self) -> str:
         return f"<AgentSession {self.name!r} id={self.session_id} turns={len(self.runs)}>"
@@ -159,6 +161,7 @@ class AgentSession:
             self.files.discard(prep)  # nothing of the batch stays uploaded
             raise
         self._reset(str(created.id))
+        self.remote = created
         self.agent_config = (opts.model, opts.system)
         self.files.bind(prep, created)
         customised = setup is not None and setup.config.customised
@@ -175,6 +178,7 @@ class AgentSession:
     def new(self) -> None:
         """Start a new conversation on the next `ask` (the old session stays on the server)."""
         self._reset(None)
+        self.last_cache_key = None
 
     # -- one turn ----------------------------------------------------------------------------
     def prepare_prompt(self, prompt: str, namespace: Mapping[str, Any] | None, enabled: bool) -> Interpolated:
@@ -193,6 +197,8 @@ class AgentSession:
         live: bool | None = None,
         new: bool = False,
         background: bool = False,
+        record: str | None = None,
+        refresh: bool = False,
         **overrides: Any,
     ) -> Any:
         """Send `prompt` as the next turn and follow it to the end (Ctrl-C interrupts it cleanly).
@@ -201,10 +207,17 @@ class AgentSession:
         the DataFrames as CSV, `pull=False` skips downloading the outputs); `live`: show the
         live view (default: inside IPython); `new`: start a new conversation first;
         `background`: return a `background.BackgroundRun` at once (the turn runs on a worker
-        thread); other keywords are options (model=, system=, timeout=, verbose=...)."""
+        thread); `record`: also write this turn's cassette there; `cache=True` / `refresh`:
+        the Run-All cache (docs/replay.md); other keywords are options (model=, timeout=...)."""
+        if not dry_run and not background:
+            from .session_cache import ask_cached, wants_cache
+
+            if wants_cache(self, overrides, refresh):
+                return ask_cached(self, prompt, overrides, refresh=refresh, namespace=namespace,
+                                  interpolate=interpolate, files=files, live=live, new=new, record=record)
         turn = self.prepare_turn(
             prompt, namespace=namespace, interpolate=interpolate, dry_run=dry_run, files=files,
-            live=live, new=new, background=background, **overrides,
+            live=live, new=new, background=background, record=record, **overrides,
         )
         if isinstance(turn, DryRun):
             return turn
@@ -234,6 +247,7 @@ class AgentSession:
         live: bool | None = None,
         new: bool = False,
         background: bool = False,
+        record: str | None = None,
         **overrides: Any,
     ) -> Any:
         """Everything of `ask` before the read: interpolate, upload, create; a `Turn` (or a `DryRun`)."""
@@ -259,11 +273,13 @@ class AgentSession:
         prep = self.files.prepare(client, opts, inputs, self.session_id)
         self._ensure_session(opts, prep, setup)
         text = prepared.text if prep is None else self.files.prompt(prompt, ns, prep, interpolate)
+        text = self.files.with_pending(text, self.session_id)  # cards of `%agent upload`s since the last turn
         from .turn import Turn
 
         guard = setup.guard if setup is not None else None
         turn = Turn(self, opts, text, live=_want_live(live), inputs=prep, guard=guard)
         turn.background = background
+        turn.record_path = record
         if self.agent_config not in (None, (opts.model, opts.system)) and not opts.agent_id:
             # A session keeps the agent snapshot it was created with (the API cannot change it).
             turn.notice(
@@ -296,6 +312,7 @@ class AgentSession:
         client = self._client(self.options())
         remote = api_call(client.beta.sessions.retrieve, session_id)
         self._reset(session_id)
+        self.remote = remote
         loop = self.loop()
         for event in api_call(loop._list):
             self.record(event)

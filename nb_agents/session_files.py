@@ -37,6 +37,17 @@ class SessionFiles:
     def __init__(self, session_name: str) -> None:
         self.session_name = session_name
         self.sync: Any = None
+        self.pending: list[tuple[str | None, str]] = []  # (session id, cards) of `%agent upload`s
+
+    def announce(self, prep: Any) -> None:
+        """Cards of inputs mounted between turns (`%agent upload`): the next prompt carries them."""
+        self.pending.append((prep.session_id, prep.cards))
+
+    def with_pending(self, text: str, session_id: str | None) -> str:
+        """`text` plus the cards announced for this session (each is sent once)."""
+        cards = [c for sid, c in self.pending if sid == session_id]
+        self.pending = []
+        return "\n\n".join([text, *cards]) if cards else text
 
     def _sync_for(self, client: Any, opts: Options) -> Any:
         from .files import FileSync

@@ -204,5 +204,8 @@ for _name, _func, _usage, _help_text in [
 ]:
     register_subcommand(_name, _func, _usage, _help_text)
 
-from . import surface_commands  # noqa: E402,F401  (%agent envs / agents)
-from . import subcommands_files  # noqa: E402,F401  (%agent outputs / pull / upload / budget / cost NAME)
+from . import (  # noqa: E402,F401
+    subcommands_files,  # %agent outputs / pull / upload / budget / cost NAME
+    subcommands_replay,  # %agent export / cache
+    surface_commands,  # %agent envs / agents
+)

@@ -23,26 +23,44 @@ __all__ = ["Table"]
 class Table(Report):
     """A titled table (`rows` of strings under `header`) over `data` (e.g. name -> Artifact)."""
 
-    def __init__(self, title: str, header: Sequence[str], rows: Sequence[Sequence[str]], data: Any,
-                 notes: Sequence[str] = ()) -> None:
-        self.title, self.header, self.rows, self.notes = title, tuple(header), [tuple(r) for r in rows], tuple(notes)
+    def __init__(
+        self,
+        title: str,
+        header: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        data: Any,
+        notes: Sequence[str] = (),
+    ) -> None:
+        self.title, self.header, self.rows, self.notes = (
+            title,
+            tuple(header),
+            [tuple(r) for r in rows],
+            tuple(notes),
+        )
         super().__init__(self._text(), data)
 
     def _text(self) -> str:
         if not self.rows:
             return "\n".join([self.title, *self.notes])
         widths = [max(len(str(r[i])) for r in [self.header, *self.rows]) for i in range(len(self.header))]
-        lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                 for r in [self.header, *self.rows]]
+        lines = [
+            "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+            for r in [self.header, *self.rows]
+        ]
         return "\n".join([self.title, *lines, *self.notes])
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in self.header)
-        body = "".join("<tr>" + "".join(f"<td><code>{html.escape(str(c))}</code></td>" for c in r) + "</tr>"
-                       for r in self.rows)
+        body = "".join(
+            "<tr>" + "".join(f"<td><code>{html.escape(str(c))}</code></td>" for c in r) + "</tr>"
+            for r in self.rows
+        )
         table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>" if self.rows else ""
         notes = "".join(f"<div>{html.escape(n)}</div>" for n in self.notes)
-        return {"text/plain": self.text, "text/html": f"<div><b>{html.escape(self.title)}</b>{table}{notes}</div>"}
+        return {
+            "text/plain": self.text,
+            "text/html": f"<div><b>{html.escape(self.title)}</b>{table}{notes}</div>",
+        }
 
 
 def _started(name: str) -> Any:
@@ -69,7 +87,9 @@ def _outputs(m: Any, argv: list[str]) -> Table:
     sync = sess.files.sync
     arts = dict(sorted(sync.outputs().items())) if sync is not None else {}
     if not arts:
-        return Table(f"session {name!r}: no outputs pulled yet (`%agent pull {name}` downloads them)", (), [], {})
+        return Table(
+            f"session {name!r}: no outputs pulled yet (`%agent pull {name}` downloads them)", (), [], {}
+        )
     title = f"session {name!r}: {len(arts)} output{'s' if len(arts) != 1 else ''} in {sync.outputs_root}"
     rows = [_artifact_row(a) for a in arts.values()]
     return Table(title, ("path", "mime", "size", "sha256"), rows, arts)
@@ -115,10 +135,11 @@ def _upload(m: Any, argv: list[str]) -> Table:
     obj = _upload_input(m, args.what)
     opts = sess.options(**({"file_format": args.format} if args.format else {}))
     prep = sess.files.prepare(sess._client(opts), opts, {args.what: obj}, str(sess.session_id))
+    sess.files.announce(prep)
     rows = [(r.name, r.kind, r.status, _size(r.size), r.mount_path or "-") for r in prep.report]
     paths = ", ".join(f"`{r.mount_path}`" for r in prep.report if r.mount_path)
     title = f"session {args.session!r}: {args.what} mounted"
-    note = f"tell the agent in your next prompt: it is at {paths}"
+    note = f"mounted at {paths}; its card goes with the next prompt of this session"
     return Table(title, ("name", "kind", "status", "size", "mount path"), rows, prep.report, [note])
 
 
@@ -130,7 +151,9 @@ def _usd(value: str) -> float | None:
     try:
         cents(value)
     except ConfigError:
-        raise ConfigError(f"%agent budget: {value!r} is not an amount of dollars (e.g. 2.50) or `none`") from None
+        raise ConfigError(
+            f"%agent budget: {value!r} is not an amount of dollars (e.g. 2.50) or `none`"
+        ) from None
     return float(value)
 
 
@@ -149,7 +172,9 @@ def _budget(m: Any, argv: list[str]) -> None:
     spent = list_cost_usd(getattr(updated, "usage", None))
     so_far = f" (spent ${spent:.2f} so far)" if spent is not None else ""
     what = "budget removed" if usd is None else f"budget set to ${usd:.2f}"
-    print(f"session {name!r} ({sess.session_id}): {what}{so_far}; a run paused by its budget resumes by itself")
+    print(
+        f"session {name!r} ({sess.session_id}): {what}{so_far}; a run paused by its budget resumes by itself"
+    )
 
 
 def _cost(m: Any, argv: list[str]) -> Any:
@@ -167,7 +192,12 @@ def _cost(m: Any, argv: list[str]) -> Any:
 for _name, _func, _usage, _help_text in [
     ("outputs", _outputs, "%agent outputs [NAME]", "output files pulled so far (path, type, size, sha256)"),
     ("pull", _pull, "%agent pull [NAME]", "download the session's outputs again; shows what changed"),
-    ("upload", _upload, "%agent upload VAR|PATH [-s NAME] [--format csv]", "upload and mount into a running session"),
+    (
+        "upload",
+        _upload,
+        "%agent upload VAR|PATH [-s NAME] [--format csv]",
+        "upload and mount into a running session",
+    ),
     ("budget", _budget, "%agent budget [NAME] USD|none", "raise, lower or remove a session's budget"),
     ("cost", _cost, "%agent cost [NAME]", "cost of every session and the total, or one session's usage"),
 ]:

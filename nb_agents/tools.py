@@ -37,7 +37,6 @@ __all__ = [
 
 DEFAULT_TOOL_TIMEOUT = 60.0
 _MARK = "__nb_agents_tool__"
-_SCHEMA_KEYS = ("type", "properties", "required", "$defs")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
@@ -59,10 +58,9 @@ class KernelTool:
     def definition(self) -> dict[str, Any]:
         """The agent-side definition `{"type": "custom", name, description, input_schema}`."""
         raw = self.sdk_tool.to_dict()
-        # The documented keys (type, properties, required) plus $defs, which nested models refer
-        # to; pydantic's title/additionalProperties only cost tokens (inputs are validated here).
-        schema = {k: v for k, v in dict(raw["input_schema"]).items() if k in _SCHEMA_KEYS}
-        schema["type"] = "object"
+        # The SDK's JSON Schema as is: the service takes any JSON Schema keys (the param TypedDict
+        # has extra_items=object), and nested models need $defs / additionalProperties kept.
+        schema = {**dict(raw["input_schema"]), "type": "object"}
         return {
             "type": "custom",
             "name": raw["name"],

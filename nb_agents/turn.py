@@ -11,7 +11,6 @@ same way through `DeadlineExceeded`.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import Options
@@ -61,6 +60,8 @@ class Turn:
         self.started = time.monotonic()
         self.recorder: Any = None
         self.listeners: list[Any] = []
+        self.inputs = inputs  # files.Prepared: its digests and report go to the cassette and provenance
+        self.record_path: str | None = None  # `--record PATH` for this turn (session_cache.turn_recorder)
 
     # -- callbacks of the event loop ---------------------------------------------------------
     def on_event(self, event: Any) -> None:
@@ -146,13 +147,9 @@ class Turn:
         self.view.display()
 
     def _recorder(self) -> Any:
-        if not self.opts.record_dir:
-            return None
-        from .cassette import Recorder
+        from .session_cache import turn_recorder
 
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = Path(self.opts.record_dir) / f"{self.session.name}-{stamp}-{len(self.session.runs) + 1}.jsonl"
-        return Recorder(path, meta={"session_id": self.session.session_id, "model": self.opts.model})
+        return turn_recorder(self)
 
     def run(self) -> Run:
         """The whole turn on this thread: `begin`, read, `complete`, `end`."""
@@ -188,7 +185,9 @@ class Turn:
         outputs = self._pull()
         run = self._result(self.started, interrupted)
         run.outputs.update(outputs)
-        return run
+        from .session_cache import stamp
+
+        return stamp(run, self)
 
     def end(self, run: Run | None) -> None:
         """Detach the listeners, close the view (static copy only on the main thread) and the recorder."""
@@ -196,7 +195,7 @@ class Turn:
             if listener in self.session.listeners:
                 self.session.listeners.remove(listener)
         if self.view is not None:
-            self.view.close(self.t)
+            self.view.close(self.t, metadata=run.provenance if run is not None else None)
         if self.recorder is not None:
             if run is None:
                 self.recorder.abort()

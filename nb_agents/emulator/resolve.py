@@ -146,10 +146,13 @@ def _check_custom(tool: dict[str, Any], i: int, seen: set[str]) -> None:
 
 
 def _custom(tool: dict[str, Any]) -> dict[str, Any]:
-    schema = {"type": "object"}
-    for key in ("properties", "required"):
-        if tool["input_schema"].get(key) is not None:
-            schema[key] = copy.deepcopy(tool["input_schema"][key])
+    # A JSON Schema object is kept whole ($defs, additionalProperties...): the SDK allows extra
+    # keys in input_schema; only null properties/required are dropped, like other null fields.
+    schema = {
+        k: copy.deepcopy(v)
+        for k, v in tool["input_schema"].items()
+        if v is not None or k not in ("properties", "required")
+    }
     return {
         "type": "custom",
         "name": tool["name"],

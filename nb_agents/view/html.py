@@ -82,7 +82,8 @@ def render_header(t: Transcript, *, now: float | None = None) -> str:
 def render_footer(t: Transcript, *, now: float | None = None) -> str:
     why = c.stop_explanation(t)
     stop = f'<div class="nba-stop">{escape(why)}</div>' if why else ""
-    return neutralize_controls(f'{stop}<div class="nba-f">{escape(" · ".join(c.footer_parts(t, now)))}</div>')
+    footer = escape(" · ".join(c.footer_parts(t, now)))
+    return neutralize_controls(f'{stop}<div class="nba-f">{footer}</div>')
 
 
 def render_body(t: Transcript, *, verbose: bool = False, start: int = 0, stop: int | None = None) -> str:
@@ -193,9 +194,12 @@ def _tool_summary(call: ToolCall, brief: bool) -> str:
     return _thread_label(call.thread_id) + " ".join(bits)
 
 
+_MARKS = {"done": "\u2713", "error": "\u2717", "denied": "\u2717", "ended": "\u2013"}
+
+
 def _tool(call: ToolCall, verbose: bool, full: bool) -> str:
     if not full:  # one line inside a "nba-tl" run (see render_body)
-        mark = {"done": "\u2713", "error": "\u2717", "denied": "\u2717", "ended": "\u2013"}.get(call.status, "\u2026")
+        mark = _MARKS.get(call.status, "\u2026")
         return f"{mark} {_tool_summary(call, brief=True)}<br>"
     cls = f"nba-t nba-t-{call.status}" + (" nba-sub" if call.thread_id else "")
     limit = c.VERBOSE_RESULT_CHARS if verbose else c.RESULT_CHARS

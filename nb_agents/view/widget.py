@@ -145,8 +145,9 @@ class LiveView:
         elif _on_main_thread():
             self._print_settled(t)
 
-    def finish(self, t: Transcript | None = None) -> None:
-        """Flush the final state synchronously, stop the flusher, show the static copy."""
+    def finish(self, t: Transcript | None = None, *, metadata: dict[str, Any] | None = None) -> None:
+        """Flush the final state synchronously, stop the flusher, show the static copy
+        (`metadata`: the run's provenance, stored in that output's display_data metadata)."""
         if t is not None:
             with self._state_lock:
                 self._latest = self._titled(t)
@@ -162,13 +163,13 @@ class LiveView:
             self._apply(final)
             self._set_button(visible=False)
             if not already and self._displayed and _on_main_thread():
-                self.show_static(final)
+                self.show_static(final, metadata=metadata)
         elif _on_main_thread() and not already:
             self._print_rest(final)
 
     close = finish
 
-    def show_static(self, t: Transcript | None = None) -> bool:
+    def show_static(self, t: Transcript | None = None, *, metadata: dict[str, Any] | None = None) -> bool:
         """Display the static copy (main thread only); it is hidden while the widget renders.
         In text mode, print what was not printed yet (e.g. after `finish` on a worker)."""
         if not _on_main_thread():
@@ -178,7 +179,7 @@ class LiveView:
             return True
         from IPython.display import display
 
-        display(self.static_bundle(t), raw=True)
+        display(self.static_bundle(t), raw=True, metadata=metadata or None)
         return True
 
     def static_bundle(self, t: Transcript | None = None) -> dict[str, str]:

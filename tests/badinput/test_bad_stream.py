@@ -46,7 +46,7 @@ def notes(run: Any) -> list[str]:
     return [i.text for i in run.transcript.items if type(i).__name__ == "Notice"]
 
 
-def test_malformed_sse_frame(ip: Any, emu: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_malformed_sse_frame(ip: Any, emu: Any, scenario: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     garbled: list[bytes] = []
 
     def garble(line: bytes) -> bytes:
@@ -57,7 +57,9 @@ def test_malformed_sse_frame(ip: Any, emu: Any, monkeypatch: pytest.MonkeyPatch)
 
     with HostileProxy(emu.base_url, sse=garble) as proxy:
         monkeypatch.setattr(nb_client, "_emulator", types.SimpleNamespace(base_url=proxy.base_url))
-        cell(ip, "-o r", ECHO + "survive a broken frame")
+        # The delay: the message must come on the stream, after the backfill (else the backfill
+        # alone ends the turn and the broken frame is never read).
+        cell(ip, "-o r", scenario([{"delay": 0.5}, {"say": "survive a broken frame"}]) + "go")
     run = ip.user_ns["r"]
     assert garbled, "the proxy never saw the frame to break"
     assert run.text == "survive a broken frame" and run.stop_reason == "end_turn"

@@ -220,3 +220,11 @@ def test_foreground_fanout_has_no_stop_button(emu, monkeypatch):
     fg = FanOut(ECHO + "{{item}}", normalize(["y"]), live=True).start()
     assert fg.view._button.layout.display == "none"  # a busy foreground cell takes no clicks: Ctrl-C
     assert fg.wait(20).table.status.tolist() == ["done"]
+
+
+def test_map_cell_in_the_background(ip):
+    ip.user_ns["words"] = {"a": "alpha", "b": "beta"}
+    ip.run_cell_magic("agent", "--map words --bg", ECHO + "{{key}}={{item}}")
+    fan = ip.user_ns["_agent"]
+    result = fan.wait(30)
+    assert dict(result.table.text) == {"a": "a=alpha", "b": "b=beta"}

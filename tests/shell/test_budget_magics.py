@@ -58,6 +58,13 @@ def test_budget_mistakes_are_one_line(ip):
 def test_help_lists_the_new_subcommands(ip, capsys):
     line(ip, "help")
     out = capsys.readouterr().out
-    for usage in ("%agent outputs [NAME]", "%agent pull [NAME]", "%agent upload VAR|PATH", "%agent budget [NAME]",
-                  "%agent cost [NAME]", "--format", "--no-pull"):
+    for usage in (
+        "%agent outputs [NAME]",
+        "%agent pull [NAME]",
+        "%agent upload VAR|PATH",
+        "%agent budget [NAME]",
+        "%agent cost [NAME]",
+        "--format",
+        "--no-pull",
+    ):
         assert usage in out

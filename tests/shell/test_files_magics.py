@@ -74,7 +74,11 @@ def test_no_pull_then_pull_and_outputs(ip, out_dir, scenario):
     text = repr(listing)
     assert "report.md" in text and "text/markdown" in text and art.sha256[:12] in text and "8 B" in text
     bundle = listing._repr_mimebundle_()
-    assert bundle["text/plain"] == text and "<table>" in bundle["text/html"] and "report.md" in bundle["text/html"]
+    assert (
+        bundle["text/plain"] == text
+        and "<table>" in bundle["text/html"]
+        and "report.md" in bundle["text/html"]
+    )
     again = line(ip, "pull")
     assert again.rows[0][1] == "unchanged" and "0 new or changed" in repr(again)
 
@@ -89,8 +93,11 @@ def test_python_api_fmt_and_pull(ip, out_dir, scenario):
 
 
 def test_images_show_in_the_view_and_failed_downloads_are_notices(ip, emu, out_dir, scenario):
-    steps = [{"write_output": "chart.png", "content": PNG}, {"write_output": "data.csv", "content": "a\n1\n"},
-             {"say": "Charted."}]
+    steps = [
+        {"write_output": "chart.png", "content": PNG},
+        {"write_output": "data.csv", "content": "a\n1\n"},
+        {"say": "Charted."},
+    ]
     ip.run_cell_magic("agent", "-o r", scenario(steps) + "plot")
     run = ip.user_ns["r"]
     assert [i.name for i in run.transcript.images] == ["chart.png"]
@@ -116,8 +123,14 @@ def test_upload_mid_session(ip, out_dir, tmp_path):
     [row] = report.rows
     assert row[:3] == ("extra", "pandas DataFrame", "uploaded") and row[4].endswith("extra.csv")
     assert row[4] in repr(report) and "next prompt" in repr(report)
+    ip.run_cell_magic("agent", "-o r2", ECHO + "use it")
+    assert f"### Input `extra` (pandas DataFrame) at `{row[4]}`" in ip.user_ns["r2"].prompt
+    ip.run_cell_magic("agent", "-o r3", ECHO + "again")
+    assert "### Input" not in ip.user_ns["r3"].prompt  # announced once
     client = nb_agents.session().client
-    assert row[4] in [r.mount_path for r in client.beta.sessions.retrieve(ip.user_ns["r"].session_id).resources]
+    assert row[4] in [
+        r.mount_path for r in client.beta.sessions.retrieve(ip.user_ns["r"].session_id).resources
+    ]
     assert line(ip, "upload extra --format csv").rows[0][2] == "unchanged"
     path = tmp_path / "table.csv"
     path.write_text("x\n1\n")
@@ -127,8 +140,15 @@ def test_upload_mid_session(ip, out_dir, tmp_path):
 
 
 def _use(name, **inp):
-    return event_from_json({"type": "agent.tool_use", "id": f"sevt_{name}", "name": name, "input": inp,
-                            "processed_at": "2026-01-01T00:00:00Z"})
+    return event_from_json(
+        {
+            "type": "agent.tool_use",
+            "id": f"sevt_{name}",
+            "name": name,
+            "input": inp,
+            "processed_at": "2026-01-01T00:00:00Z",
+        }
+    )
 
 
 def test_settle_only_when_bash_may_have_written_outputs():
@@ -146,7 +166,10 @@ def test_a_bash_turn_without_outputs_does_not_wait(ip, out_dir, scenario, monkey
     started = time.monotonic()
     ip.run_cell_magic("agent", "-o r", scenario(steps) + "go")
     assert time.monotonic() - started < 4 and ip.user_ns["r"].outputs == {}
-    steps = [{"tool": "bash", "input": {"command": "echo made > /mnt/session/outputs/made.txt"}}, {"say": "ok"}]
+    steps = [
+        {"tool": "bash", "input": {"command": "echo made > /mnt/session/outputs/made.txt"}},
+        {"say": "ok"},
+    ]
     ip.run_cell_magic("agent", "-o r", scenario(steps, "s2") + "go")
     assert list(ip.user_ns["r"].outputs) == ["made.txt"]
     monkeypatch.setenv("NB_AGENTS_PULL_SETTLE", "0.6")  # may have written: waits the option's time

@@ -1,0 +1,43 @@
+"""The `%agent` subcommands of record/replay: `export` (a session's conversation as a file)
+and `cache` (where the Run-All cache is, how many runs it holds; `clear` empties it).
+
+Each is `func(magics, argv)`, registered in `magics.SUBCOMMANDS` (imported by subcommands.py);
+the work is in export.py and cache.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .magics import register_subcommand
+
+__all__: list[str] = []
+
+
+def _export(m: Any, argv: list[str]) -> Path:
+    from .export import export_command
+
+    return export_command(argv)
+
+
+def _cache(m: Any, argv: list[str]) -> int:
+    from .cache import RunCache
+    from .config import resolve_options
+
+    if argv not in ([], ["clear"]):
+        raise ConfigError("usage: %agent cache [clear]")
+    cache = RunCache(resolve_options().cache_dir or None)
+    if argv == ["clear"]:
+        n = cache.clear()
+        print(f"removed {n} cached run{'s' if n != 1 else ''} from {cache.directory}")
+        return n
+    n = len(list(cache.directory.glob("*.jsonl"))) if cache.directory.is_dir() else 0
+    print(f"{n} cached run{'s' if n != 1 else ''} in {cache.directory}")
+    return n
+
+
+register_subcommand("export", _export, "%agent export PATH [--session NAME]",
+                    "write a session's conversation as .ipynb, .md or .html")
+register_subcommand("cache", _cache, "%agent cache [clear]", "the Run-All cache: how many runs, or empty it")
