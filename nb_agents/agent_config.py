@@ -11,6 +11,8 @@ they are never part of `Options`, the metadata, a cassette or the notebook.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -32,12 +34,14 @@ __all__ = [
     "agent_params",
     "split_agent_ref",
     "cleared_fields",
+    "with_mcp_toolsets",
     "repo_resources",
     "memory_resources",
     "session_kwargs",
     "session_title",
     "session_metadata",
     "turn_events",
+    "surface_notice",
     "outcome_of",
 ]
 
@@ -155,6 +159,32 @@ def mcp_toolsets(servers: list[dict[str, str]]) -> list[dict[str, Any]]:
          "default_config": {"permission_policy": {"type": MCP_TOOLSET_POLICY}}}
         for s in servers
     ]
+
+
+@functools.cache
+def _config_with_mcp() -> Any:
+    """A `tools.ToolConfig` whose replacement tools list keeps the agent's MCP toolsets (made on
+    first use: tools.py is not imported by the option layer)."""
+    from .tools import ToolConfig
+
+    @dataclass(frozen=True)
+    class ToolConfigWithMcp(ToolConfig):
+        mcp_toolsets: tuple[Any, ...] = ()
+
+        def agent_tools(self) -> list[dict[str, Any]]:
+            return super().agent_tools() + [dict(t) for t in self.mcp_toolsets]
+
+    return ToolConfigWithMcp
+
+
+def with_mcp_toolsets(config: Any, opts: Any) -> Any:
+    """Custom tools / approvals replace the agent's whole `tools` list (at creation and on a later
+    cell's `sessions.update`): add the MCP toolsets of `opts.mcp` to that list."""
+    if not opts.mcp or not config.customised:
+        return config
+    cls = _config_with_mcp()
+    values = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name != "mcp_toolsets"}
+    return cls(**values, mcp_toolsets=tuple(mcp_toolsets(mcp_servers(opts.mcp))))
 
 
 def _roster(entries: tuple[str, ...] | list[str]) -> list[Any]:
@@ -312,6 +342,26 @@ def session_kwargs(opts: Any, session_name: str, *, shell: Any = None) -> dict[s
             raise ConfigError(f"vault: {bad[0]!r} is not a vault id (vlt_…)")
         kwargs["vault_ids"] = list(opts.vaults)
     return kwargs
+
+
+def surface_notice(opts: Any, new_session: bool) -> str | None:
+    """One line for the view: what a new session was set up with, and this turn's outcome."""
+    parts: list[str] = []
+    if new_session:
+        if opts.skills:
+            parts.append("skills " + ", ".join(opts.skills))
+        if opts.mcp:
+            parts.append("MCP " + ", ".join(e.partition("=")[0] for e in opts.mcp) + " (tools ask first)")
+        if opts.subagents:
+            parts.append("subagents " + ", ".join(opts.subagents))
+        parts += [f"repo {_repo_name(_split_repo(r)[0])} -> /workspace/{_repo_name(_split_repo(r)[0])}"
+                  for r in opts.repos]
+        parts += [f"memory {m}" for m in opts.memory]
+        if opts.network == "limited":
+            parts.append("network limited" + (f" ({', '.join(opts.allow_hosts)})" if opts.allow_hosts else ""))
+    if opts.outcome:
+        parts.append(f"outcome: {opts.outcome.splitlines()[0][:80]} (up to {opts.max_iterations} evaluations)")
+    return " · ".join(parts) or None
 
 
 # -- outcomes ---------------------------------------------------------------------------------

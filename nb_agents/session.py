@@ -128,6 +128,9 @@ class AgentSession:
         setup = tool_setup(
             namespace=ns, defaults=opts.tools, max_usd=opts.max_usd or None, background=background, **self.tool_options
         )
+        from .agent_config import with_mcp_toolsets
+
+        setup.config = with_mcp_toolsets(setup.config, opts)  # custom tools replace the list: keep MCP's
         self.action_handler = setup.handler
         return setup
 
@@ -151,7 +154,6 @@ class AgentSession:
                 setup.create_kwargs(agent_id, version) if setup is not None
                 else {"agent": agent_id if version is None else {"type": "agent", "id": agent_id, "version": version}}
             )
-            _keep_mcp_toolsets(extra, opts)
             resources = list(prep.resources) if prep is not None else []
             resources += surface.pop("resources", [])
             if resources:
@@ -271,6 +273,7 @@ class AgentSession:
         setup = self._tool_setup(ns, tool_kw, opts, background)
         client = self._client(opts)
         prep = self.files.prepare(client, opts, inputs, self.session_id)
+        fresh = self.session_id is None
         self._ensure_session(opts, prep, setup)
         text = prepared.text if prep is None else self.files.prompt(prompt, ns, prep, interpolate)
         text = self.files.with_pending(text, self.session_id)  # cards of `%agent upload`s since the last turn
@@ -280,6 +283,11 @@ class AgentSession:
         turn = Turn(self, opts, text, live=_want_live(live), inputs=prep, guard=guard)
         turn.background = background
         turn.record_path = record
+        from .agent_config import surface_notice
+
+        note = surface_notice(opts, fresh)  # skills, MCP, repos, memory... and this turn's outcome
+        if note:
+            turn.notice(note)
         if self.agent_config not in (None, (opts.model, opts.system)) and not opts.agent_id:
             # A session keeps the agent snapshot it was created with (the API cannot change it).
             turn.notice(
@@ -390,16 +398,6 @@ def _file_keywords(overrides: dict[str, Any]) -> None:
     for short, option in (("fmt", "file_format"), ("pull", "pull_outputs")):
         if short in overrides:
             overrides[option] = overrides.pop(short)
-
-
-def _keep_mcp_toolsets(extra: dict[str, Any], opts: Options) -> None:
-    """Custom tools override the agent's tools at creation: keep its MCP toolsets in that list."""
-    agent = extra.get("agent")
-    if not opts.mcp or not isinstance(agent, dict) or "tools" not in agent:
-        return
-    from .agent_config import mcp_servers, mcp_toolsets
-
-    agent["tools"] = list(agent["tools"]) + mcp_toolsets(mcp_servers(opts.mcp))
 
 
 def cost_of(remote: Any) -> float | None:

@@ -180,9 +180,9 @@ def _copy_cassette(source: Path, target: Path) -> None:
 # -- %%agent --replay --------------------------------------------------------------------------
 def replay_cell(args: Any) -> Any:
     """`%%agent --replay PATH [--speed X | --instant]`: play a cassette into the live view."""
+    from .cassette import load_cassette
     from .config import resolve_options
     from .playback import outputs_dir_of, replay
-    from .cassette import load_cassette
 
     if args.instant and args.speed is not None:
         raise ConfigError("%%agent: use --speed X or --instant, not both")

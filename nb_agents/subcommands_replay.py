@@ -16,10 +16,32 @@ from .magics import register_subcommand
 __all__: list[str] = []
 
 
-def _export(m: Any, argv: list[str]) -> Path:
-    from .export import export_command
+def _split(argv: list[str]) -> tuple[list[str], str]:
+    """(the other words, the session name) of `export PATH [--session|-s NAME]`."""
+    rest, name = [], "default"
+    words = iter(argv)
+    for word in words:
+        if word in ("--session", "-s"):
+            name = next(words, "")
+        else:
+            rest.append(word)
+    return rest, name
 
-    return export_command(argv)
+
+def _export(m: Any, argv: list[str]) -> Path:
+    from .export import export, export_command
+    from .session import registry
+
+    rest, name = _split(argv)
+    sess = registry().get(name)
+    runs = list(sess.runs) if sess is not None else []
+    if len(rest) != 1 or not name or not any(getattr(r, "replayed", False) for r in runs):
+        return export_command([*rest, "--session", name] if name else argv)
+    # Turns replayed from the cache are not in the server session's history: the conversation
+    # the notebook showed is the runs' events, in order.
+    target = export([e for r in runs for e in r.events], rest[0], title=f"Agent session {runs[-1].session_id} ({name})")
+    print(f"exported session {name!r} to {target}")
+    return target
 
 
 def _cache(m: Any, argv: list[str]) -> int:

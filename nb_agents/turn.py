@@ -87,7 +87,7 @@ class Turn:
         sent, pending = self._answer(ids)
         if sent or self._all_answered(ids, pending):
             return True
-        what = ", ".join(_describe_pending(e) for e in pending) or f"events {', '.join(ids)}"
+        what = ", ".join(_describe_pending(e) for e in self._waiting(pending)) or f"events {', '.join(ids)}"
         self.notice(f"waiting: the agent needs {what}; the session stays idle until it gets an answer", "warning")
         return False
 
@@ -107,6 +107,11 @@ class Turn:
         if params:
             self.loop.send(params, arm=arm)
         return bool(params), pending
+
+    def _waiting(self, pending: list[Any]) -> list[Any]:
+        """The pending calls nobody answered (the ones the notice names)."""
+        handler = self.session.action_handler
+        return pending if handler is None else handler.unanswered(pending, self.session.events)
 
     def _all_answered(self, ids: list[str], pending: list[Any]) -> bool:
         """Every call `ids` names is known and already answered (by us or in the history).
@@ -133,7 +138,7 @@ class Turn:
         handler = self.session.action_handler
         if (sent and not (handler is not None and handler.unowned(pending))) or self._all_answered(ids, pending):
             return
-        what = ", ".join(_describe_pending(e) for e in pending) or "an answer"
+        what = ", ".join(_describe_pending(e) for e in self._waiting(pending)) or "an answer"
         self.notice(f"the previous turn was still waiting for {what}: interrupted it so this message runs", "warning")
         self.loop.send([{"type": "user.interrupt"}], arm=False)
 

@@ -18,8 +18,9 @@ from pathlib import Path
 def _transcripts(nb) -> list[str]:  # type: ignore[no-untyped-def]
     texts = []
     for cell in nb.cells:
-        if cell.cell_type != "code" or "%%agent" not in cell.source and "nb_agents" not in cell.source:
+        if cell.cell_type != "code":
             continue
+        # The run's provenance metadata marks its transcript, whatever the cell says (`%agent wait`).
         for out in cell.get("outputs", []):
             meta = out.get("metadata", {}) or {}
             data = out.get("data", {}) or {}

@@ -136,7 +136,7 @@ class TurnControl:
     # -- outcomes ----------------------------------------------------------------------------
     async def run_outcome(self, event: dict[str, Any]) -> None:
         """A user.define_outcome: the brain works on the description, then it is graded."""
-        from .brains import pick_brain
+        from .brains import ScenarioBrain, pick_brain
 
         rt = self.rt
         record = {"type": "outcome_evaluation", "outcome_id": event["outcome_id"],
@@ -146,6 +146,12 @@ class TurnControl:
         rt.outcome = dict(record, max_iterations=event.get("max_iterations") or 3)
         brain, prompt = pick_brain(rt, event["description"])
         await brain.respond(self, prompt)
+        if rt.outcome is not None and rt.outcome["max_iterations"] > 1 and not isinstance(brain, ScenarioBrain):
+            # The built-in grader shows the whole loop: one revision, then the verdict
+            # (a scenario grades with its own `outcome` steps).
+            await self.evaluate_outcome("needs_revision", "A first pass: check the work against every rubric "
+                                        "item once more (offline emulator grader).")
+            await brain.respond(self, prompt)
         if rt.outcome is not None:  # the brain did not grade it: the emulator's grader accepts
             await self.evaluate_outcome("satisfied", "The deliverable meets the rubric (offline emulator grader).")
 

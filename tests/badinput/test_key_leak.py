@@ -44,13 +44,17 @@ def test_the_api_key_never_leaks(
     monkeypatch.setenv("ANTHROPIC_BASE_URL", emu.base_url)
     monkeypatch.setenv("ANTHROPIC_LOG", "debug")
     monkeypatch.setenv("NB_AGENTS_VIEW", "widget")
-    monkeypatch.setenv("NB_AGENTS_RECORD_DIR", str(tmp_path / "cassettes"))
     steps = [
         {"tool": "bash", "input": {"command": "env | sort"}, "say": "Looking at the environment."},
         {"write_output": "report.md", "content": "# Report\nall fine"},
         {"say": "Done."},
     ]
-    ip.run_cell("%%agent -o r\n" + scenario(steps) + "go")
+    # %config, as a user would (it also wins over a value another test left in the shell's config)
+    ip.run_line_magic("config", f"AgentMagic.record_dir = {str(tmp_path / 'cassettes')!r}")
+    try:
+        ip.run_cell("%%agent -o r\n" + scenario(steps) + "go")
+    finally:
+        ip.run_line_magic("config", "AgentMagic.record_dir = ''")
     run = ip.user_ns["r"]
     assert run.stop_reason == "end_turn" and run.text.endswith("Done.")
     assert "PATH=" in run.tool_calls[0].result_text  # the tool really dumped an environment
@@ -70,6 +74,6 @@ def test_the_api_key_never_leaks(
         "run events": json.dumps([e.model_dump(mode="json") for e in run.events]),
     }
     assert "401" in seen["printed output"]  # the second key was refused, in one line
-    assert seen["cassettes"] and seen["widget state"] and seen["logs"]
+    assert all(seen[k] for k in ("cassettes", "widget state", "logs")), [k for k, v in seen.items() if not v]
     leaks = [where for where, text in seen.items() if CANARY in text]
     assert not leaks, f"the API key appears in: {', '.join(leaks)}"

@@ -56,3 +56,9 @@ def test_agent_cells_carry_provenance_metadata(tmp_path, monkeypatch):
         assert same == {k: live[k] for k in FIELDS if k != "nb_agents_version"}
         assert prov["recorded_at"] and prov["replayed_from"].endswith(".jsonl")
     assert replayed["replayed_from"] == "rec.jsonl"
+
+    # `make demo` (tools/run_notebooks.py) prints the transcripts it finds by that metadata.
+    import runpy
+
+    transcripts = runpy.run_path(str(ROOT / "tools" / "run_notebooks.py"))["_transcripts"](nb)
+    assert len(transcripts) == 3 and all("summarise `sales`" in t for t in transcripts)

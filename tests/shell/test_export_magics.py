@@ -65,3 +65,22 @@ def test_cache_subcommand_counts_and_clears(ip, tmp_path, monkeypatch, capsys):
 
     with pytest.raises(ConfigError, match="usage"):
         ip.run_line_magic("agent", "cache purge")
+
+
+def test_export_after_run_all_from_the_cache(ip, emu, tmp_path, monkeypatch):
+    """Replayed turns are not in any server history: the export is the runs the notebook showed."""
+    from nb_agents.session import get_session
+
+    monkeypatch.chdir(tmp_path)
+    ip.run_cell_magic("agent", "--cache --new -s c", ECHO + "first question")
+    ip.run_cell_magic("agent", "--cache -s c", ECHO + "second question")
+    get_session("c").new()  # Run All again: both cells replay
+    sessions = emu.stats["sessions_created"]
+    ip.run_cell_magic("agent", "--cache -s c", ECHO + "first question")
+    ip.run_cell_magic("agent", "--cache -s c", ECHO + "second question")
+    assert emu.stats["sessions_created"] == sessions and get_session("c").events == []
+    ip.run_line_magic("agent", "export c.md -s c")
+    md = (tmp_path / "c.md").read_text()
+    # you + the echo once each: the live and replayed copies of a turn share their event ids
+    assert md.count("first question") == 2 and md.count("second question") == 2
+    assert md.index("first question") < md.index("second question")

@@ -164,3 +164,12 @@ def test_every_live_run_carries_provenance(ip, emu):
     assert prov["session_id"] == run.session_id and prov["backend"] == "emulator"
     assert prov["stop_reason"] == "end_turn" and prov["usage"]["output_tokens"] > 0
     assert prov["started_at"] <= prov["ended_at"] and prov["cost_usd"] == round(run.cost_usd, 6)
+
+
+def test_a_background_run_is_recorded_too(ip, tmp_path):
+    path = tmp_path / "bg.jsonl"
+    ip.run_cell_magic("agent", f"--new --bg --record {path} -o job", ECHO + "in the background")
+    ip.run_line_magic("agent", "wait")
+    cas = load_cassette(path)
+    assert cas.summary["text"] == "in the background" == ip.user_ns["_agent"].text
+    assert cas.header["session_id"] == ip.user_ns["_agent"].session_id

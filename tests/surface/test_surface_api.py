@@ -134,3 +134,31 @@ def test_subagents_coordinator_and_threads(api):
     assert "thread <b>reviewer</b>" in html and "Reviewed: two typos fixed." in html
     text = render_text(run.transcript)
     assert "-> reviewer: Please review the draft." in text and "<- reviewer: Reviewed: two typos fixed." in text
+
+
+def test_outcome_with_the_default_brain_revises_once(api):
+    s = nb_agents.session("grader")
+    run = s.ask("[[emulator: echo]]\nsummarise", outcome="A one-line summary", rubric="One line.", live=False)
+    ends = [(e.iteration, e.result) for e in run.events if e.type == "span.outcome_evaluation_end"]
+    assert ends == [(0, "needs_revision"), (1, "satisfied")]
+    assert run.outcome.result == "satisfied" and run.outcome.iterations == 2 and run.stop_reason == "end_turn"
+    (record,) = _remote(s).outcome_evaluations
+    assert record.result == "satisfied" and record.iteration == 1 and record.completed_at is not None
+
+
+def test_custom_tools_keep_the_mcp_toolsets(api, monkeypatch):
+    monkeypatch.setattr(builtins, "input", lambda prompt="": "y")
+
+    def word_count(text: str) -> int:
+        """Count the words of a text."""
+        return len(text.split())
+
+    s = nb_agents.session("mix", mcp=["docs=https://docs.test/mcp"])
+    s.ask(ECHO + "first", live=False)  # created with the agent's own tools (+ its MCP toolset)
+    s.ask(ECHO + "second", tools=[word_count], live=False)  # a later cell's custom tool: sessions.update
+    kinds = [(t.type, getattr(t, "name", None) or getattr(t, "mcp_server_name", None)) for t in _remote(s).agent.tools]
+    assert ("mcp_toolset", "docs") in kinds and ("custom", "word_count") in kinds
+    both = nb_agents.session("both", mcp=["docs=https://docs.test/mcp"])
+    both.ask(ECHO + "hi", tools=[word_count], ask="bash", live=False)  # created with overrides at once
+    kinds = [t.type for t in _remote(both).agent.tools]
+    assert kinds.count("mcp_toolset") == 1 and "custom" in kinds

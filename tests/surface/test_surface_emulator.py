@@ -41,6 +41,14 @@ def _wait_idle(client, sid, timeout=20.0):
     raise AssertionError("session did not go idle")
 
 
+def _all_events_conform(emu, sid):
+    """Every persisted event is exactly an SDK event model (no unknown keys, right types)."""
+    from anthropic.types.beta.sessions import BetaManagedAgentsStreamSessionEvents
+
+    events = emu.store.sessions[sid].runtime.events
+    assert events and all(conforms(BetaManagedAgentsStreamSessionEvents, e) == [] for e in events)
+
+
 def _sandbox(emu, sid):
     return emu.store.sessions[sid].runtime.sandbox
 
@@ -89,6 +97,7 @@ def test_unreachable_repositories_get_repository_errors_and_the_session_continue
     assert [e.type for e in errors] == ["repository_clone_error", "repository_not_found_error",
                                         "repository_checkout_error"]
     assert all(e.retry_status.type == "retrying" for e in errors)
+    _all_events_conform(_emu, session.id)
     assert errors[0].repository_url == "https://github.com/octo/private"
     client.beta.sessions.events.send(session.id, events=[{"type": "user.message",
                                                           "content": [{"type": "text", "text": "still here"}]}])
@@ -116,6 +125,9 @@ def test_memory_stores_persist_across_sessions_and_read_only_is_read_only(sdk, t
     _wait_idle(client, second.id)
     (result,) = _events(client, second.id, "agent.tool_result")
     assert result.is_error is True and mounted.read_text() == "likes tables\n"
+    from anthropic.types.beta import BetaManagedAgentsSession
+
+    assert conforms(BetaManagedAgentsSession, emu.store.sessions[first.id].session) == []
     listed = client.beta.sessions.list(memory_store_id="memstore_01Notes")
     assert {s.id for s in listed} == {first.id, second.id}
     with pytest.raises(anthropic.BadRequestError, match="at most 8"):
@@ -154,7 +166,7 @@ def _mcp_turn(client, env, agent, scenario_dir):
 
 @pytest.mark.parametrize("answer", ["allow", "deny"])
 def test_mcp_tool_calls_ask_by_default(sdk, tmp_path, answer):
-    _emu, client, env = sdk
+    emu, client, env = sdk
     sid = _mcp_turn(client, env, _mcp_agent(client), tmp_path)
     idle = _wait_idle(client, sid)
     assert idle.stop_reason.type == "requires_action"
@@ -171,6 +183,7 @@ def test_mcp_tool_calls_ask_by_default(sdk, tmp_path, answer):
         time.sleep(0.05)
     (result,) = _events(client, sid, "agent.mcp_tool_result")
     assert result.mcp_tool_use_id == use.id
+    _all_events_conform(emu, sid)
     if answer == "allow":
         assert result.is_error is False and result.content[0].text == "3 pages"
     else:

@@ -80,6 +80,7 @@ def test_mcp_and_vault_flags_with_approval(ip, scenario, monkeypatch):
     (call,) = run.tool_calls
     assert (call.kind, call.server, call.status, call.result_text) == ("mcp", "docs", "done", "found")
     assert _remote(ip).vault_ids == ["vlt_01creds"] and run.text.endswith("Found it.")
+    assert "MCP docs (tools ask first)" in render_text(run.transcript)  # the set-up line of a new session
 
 
 def test_outcome_flags(ip, tmp_path):
@@ -89,7 +90,8 @@ def test_outcome_flags(ip, tmp_path):
     assert run.outcome.result == "satisfied" and run.outcome.iterations == 2
     (sent,) = [e for e in run.events if e.type == "user.define_outcome"]
     assert sent.max_iterations == 5 and sent.rubric.content == "- has a summary\n"
-    assert "satisfied" in render_text(run.transcript)
+    shown = render_text(run.transcript)
+    assert "satisfied" in shown and "outcome: A draft with a summary (up to 5 evaluations)" in shown
     assert (tmp_path / "agent_outputs" / "default" / "draft.md").is_file()
 
 

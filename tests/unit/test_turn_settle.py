@@ -1,0 +1,110 @@
+"""Turn's stop rule on scripted sessions (no server): a `requires_action` idle that names calls
+already answered (re-emitted between two results, or replayed) neither stops the turn nor makes
+the next message interrupt the previous turn; a call still unanswered does."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from nb_agents.config import Options
+from nb_agents.events import event_from_json
+from nb_agents.tool_handler import ActionHandler
+from nb_agents.turn import Turn
+
+T = "2026-11-25T04:00:00Z"
+
+
+def lookup(key: str) -> str:
+    """Look a key up."""
+    return key.upper()
+
+
+def use(eid: str, name: str = "lookup"):
+    return event_from_json(
+        {"type": "agent.custom_tool_use", "id": eid, "processed_at": T, "name": name, "input": {"key": eid}}
+    )
+
+
+def answer(eid: str):
+    return event_from_json(
+        {
+            "type": "user.custom_tool_result",
+            "id": f"r_{eid}",
+            "processed_at": T,
+            "custom_tool_use_id": eid,
+            "content": [{"type": "text", "text": "ok"}],
+        }
+    )
+
+
+def idle(*ids: str):
+    return event_from_json(
+        {
+            "type": "session.status_idle",
+            "id": "sevt_I",
+            "processed_at": T,
+            "stop_reason": {"type": "requires_action", "event_ids": list(ids)},
+        }
+    )
+
+
+class Loop:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, params, arm=True):
+        self.sent.append(params)
+
+
+def make_turn(events, pending=()):
+    loop = Loop()
+    history = SimpleNamespace(requires_action=bool(pending), pending_action_ids=tuple(pending))
+    session = SimpleNamespace(
+        offline=True,
+        session_id="sesn_1",
+        loop=lambda: loop,
+        events=list(events),
+        action_handler=ActionHandler([lookup]),
+        history=history,
+    )
+    return Turn(session, Options(), "hi", live=False), loop
+
+
+def notes(turn):
+    return [i.text for i in turn.t.items if type(i).__name__ == "Notice"]
+
+
+def test_an_idle_naming_answered_calls_keeps_reading():
+    turn, loop = make_turn([use("a"), use("b"), answer("a"), answer("b")])
+    assert turn.requires_action(idle("b")) is True
+    assert loop.sent == [] and notes(turn) == []
+
+
+def test_an_idle_naming_an_unowned_unanswered_call_stops_and_says_waiting():
+    turn, loop = make_turn([use("a"), use("c", name="elsewhere"), answer("a")])
+    assert turn.requires_action(idle("a", "c")) is False
+    assert loop.sent == [] and notes(turn)[-1].startswith("waiting: the agent needs custom tool `elsewhere`")
+
+
+def test_calls_we_answer_are_sent_once_and_reading_goes_on():
+    turn, loop = make_turn([use("a"), use("b")])
+    assert turn.requires_action(idle("a", "b")) is True
+    assert [[p["custom_tool_use_id"] for p in batch] for batch in loop.sent] == [["a", "b"]]
+    assert turn.requires_action(idle("b")) is True  # the re-emitted idle between the two results
+    assert len(loop.sent) == 1 and notes(turn) == []
+
+
+def test_a_stale_previous_wait_is_not_interrupted():
+    turn, loop = make_turn([use("a"), answer("a")], pending=["a"])
+    turn._settle_previous()
+    assert loop.sent == [] and notes(turn) == []
+
+
+def test_a_previous_wait_nobody_answers_is_interrupted_with_a_note():
+    turn, loop = make_turn([use("c", name="elsewhere")], pending=["c"])
+    turn._settle_previous()
+    assert loop.sent == [[{"type": "user.interrupt"}]]
+    assert notes(turn) == [
+        "the previous turn was still waiting for custom tool `elsewhere` (no function in this "
+        "kernel answers it): interrupted it so this message runs"
+    ]
