@@ -9,6 +9,8 @@ status, the API's message and the request id by `format_api_error`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+import html
+import re
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -67,6 +69,15 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _plain(message: str) -> str:
+    """One line of text; a proxy's HTML error page is reduced to its title (or its text)."""
+    if re.search(r"<\s*(html|head|body|title)\b", message, re.I):
+        title = re.search(r"<title[^>]*>(.*?)</title>", message, re.I | re.S)
+        message = title.group(1) if title else re.sub(r"<[^>]+>", " ", message)
+        message = f"{html.unescape(message).strip()} (an HTML page, not the API's JSON)"
+    return " ".join(message.split())
+
+
 def format_api_error(exc: Any) -> str:
     """`API error 404 (not_found_error): Session sesn_… not found [request_id: req_…]`."""
     status = getattr(exc, "status_code", None)
@@ -77,8 +88,7 @@ def format_api_error(exc: Any) -> str:
         err = body.get("error") if isinstance(body.get("error"), dict) else body
         err_type = err.get("type") if isinstance(err, dict) else None
         message = err.get("message") if isinstance(err, dict) else None
-    message = message or getattr(exc, "message", None) or str(exc)
-    message = " ".join(str(message).split())
+    message = _plain(str(message or getattr(exc, "message", None) or str(exc)))
     if len(message) > 300:
         message = message[:297] + "..."
     request_id = getattr(exc, "request_id", None)
