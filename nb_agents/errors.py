@@ -8,9 +8,9 @@ status, the API's message and the request id by `format_api_error`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import html
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from IPython.core.error import UsageError

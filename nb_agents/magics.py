@@ -80,6 +80,15 @@ _cell_flags.parser.prog = "%agent"  # magic_arguments prints it with one more "%
 _FLAG_NAMES = sorted({opt for action in _cell_flags.parser._actions for opt in action.option_strings})
 
 
+def _suggest_flag(flag: str) -> str:
+    """Compare names without their dashes, so `--bogus` is not "close" to `--bg` just for the `--`."""
+    import difflib
+
+    bare = {name.lstrip("-"): name for name in _FLAG_NAMES}
+    close = difflib.get_close_matches(flag.lstrip("-"), list(bare), n=1, cutoff=0.6)
+    return f" (did you mean {bare[close[0]]!r}?)" if close else " (see %agent help for the options)"
+
+
 def parse_cell_flags(line: str) -> Any:
     """Parse `%%agent` flags; an unknown flag is one line with a "did you mean"."""
     try:
@@ -92,7 +101,7 @@ def parse_cell_flags(line: str) -> Any:
     except UsageError as exc:
         unknown = [tok for tok in re.findall(r"(?<!\S)(-{1,2}[\w-]+)", line) if tok not in _FLAG_NAMES]
         if unknown:
-            raise ConfigError(f"%%agent: unknown option {unknown[0]}{did_you_mean(unknown[0], _FLAG_NAMES)}") from None
+            raise ConfigError(f"%%agent: unknown option {unknown[0]}{_suggest_flag(unknown[0])}") from None
         raise ConfigError(f"%%agent: {str(exc).splitlines()[-1]}") from None
 
 

@@ -162,3 +162,19 @@ def test_custom_tools_keep_the_mcp_toolsets(api, monkeypatch):
     both.ask(ECHO + "hi", tools=[word_count], ask="bash", live=False)  # created with overrides at once
     kinds = [t.type for t in _remote(both).agent.tools]
     assert kinds.count("mcp_toolset") == 1 and "custom" in kinds
+
+
+def test_dropping_skills_mcp_and_subagents_clears_them_on_the_agent(api):
+    client = nb_agents.session("probe2")._client(nb_agents.session("probe2").options())
+    helper = client.beta.agents.create(name="surface-helper", model="claude-sonnet-4-6",
+                                       tools=[{"type": "agent_toolset_20260401"}])
+    full = nb_agents.session("full", agent_name="surface-clear", skills="pdf", mcp=["docs=https://docs.test/mcp"],
+                             subagents=[helper.id])
+    full.ask(ECHO + "hi", live=False)
+    plain = nb_agents.session("plain", agent_name="surface-clear")
+    plain.ask(ECHO + "hi", live=False)  # same agent, a new version without them (update keeps omitted fields)
+    before, after = _remote(full).agent, _remote(plain).agent
+    assert after.id == before.id and after.version == before.version + 1
+    assert before.skills and before.mcp_servers and before.multiagent is not None
+    assert after.skills == [] and after.mcp_servers == [] and after.multiagent is None
+    assert [t.type for t in after.tools] == ["agent_toolset_20260401"]
