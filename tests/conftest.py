@@ -50,3 +50,22 @@ def make_emulator() -> Iterator[Callable[..., Emulator]]:
     yield make
     for emu in started:
         emu.close()
+
+
+@pytest.fixture(autouse=True)
+def _restore_agent_magic_config():
+    """`%config AgentMagic.x = ...` in one test must not leak into the next through the shared shell."""
+    import copy
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance() if InteractiveShell.initialized() else None
+    saved = copy.deepcopy(shell.config.get("AgentMagic")) if shell is not None else None
+    yield
+    shell = InteractiveShell.instance() if InteractiveShell.initialized() else None
+    if shell is None:
+        return
+    if saved is None:
+        shell.config.pop("AgentMagic", None)
+    else:
+        shell.config["AgentMagic"] = saved

@@ -61,9 +61,9 @@ def test_skills_versions_and_pinning(api):
 
 
 def test_repository_memory_vault_title_and_metadata(api, git_repo, monkeypatch):
-    from nb_agents import agent_config
+    from nb_agents import session_config
 
-    monkeypatch.setattr(agent_config, "_shell", lambda: None)  # plain Python: no notebook, no cell number
+    monkeypatch.setattr(session_config, "_shell", lambda: None)  # plain Python: no notebook, no cell number
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     monkeypatch.setenv("SURFACE_TOKEN", "ghp_do_not_store")
     s = nb_agents.session("res", repos=[f"{git_repo}@feature", "https://github.com/octo/unreachable"],
