@@ -32,6 +32,7 @@ __all__ = ["AgentSession", "get_session", "registry", "attach", "forget"]
 _registry: dict[str, AgentSession] = {}
 # ask() keywords that configure tools/approvals (tool_setup.py) rather than options
 TOOL_KEYWORDS = ("tools", "ask", "ask_all", "auto", "kernel_tools")
+_PREVIEW_TYPES = frozenset({"event_start", "event_delta"})
 
 
 def registry() -> dict[str, AgentSession]:
@@ -341,10 +342,14 @@ class AgentSession:
         return run
 
     def record(self, event: Any) -> None:
-        """Fold one event into the history and give it to the listeners."""
+        """Fold one event into the history and give it to the listeners. Message previews
+        (event_start / event_delta) are not folded: the history holds what the server keeps
+        (the turn's own transcript shows previews), and folding every delta twice was half the
+        reading thread's time on long messages (docs/benchmarks.md)."""
         from .transcript import fold
 
-        self.history = fold(self.history, event)
+        if event_type(event) not in _PREVIEW_TYPES:
+            self.history = fold(self.history, event)
         if getattr(event, "id", None):
             self.events.append(event)
         for listener in list(self.listeners):

@@ -13,6 +13,7 @@ about their own work:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import shutil
 import time
 from collections.abc import Mapping
@@ -96,6 +97,11 @@ def stamp(run: Any, turn: Turn) -> Any:
         if key not in ("session_id", "session_name"):
             setattr(run, key, value)
     run.backend = current_backend()
+    # An uncached turn is part of the conversation too: a later cached cell must miss when it
+    # changed (ask_cached overwrites this with the real key for cached turns).
+    session = turn.session
+    chain = f"{getattr(session, 'last_cache_key', None)}\0{turn.text}".encode("utf-8", "replace")
+    session.last_cache_key = hashlib.sha256(chain).hexdigest()
     return run
 
 

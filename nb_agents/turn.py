@@ -10,6 +10,7 @@ same way through `DeadlineExceeded`.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from .errors import NbAgentsError
 from .events import event_type
 from .run import Run
 from .stream import DeadlineExceeded, EventLoop
+from .transcript_deltas import PendingDeltas, fold_deltas, is_delta
 
 if TYPE_CHECKING:
     from .session import AgentSession
@@ -48,6 +50,8 @@ class Turn:
         self.opts = opts
         self.text = text
         self.live = live
+        self._pending = PendingDeltas()  # text deltas not folded yet (see `t`)
+        self._fold_lock = threading.Lock()
         self.t = _new_transcript(session.offline, session.session_id, model=opts.model)
         if inputs is not None:
             self.t = with_inputs(self.t, inputs.report)
@@ -63,8 +67,28 @@ class Turn:
         self.inputs = inputs  # files.Prepared: its digests and report go to the cassette and provenance
         self.record_path: str | None = None  # `--record PATH` for this turn (session_cache.turn_recorder)
 
+    # -- the transcript: deltas fold lazily ----------------------------------------------------
+    @property
+    def t(self) -> Any:
+        """The turn's Transcript, with every delta received so far folded in (any thread)."""
+        if len(self._pending):
+            with self._fold_lock:
+                self._t = fold_deltas(self._t, self._pending.take())
+        return self._t
+
+    @t.setter
+    def t(self, value: Any) -> None:
+        self._t = value
+
     # -- callbacks of the event loop ---------------------------------------------------------
     def on_event(self, event: Any) -> None:
+        if is_delta(event):
+            # Only queued: the view's flusher (or the next other event) folds the batch at once.
+            self._pending.add(event)
+            self.session.record(event)
+            if self.view is not None:
+                self.view.update(self._read_t)
+            return
         from .transcript import fold
 
         self.t = fold(self.t, event)
@@ -72,7 +96,10 @@ class Turn:
             self.events.append(event)
         self.session.record(event)
         if self.view is not None:
-            self.view.update(self.t)
+            self.view.update(self._read_t)
+
+    def _read_t(self) -> Any:
+        return self.t
 
     def notice(self, text: str, level: str = "info") -> None:
         from .transcript import with_notice

@@ -20,6 +20,7 @@ from .resolve import (
     resolve_skills,
     resolve_tools,
 )
+from .surface import check_roster
 
 __all__ = ["ROUTES", "build_agent", "session_snapshot"]
 
@@ -94,6 +95,7 @@ async def create(request: Request) -> JSONResponse:
     body = await read_json(request, agent_create_params.AgentCreateParams)
     check_metadata(body.get("metadata") or {})
     store = store_of(request)
+    check_roster(store, body.get("multiagent"))
     agent = build_agent(body, agent_id=new_id("agent"), version=1)
     stamp = now_iso()
     agent.update(created_at=stamp, updated_at=stamp, archived_at=None)
@@ -131,6 +133,7 @@ async def update(request: Request) -> JSONResponse:
                 error_type="invalid_request_error",
             )
         fields = _fields_of(current)
+        check_roster(store, body.get("multiagent"), agent_id)
         for key in ("name", "description", "system", "model", "tools", "mcp_servers", "skills", "multiagent"):
             if key in body:
                 if key == "model" and body[key] is None:

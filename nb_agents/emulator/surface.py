@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlparse
 
 from .common import ApiError, new_id, now_iso
 
-__all__ = ["EXTRA_RESOURCES", "check_extra_resources", "attach_extra_resources", "mcp_tool_use",
+__all__ = ["EXTRA_RESOURCES", "check_extra_resources", "check_roster", "attach_extra_resources", "mcp_tool_use",
            "mcp_execute", "mcp_synthetic", "mcp_policy"]
 
 EXTRA_RESOURCES = ("github_repository", "memory_store")
@@ -54,6 +54,31 @@ async def attach_extra_resources(rt: Any, resources: list[dict[str, Any]]) -> No
         elif res["type"] == "memory_store":
             rt.session["resources"].append(_mount_memory(rt, res))
     _check_mcp_servers(rt)
+
+
+def check_roster(store: Any, multiagent: dict[str, Any] | None, own_id: str | None = None) -> None:
+    """A coordinator roster as the API checks it: distinct agents that exist, are not archived
+    and are not coordinators themselves (depth 1); at most one `self`."""
+    if not multiagent or multiagent.get("type") != "coordinator":
+        return
+    seen: set[str] = set()
+    for i, entry in enumerate(multiagent.get("agents") or []):
+        if isinstance(entry, dict) and entry.get("type") == "self":
+            key = own_id or "self"
+        else:
+            key = entry if isinstance(entry, str) else entry["id"]
+            version = None if isinstance(entry, str) else entry.get("version")
+            try:
+                agent = store.agent(key, version)
+            except ApiError:
+                raise ApiError(400, f"multiagent.agents.{i}: agent {key} was not found") from None
+            if agent.get("archived_at"):
+                raise ApiError(400, f"multiagent.agents.{i}: agent {key} is archived")
+            if agent.get("multiagent"):
+                raise ApiError(400, f"multiagent.agents.{i}: agent {key} is itself a coordinator (depth limit 1)")
+        if key in seen:
+            raise ApiError(400, f"multiagent.agents.{i}: {key} is listed twice")
+        seen.add(key)
 
 
 # -- repositories -----------------------------------------------------------------------------

@@ -89,8 +89,9 @@ class LiveView:
         self.display_id = f"nba-{uid}"
         self.static_class = f"nba-static-{uid}"
         self.sync_count = 0
-        self._latest = self._titled(t0)
+        self._latest: Transcript | Callable[[], Transcript] = self._titled(t0)
         self._state_lock = threading.Lock()  # guards _latest
+        self._last_sync = 0.0  # time.monotonic() of the last sync (the throttle's reference)
         self._lock = threading.Lock()  # the one writer of widget traits
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -107,7 +108,9 @@ class LiveView:
     @property
     def transcript(self) -> Transcript:
         with self._state_lock:
-            return self._latest
+            latest = self._latest
+        # a source callable is called outside the lock: it may fold (a turn's queued deltas)
+        return latest if isinstance(latest, Transcript) else self._titled(latest())
 
     def display(self) -> None:
         """Show the view below the running cell (main thread, once)."""
@@ -132,18 +135,22 @@ class LiveView:
         display(bundle, raw=True, display_id=self.display_id)
         self._start_flusher()
 
-    def update(self, t: Transcript) -> None:
-        """Store the latest transcript (any thread); the flusher shows it soon."""
-        t = self._titled(t)
+    def update(self, t: Transcript | Callable[[], Transcript]) -> None:
+        """Store the latest transcript (any thread); the flusher shows it soon. `t` may be a
+        callable returning it, called only when the view renders (≤ 10×/s), so a caller can
+        defer work per event (turn.py folds its queued deltas then)."""
+        latest = self._titled(t) if isinstance(t, Transcript) else t
         with self._state_lock:
-            self._latest = t
+            self._latest = latest
         if self._finished:
             return
         if self.mode == "widget":
-            self._start_flusher()
-            self._wake.set()
+            if self._flusher is None:
+                self._start_flusher()
+            if not self._wake.is_set():  # called per event: skip the Condition when already set
+                self._wake.set()
         elif _on_main_thread():
-            self._print_settled(t)
+            self._print_settled(self.transcript)
 
     def finish(self, t: Transcript | None = None, *, metadata: dict[str, Any] | None = None) -> None:
         """Flush the final state synchronously, stop the flusher, show the static copy
@@ -257,6 +264,7 @@ class LiveView:
                     widget.value = value
             self._values = values
             self.sync_count += 1
+            self._last_sync = time.monotonic()
             return True
 
     def _start_flusher(self) -> None:
@@ -271,12 +279,16 @@ class LiveView:
             woke = self._wake.wait(TICK)  # a timeout is the elapsed-time tick
             if self._stop.is_set():
                 break
+            # Throttle (≤ 1 / min_interval syncs per second) by waiting only what is left of the
+            # interval since the last sync: the first change after a quiet spell shows at once.
+            left = self.min_interval - (time.monotonic() - self._last_sync)
+            if left > 0 and self._stop.wait(left):
+                break
             self._wake.clear()
             t = self.transcript
             if not woke and not t.is_running:
                 continue  # nothing new and no clock to advance
             self._apply(t)
-            self._stop.wait(self.min_interval)  # throttle: ≤ 1 / min_interval renders per second
 
     # -- text mode ----------------------------------------------------------------------
     def _print_settled(self, t: Transcript) -> None:

@@ -173,3 +173,17 @@ def test_a_background_run_is_recorded_too(ip, tmp_path):
     cas = load_cassette(path)
     assert cas.summary["text"] == "in the background" == ip.user_ns["_agent"].text
     assert cas.header["session_id"] == ip.user_ns["_agent"].session_id
+
+
+def test_an_uncached_cell_between_cached_ones_is_part_of_the_chain(ip, emu, cache_dir):
+    def conversation(middle):
+        ip.run_cell_magic("agent", "--cache --new -o a", ECHO + "start")
+        ip.run_cell_magic("agent", "-o b", ECHO + middle)  # not cached: always runs
+        ip.run_cell_magic("agent", "--cache -o c", ECHO + "end")
+        return ip.user_ns["c"]
+
+    assert not isinstance(conversation("middle"), ReplayRun)
+    assert isinstance(conversation("middle"), ReplayRun)  # same conversation: the last cell replays
+    turns = emu.stats["turns"]
+    assert not isinstance(conversation("another middle"), ReplayRun)  # what came before changed
+    assert emu.stats["turns"] == turns + 2

@@ -205,3 +205,15 @@ def test_mcp_blocked_by_limited_networking(sdk):
     session = client.beta.sessions.create(agent=_mcp_agent(client), environment_id=env.id)
     (error,) = [e.error for e in _events(client, session.id, "session.error")]
     assert error.type == "mcp_connection_failed_error"
+
+
+def test_coordinator_rosters_are_checked(sdk):
+    _emu, client, _env = sdk
+    worker = _agent(client)
+    boss = _agent(client, multiagent={"type": "coordinator", "agents": [worker, {"type": "self"}]})
+    roster = client.beta.agents.retrieve(boss).multiagent.agents
+    assert [(getattr(a, "id", None), a.type) for a in roster] == [(worker, "agent"), (boss, "agent")]
+    for agents, match in [(["agent_missing"], "was not found"), ([worker, worker], "listed twice"),
+                          ([boss], "itself a coordinator")]:
+        with pytest.raises(anthropic.BadRequestError, match=match):
+            _agent(client, multiagent={"type": "coordinator", "agents": agents})
