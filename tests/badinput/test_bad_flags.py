@@ -5,7 +5,6 @@ and the user's variables are intact afterwards (the `ip` fixture checks a sentin
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
