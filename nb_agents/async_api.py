@@ -157,13 +157,11 @@ class AsyncEventLoop(EventLoop):
             try:
                 async with await self._aopen(deadline) as stream:
                     if send is not None:
-                        self._quiet_backfill(await self._alist())  # before the send: see stream.py
                         await self.asend(send)
                         send = None
-                    else:
-                        for event in await self._alist():
-                            if await self._ahandle(event):
-                                return self.final
+                    for event in await self._alist():
+                        if await self._ahandle(event):
+                            return self.final
                     async for event in _aframes(stream):
                         if await self._ahandle(event):
                             return self.final

@@ -5,9 +5,7 @@ Per the reference (managed-agents-api.md §8, event-sequences.md §12):
 2. send the turn's events once, on the first connection (`max_retries=0`; after a connection
    error or a retryable status the echo is looked for in `events.list` before resending, so
    nothing is sent twice);
-3. backfill `events.list` (ascending, limit=1000) and hand every event not seen yet to `on_event`
-   (on the first connection, before step 2: the session is quiet then, so the list answers at
-   once and the turn's first deltas do not wait behind it);
+3. backfill `events.list` (ascending, limit=1000) and hand every event not seen yet to `on_event`;
 4. tail the stream, deduping by `(id, processed_at is None)` (deltas, which have no id, pass);
 5. on `APIConnectionError`, an httpx2 error, a frame that is not JSON or a clean end of stream:
    notice, back off 0.5 -> 10 s, and repeat from 1 (the stream opens with `max_retries=0`: the
@@ -230,13 +228,11 @@ class EventLoop:
             try:
                 with self._open(deadline) as stream:
                     if send is not None:
-                        self._quiet_backfill(self._list())
                         self.send(send)
                         send = None
-                    else:
-                        for event in self._list():
-                            if self._handle(event):
-                                return self.final
+                    for event in self._list():
+                        if self._handle(event):
+                            return self.final
                     for event in _frames(stream):
                         if self._handle(event):
                             return self.final
@@ -258,18 +254,6 @@ class EventLoop:
             self.on_notice(f"reconnecting… ({reason})")
             self.sleep(backoff if deadline is None else min(backoff, max(0.0, deadline - time.monotonic())))
             backoff = min(backoff * 2, BACKOFF_MAX)
-
-    def _quiet_backfill(self, listed: list[Any]) -> None:
-        """First connection: hand on the listed history BEFORE our send, while the session is
-        quiet (listed after the send, by a server busy streaming the turn, the backfill held
-        the turn's first deltas back ~50–70 ms). Nothing listed then can end this turn, and
-        everything after the send comes on the stream, opened first."""
-        armed, self.armed = self.armed, False
-        try:
-            for event in listed:
-                self._handle(event)
-        finally:
-            self.armed = armed
 
     @staticmethod
     def _check(deadline: float | None) -> None:

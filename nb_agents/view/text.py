@@ -25,7 +25,9 @@ from ..transcript import (
 from . import common as c
 from .sanitize import neutralize_controls
 
-__all__ = ["render_text", "render_items", "render_item_text", "status_line", "footer_line"]
+__all__ = ["render_text", "render_compact", "render_items", "render_item_text", "status_line", "footer_line"]
+
+COMPACT_OVER = 8_000  # chars: a longer plain-text copy is saved in its compact form
 
 
 def render_text(
@@ -36,6 +38,43 @@ def render_text(
         return neutralize_controls("\n".join(p for p in (t.text, why) if p))
     parts = [status_line(t, now=now), render_items(t, verbose=verbose), footer_line(t, now=now)]
     return "\n".join(p for p in parts if p)
+
+
+def render_compact(t: Transcript, *, verbose: bool = False, quiet: bool = False, limit: int = COMPACT_OVER) -> str:
+    """The `text/plain` copy saved with a notebook. Every notebook frontend shows the `text/html`
+    copy instead, so past `limit` chars this keeps what a plain-text reader needs — the status,
+    the prompts, the agent's messages, errors and warnings, one line per tool call for the last
+    few (a count for the others) and the footer — rather than a third copy of the transcript."""
+    full = render_text(t, verbose=verbose, quiet=quiet)
+    if quiet or len(full) <= limit:
+        return full
+    tail = c.full_tools(t, False)
+    calls = [i for i in t.items if isinstance(i, ToolCall)]
+    lines = [status_line(t)]
+    for item in t.items:
+        if isinstance(item, ToolCall):
+            text = render_item_text(item, full=False) if item.id in tail else ""
+        elif isinstance(item, (UserMessage, AgentMessage, ErrorItem)):
+            text = render_item_text(item)
+        elif isinstance(item, Notice) and item.level != "info":
+            text = render_item_text(item)
+        else:
+            text = ""
+        if text:
+            lines.append(text)
+    hidden = [call for call in calls if call.id not in tail]
+    if hidden:
+        names = ", ".join(f"{name} x{n}" for name, n in _counts(c.tool_name(x) for x in hidden))
+        lines.insert(1, f"({len(hidden):,} earlier tool calls not listed here: {names}; the HTML copy shows them)")
+    lines.append(footer_line(t))
+    return neutralize_controls("\n".join(lines))
+
+
+def _counts(names: Any) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    return sorted(counts.items(), key=lambda kv: -kv[1])
 
 
 def status_line(t: Transcript, *, now: float | None = None) -> str:

@@ -6,7 +6,9 @@ times a second, batching each sync with `hold_sync`, and re-renders only the par
 changed: status line, settled items, live tail, footer. `finish(t)` flushes the final
 state synchronously, stops the flusher and (on the main thread) displays a static copy
 (`text/plain` + `text/html`) so a notebook saved without widget state still shows the
-transcript; the widget's stylesheet hides that copy while the widget itself renders.
+transcript; the widget's stylesheet hides that copy while the widget itself renders. A long
+transcript is then handed over: the widget is emptied and the copy shown in its place, so the
+notebook saves it once (`_hand_over`). `update` also takes a callable, called when rendering.
 
 Without a widget frontend (terminal IPython, no kernel) there are no widgets: updates on
 the main thread print newly completed items as text, `finish` prints the rest. A worker
@@ -28,11 +30,12 @@ from ..transcript import Transcript
 from . import common as c
 from .html import ROOT_CLASS, render_body, render_footer, render_header, render_html, render_quiet
 from .style import hide_rule, style_tag
-from .text import footer_line, render_items, render_text
+from .text import footer_line, render_compact, render_items, render_text
 
 __all__ = ["LiveView", "detect_mode", "static_bundle"]
 
 MIN_INTERVAL = 0.1  # seconds between two syncs: at most ~10 per second
+HAND_OVER = 16_000  # chars of widget HTML above which the finished widget hands over to the static copy
 TICK = 1.0  # while running, refresh the elapsed time this often even without events
 
 
@@ -60,7 +63,7 @@ def static_bundle(
     """The `text/plain` + `text/html` representation of a whole transcript."""
     cls = f"nba-static {css_class}".strip()
     return {
-        "text/plain": render_text(t, verbose=verbose, quiet=quiet),
+        "text/plain": render_compact(t, verbose=verbose, quiet=quiet),
         "text/html": f'<div class="{cls}">{render_html(t, verbose=verbose, quiet=quiet)}</div>',
     }
 
@@ -89,6 +92,8 @@ class LiveView:
         self.display_id = f"nba-{uid}"
         self.static_class = f"nba-static-{uid}"
         self.sync_count = 0
+        self.hand_over = HAND_OVER
+        self.handed_over = False  # True once the static copy replaced the widget's content
         self._latest: Transcript | Callable[[], Transcript] = self._titled(t0)
         self._state_lock = threading.Lock()  # guards _latest
         self._last_sync = 0.0  # time.monotonic() of the last sync (the throttle's reference)
@@ -171,6 +176,7 @@ class LiveView:
             self._set_button(visible=False)
             if not already and self._displayed and _on_main_thread():
                 self.show_static(final, metadata=metadata)
+                self._hand_over()
         elif _on_main_thread() and not already:
             self._print_rest(final)
 
@@ -244,9 +250,29 @@ class LiveView:
         }
         return {k: f'<div class="{ROOT_CLASS}">{v}</div>' if v else "" for k, v in parts.items()}
 
+    def _hand_over(self) -> None:
+        """A long transcript is saved once, not twice. Its static copy (the same HTML) was just
+        displayed below the widget, hidden by the widget's stylesheet: empty the widget and drop
+        that rule, so the copy takes the widget's place — in this page, and in the notebook
+        reopened with or without the widget state (docs/benchmarks.md, saved size). A short
+        transcript stays in the widget: duplicating it costs little."""
+        with self._lock:
+            if sum(len(v) for v in self._values.values()) <= self.hand_over:
+                return
+            parts = (self._style, self._header, self._settled, self._live, self._footer)
+            with contextlib.ExitStack() as stack:
+                for widget in parts:
+                    stack.enter_context(widget.hold_sync())
+                for widget in parts:
+                    widget.value = ""
+            self._values = dict.fromkeys(self._values, "")
+            self.handed_over = True
+
     def _apply(self, t: Transcript) -> bool:
         """Render `t` and set the traits that changed, in one batch. The one writer."""
         with self._lock:
+            if self.handed_over:
+                return False  # the static copy shows the transcript now
             values = self._render(t)
             targets = {
                 "header": self._header,
