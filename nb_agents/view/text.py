@@ -42,39 +42,38 @@ def render_text(
 
 def render_compact(t: Transcript, *, verbose: bool = False, quiet: bool = False, limit: int = COMPACT_OVER) -> str:
     """The `text/plain` copy saved with a notebook. Every notebook frontend shows the `text/html`
-    copy instead, so past `limit` chars this keeps what a plain-text reader needs — the status,
-    the prompts, the agent's messages, errors and warnings, one line per tool call for the last
-    few (a count for the others) and the footer — rather than a third copy of the transcript."""
+    copy instead, so past `limit` chars this is bounded rather than a third copy of the
+    transcript: the status, the prompts, then from the end backwards the agent's messages,
+    errors, warnings and one line for each of the last few tool calls, as many as fit in
+    `limit`; a line counts what was left out; the footer."""
     full = render_text(t, verbose=verbose, quiet=quiet)
     if quiet or len(full) <= limit:
         return full
     tail = c.full_tools(t, False)
-    calls = [i for i in t.items if isinstance(i, ToolCall)]
-    lines = [status_line(t)]
-    for item in t.items:
-        if isinstance(item, ToolCall):
-            text = render_item_text(item, full=False) if item.id in tail else ""
-        elif isinstance(item, (UserMessage, AgentMessage, ErrorItem)):
-            text = render_item_text(item)
-        elif isinstance(item, Notice) and item.level != "info":
-            text = render_item_text(item)
+    kept: list[str] = []
+    budget, left_out = limit, {"messages": 0, "tool calls": 0, "other items": 0}
+    for item in reversed(t.items):
+        text = _compact_item(item, tail)
+        if isinstance(item, UserMessage):
+            kept.append(text)
+        elif text and 0 < len(text) < budget:
+            kept.append(text)
+            budget -= len(text) + 1
         else:
-            text = ""
-        if text:
-            lines.append(text)
-    hidden = [call for call in calls if call.id not in tail]
-    if hidden:
-        names = ", ".join(f"{name} x{n}" for name, n in _counts(c.tool_name(x) for x in hidden))
-        lines.insert(1, f"({len(hidden):,} earlier tool calls not listed here: {names}; the HTML copy shows them)")
-    lines.append(footer_line(t))
-    return neutralize_controls("\n".join(lines))
+            budget = 0 if text else budget  # keep what is shown contiguous: the end of the run
+            kind = "messages" if isinstance(item, AgentMessage) else "tool calls" if isinstance(item, ToolCall) else "other items"
+            left_out[kind] += 1 if text or isinstance(item, (ToolCall, AgentMessage)) else 0
+    note = ", ".join(f"{n:,} {kind}" for kind, n in left_out.items() if n)
+    lines = [status_line(t)] + ([f"(not listed here: {note}; the HTML copy shows every item)"] if note else [])
+    return neutralize_controls("\n".join(lines + kept[::-1] + [footer_line(t)]))
 
 
-def _counts(names: Any) -> list[tuple[str, int]]:
-    counts: dict[str, int] = {}
-    for name in names:
-        counts[name] = counts.get(name, 0) + 1
-    return sorted(counts.items(), key=lambda kv: -kv[1])
+def _compact_item(item: Any, tail: frozenset[str]) -> str:
+    if isinstance(item, ToolCall):
+        return render_item_text(item, full=False) if item.id in tail else ""
+    if isinstance(item, (UserMessage, AgentMessage, ErrorItem)) or (isinstance(item, Notice) and item.level != "info"):
+        return render_item_text(item)
+    return ""
 
 
 def status_line(t: Transcript, *, now: float | None = None) -> str:
