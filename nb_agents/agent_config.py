@@ -10,9 +10,7 @@ return. Every user mistake is a one-line `ConfigError` raised here, before anyth
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -158,30 +156,12 @@ def mcp_toolsets(servers: list[dict[str, str]]) -> list[dict[str, Any]]:
     ]
 
 
-@functools.cache
-def _config_with_mcp() -> Any:
-    """A `tools.ToolConfig` whose replacement tools list keeps the agent's MCP toolsets (made on
-    first use: tools.py is not imported by the option layer)."""
-    from .tools import ToolConfig
-
-    @dataclass(frozen=True)
-    class ToolConfigWithMcp(ToolConfig):
-        mcp_toolsets: tuple[Any, ...] = ()
-
-        def agent_tools(self) -> list[dict[str, Any]]:
-            return super().agent_tools() + [dict(t) for t in self.mcp_toolsets]
-
-    return ToolConfigWithMcp
-
-
 def with_mcp_toolsets(config: Any, opts: Any) -> Any:
     """Custom tools / approvals replace the agent's whole `tools` list (at creation and on a later
     cell's `sessions.update`): add the MCP toolsets of `opts.mcp` to that list."""
     if not opts.mcp or not config.customised:
         return config
-    cls = _config_with_mcp()
-    values = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name != "mcp_toolsets"}
-    return cls(**values, mcp_toolsets=tuple(mcp_toolsets(mcp_servers(opts.mcp))))
+    return dataclasses.replace(config, mcp_toolsets=tuple(mcp_toolsets(mcp_servers(opts.mcp))))
 
 
 def _roster(entries: tuple[str, ...] | list[str]) -> list[Any]:

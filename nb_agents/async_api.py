@@ -87,12 +87,14 @@ class AsyncEventLoop(EventLoop):
         api = self.aclient.beta.sessions.events
         return [e async for e in api.list(self.session_id, limit=1000, order="asc")]
 
-    async def asend(self, events: list[dict[str, Any]], *, arm: bool = True) -> list[Any]:
+    async def asend(
+        self, events: list[dict[str, Any]], *, arm: bool = True, known: set[str] | None = None
+    ) -> list[Any]:
         """`EventLoop.send` on the async client: no SDK retries; before a resend, look for the echo."""
         import anthropic
 
         api = self.aclient.with_options(max_retries=0).beta.sessions.events
-        before = {k[0] for k in self.seen}
+        before = {k[0] for k in self.seen} if known is None else known
         failure = "the API is unreachable"
         for attempt in range(SEND_ATTEMPTS):
             try:
@@ -157,11 +159,14 @@ class AsyncEventLoop(EventLoop):
             try:
                 async with await self._aopen(deadline) as stream:
                     if send is not None:
-                        await self.asend(send)
+                        known = {k[0] for k in self.seen}
+                        self._quiet_backfill(await self._alist())  # before the send: see stream.py
+                        await self.asend(send, known=known)
                         send = None
-                    for event in await self._alist():
-                        if await self._ahandle(event):
-                            return self.final
+                    else:
+                        for event in await self._alist():
+                            if await self._ahandle(event):
+                                return self.final
                     async for event in _aframes(stream):
                         if await self._ahandle(event):
                             return self.final

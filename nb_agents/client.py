@@ -142,24 +142,11 @@ def ensure_agent(client: Any, opts: Options) -> str:
         from .agent_config import split_agent_ref  # `ID@VERSION` pins a version (session.py)
 
         return split_agent_ref(opts.agent_id)[0]
-    config = _agent_config(opts)
-    digest = config_hash(config)
-    key = (str(client.base_url), opts.agent_name, digest)
-    if key in _cache:
-        return _cache[key]
-    agents = client.beta.agents
-    found = _find_by_name(api_call(agents.list, limit=100), opts.agent_name)
-    metadata = {HASH_KEY: digest, "created_by": "nb_agents"}
-    if found is None:
-        agent = api_call(agents.create, name=opts.agent_name, metadata=metadata, **config)
-    elif (found.metadata or {}).get(HASH_KEY) != digest:
-        from .agent_config import cleared_fields  # an update keeps omitted fields: clear them
+    from .agent_config import cleared_fields  # an update keeps omitted fields: clear them
 
-        agent = api_call(agents.update, found.id, metadata=metadata, **config, **cleared_fields(config))
-    else:
-        agent = found
-    _cache[key] = agent.id
-    return str(agent.id)
+    config = _agent_config(opts)
+    return _get_or_create(client.beta.agents, client, opts.agent_name, opts.agent_name, config,
+                          create=config, update={**config, **cleared_fields(config)})
 
 
 def _environment_config(opts: Options) -> dict[str, Any]:
@@ -173,18 +160,26 @@ def ensure_environment(client: Any, opts: Options) -> str:
     if opts.environment_id:
         return opts.environment_id
     config = _environment_config(opts)
+    body = {"config": config}
+    return _get_or_create(client.beta.environments, client, opts.environment_name,
+                          "env:" + opts.environment_name, config, create=body, update=body)
+
+
+def _get_or_create(resources: Any, client: Any, name: str, cache_name: str, config: dict[str, Any], *,
+                   create: dict[str, Any], update: dict[str, Any]) -> str:
+    """The id of the live resource called `name` whose metadata holds `config`'s hash: reused as
+    is, updated when the hash differs (the agent gets a new version), created when there is none."""
     digest = config_hash(config)
-    key = (str(client.base_url), "env:" + opts.environment_name, digest)
+    key = (str(client.base_url), cache_name, digest)
     if key in _cache:
         return _cache[key]
-    envs = client.beta.environments
-    found = _find_by_name(api_call(envs.list, limit=100), opts.environment_name)
+    found = _find_by_name(api_call(resources.list, limit=100), name)
     metadata = {HASH_KEY: digest, "created_by": "nb_agents"}
     if found is None:
-        env = api_call(envs.create, name=opts.environment_name, config=config, metadata=metadata)
+        made = api_call(resources.create, name=name, metadata=metadata, **create)
     elif (found.metadata or {}).get(HASH_KEY) != digest:
-        env = api_call(envs.update, found.id, config=config, metadata=metadata)
+        made = api_call(resources.update, found.id, metadata=metadata, **update)
     else:
-        env = found
-    _cache[key] = env.id
-    return str(env.id)
+        made = found
+    _cache[key] = made.id
+    return str(made.id)

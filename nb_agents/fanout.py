@@ -319,10 +319,7 @@ def map_cell(magics: Any, args: Any, cell: str) -> Any:
     result = map(
         cell, ns[args.map], concurrency=args.concurrency or 8, max_usd=max_usd, files=args.files, namespace=ns,
         interpolate=not args.no_interpolate, live=True, background=args.bg,
-        **flags, **{k: v for k, v in flag_overrides(args).items() if v is not None},
+        **flags, **flag_overrides(args),
     )
-    ns["_agent"] = result
-    if args.out:
-        ns[args.out] = result
-        return None
-    return None if args.bg else result
+    magics.store_result(args, result)
+    return None if args.out or args.bg else result

@@ -119,8 +119,8 @@ def tool_flags(args: Any) -> dict[str, Any]:
 
 
 def flag_overrides(args: Any) -> dict[str, Any]:
-    """Flags that are options (`None` = not given, so lower layers decide)."""
-    return {
+    """Flags that are options; absent ones are left out, so lower layers decide."""
+    given = {
         "model": args.model,
         "system": args.system,
         "agent_id": args.agent,
@@ -135,6 +135,7 @@ def flag_overrides(args: Any) -> dict[str, Any]:
         "cache": True if args.cache else None,
         **surface_overrides(args),
     }
+    return {k: v for k, v in given.items() if v is not None}
 
 
 def surface_overrides(args: Any) -> dict[str, Any]:
@@ -203,7 +204,7 @@ class AgentMagics(Magics):
         if args.replay:
             from .session_cache import replay_cell
 
-            return self._store(args, replay_cell(args))
+            return self.store_result(args, replay_cell(args))
         if args.speed is not None or args.instant:
             raise ConfigError("%%agent: --speed and --instant go with --replay PATH")
         if not cell.strip():
@@ -227,16 +228,16 @@ class AgentMagics(Magics):
             background=args.bg and not args.dry_run,
             record=args.record,
             refresh=args.refresh,
-            **{k: v for k, v in flag_overrides(args).items() if v is not None},
+            **flag_overrides(args),
         )
         if args.dry_run:
             return result
-        self._store(args, result)
+        self.store_result(args, result)
         # The live view already left a static copy (text/plain + text/html) below the widget;
         # a background run leaves it when it is waited for (`%agent wait`, `run.wait()`).
         return None
 
-    def _store(self, args: Any, result: Any) -> None:
+    def store_result(self, args: Any, result: Any) -> None:
         """A cell's Run goes to `_agent` (and `--out NAME`); its view already showed it."""
         assert self.shell is not None
         self.shell.user_ns["_agent"] = result

@@ -346,12 +346,12 @@ class AgentSession:
         (event_start / event_delta) are not folded: the history holds what the server keeps
         (the turn's own transcript shows previews), and folding every delta twice was half the
         reading thread's time on long messages (docs/benchmarks.md)."""
-        from .transcript import fold
-
         if event_type(event) not in _PREVIEW_TYPES:
+            from .transcript import fold
+
             self.history = fold(self.history, event)
-        if getattr(event, "id", None):
-            self.events.append(event)
+            if getattr(event, "id", None):
+                self.events.append(event)
         for listener in list(self.listeners):
             listener(event)
 

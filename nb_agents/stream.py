@@ -5,7 +5,9 @@ Per the reference (managed-agents-api.md §8, event-sequences.md §12):
 2. send the turn's events once, on the first connection (`max_retries=0`; after a connection
    error or a retryable status the echo is looked for in `events.list` before resending, so
    nothing is sent twice);
-3. backfill `events.list` (ascending, limit=1000) and hand every event not seen yet to `on_event`;
+3. backfill `events.list` (ascending, limit=1000) and hand every event not seen yet to `on_event`
+   (on the first connection, before step 2: the session is quiet then, so the list answers at
+   once and the turn's first events do not wait behind a list answered by a busy server);
 4. tail the stream, deduping by `(id, processed_at is None)` (deltas, which have no id, pass);
 5. on `APIConnectionError`, an httpx2 error, a frame that is not JSON or a clean end of stream:
    notice, back off 0.5 -> 10 s, and repeat from 1 (the stream opens with `max_retries=0`: the
@@ -67,6 +69,8 @@ def _frames(stream: Iterable[Any]) -> Iterator[Any]:
 
 def event_key(event: Any) -> tuple[str, bool] | None:
     """Dedupe key; None for events without an id (deltas, empty-id interrupts), which always pass."""
+    if getattr(event, "type", None) in _PREVIEWS:
+        return None  # no id field: skip pydantic's slow miss on `id` (called once per delta)
     eid = getattr(event, "id", None)
     if not eid:
         return None
@@ -74,6 +78,7 @@ def event_key(event: Any) -> tuple[str, bool] | None:
 
 
 _IDENTIFYING = ("custom_tool_use_id", "tool_use_id", "content")
+_PREVIEWS = frozenset({"event_start", "event_delta"})
 
 
 def _same_event(sent: dict[str, Any], listed: Any) -> bool:
@@ -126,13 +131,14 @@ class EventLoop:
         self.stopped_by: str | None = None
 
     # -- sending -----------------------------------------------------------------------------
-    def send(self, events: list[dict[str, Any]], *, arm: bool = True) -> list[Any]:
+    def send(self, events: list[dict[str, Any]], *, arm: bool = True, known: set[str] | None = None) -> list[Any]:
         """Send once (no SDK retries); after a connection error, resend only if no echo is listed.
-        With `arm`, the loop's stop checks wait for these events' echo (see `_handle`)."""
+        With `arm`, the loop's stop checks wait for these events' echo (see `_handle`). `known`:
+        the ids that cannot be the echo (default: every id seen so far)."""
         import anthropic
 
         api = self.client.with_options(max_retries=0).beta.sessions.events
-        before = {k[0] for k in self.seen}
+        before = {k[0] for k in self.seen} if known is None else known
         failure = "the API is unreachable"
         for attempt in range(SEND_ATTEMPTS):
             try:
@@ -228,11 +234,14 @@ class EventLoop:
             try:
                 with self._open(deadline) as stream:
                     if send is not None:
-                        self.send(send)
+                        known = {k[0] for k in self.seen}  # (the echo lookup's reference, as before)
+                        self._quiet_backfill(self._list())
+                        self.send(send, known=known)
                         send = None
-                    for event in self._list():
-                        if self._handle(event):
-                            return self.final
+                    else:
+                        for event in self._list():
+                            if self._handle(event):
+                                return self.final
                     for event in _frames(stream):
                         if self._handle(event):
                             return self.final
@@ -254,6 +263,19 @@ class EventLoop:
             self.on_notice(f"reconnecting… ({reason})")
             self.sleep(backoff if deadline is None else min(backoff, max(0.0, deadline - time.monotonic())))
             backoff = min(backoff * 2, BACKOFF_MAX)
+
+    def _quiet_backfill(self, listed: list[Any]) -> None:
+        """First connection: hand on the listed history BEFORE our send, while the session is
+        quiet. Listed after the send, by a server busy streaming the turn, the backfill stalled
+        the reader (~0.3 s of a 20,000-event turn, and ~60 ms of latency for its first deltas:
+        docs/benchmarks.md). Nothing listed then can end this turn, and everything after the
+        send comes on the stream, opened first."""
+        armed, self.armed = self.armed, False
+        try:
+            for event in listed:
+                self._handle(event)
+        finally:
+            self.armed = armed
 
     @staticmethod
     def _check(deadline: float | None) -> None:

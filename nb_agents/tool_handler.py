@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .approvals import ConfirmationRequest, Decision, Prompter
+from .tool_ledger import KERNEL_LEDGER, ActionContext, Ledger
 from .tool_results import error_content, to_content
 from .tools import DEFAULT_TOOL_TIMEOUT, KernelTool, as_tool
 
@@ -50,49 +51,6 @@ def _get(event: Any, key: str, default: Any = None) -> Any:
     if isinstance(event, dict):
         return event.get(key, default)
     return getattr(event, key, default)
-
-
-@dataclass
-class ActionContext:
-    """What the loop knows when it asks for answers."""
-
-    history: Iterable[Any] = ()
-    deadline: float | None = None  # time.monotonic() by which everything must be answered
-    on_notice: Callable[[str, str], Any] | None = None
-    background: bool = False  # informational: the prompter is chosen when the handler is built
-
-    def remaining(self, limit: float | None) -> float | None:
-        if self.deadline is None:
-            return limit
-        left = max(0.0, self.deadline - time.monotonic())
-        return left if limit is None else min(limit, left)
-
-    def notice(self, text: str, level: str = "info") -> None:
-        if self.on_notice is not None:
-            self.on_notice(text, level)
-
-
-class Ledger:
-    """Answered call ids and their cached answers, shared by the handlers that use it.
-
-    `tool_setup` gives every session handler the kernel-wide `KERNEL_LEDGER`: a later cell builds
-    a new handler, and it must still know what an earlier one ran (call ids are unique event ids).
-    """
-
-    def __init__(self, max_results: int = 1000) -> None:
-        self.lock = threading.RLock()
-        self.results: dict[str, dict[str, Any]] = {}
-        self.delivered: set[str] = set()
-        self.max_results = max_results
-
-    def trim(self) -> None:
-        """Forget the oldest cached answers (their ids stay delivered: never re-run)."""
-        with self.lock:
-            while len(self.results) > self.max_results:
-                self.results.pop(next(iter(self.results)))
-
-
-KERNEL_LEDGER = Ledger()
 
 
 @dataclass

@@ -191,17 +191,21 @@ class ToolConfig:
     ask: tuple[str, ...] = ()
     ask_all: bool = False
     auto: bool | tuple[str, ...] = False
+    # Custom tools replace the agent's whole `tools` list: the agent's MCP toolsets ride along here
+    # (agent_config.with_mcp_toolsets fills it; it does not make a config `customised` by itself).
+    mcp_toolsets: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def customised(self) -> bool:
         return bool(self.tools or self.ask or self.ask_all or self.auto)
 
     def agent_tools(self) -> list[dict[str, Any]]:
-        """The full replacement `tools` list: the built-in toolset, then one entry per custom tool."""
+        """The full replacement `tools` list: the built-in toolset, one entry per custom tool, then
+        the MCP toolsets."""
         from .approvals import toolset_param
 
         toolset = toolset_param(ask=self.ask, ask_all=self.ask_all, auto=self.auto)
-        return [toolset] + [t.definition() for t in self.tools]
+        return [toolset] + [t.definition() for t in self.tools] + [dict(t) for t in self.mcp_toolsets]
 
     def agent_param(self, agent_id: str, version: int | None = None) -> str | dict[str, Any]:
         """`sessions.create(agent=...)`: the bare id, or `agent_with_overrides` carrying the tools."""

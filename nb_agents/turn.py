@@ -10,6 +10,7 @@ same way through `DeadlineExceeded`.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from .session import AgentSession
 
 __all__ = ["Turn", "user_message"]
+
+PULL_ATTEMPTS = 3
+PULL_BACKOFF = 0.2  # seconds, doubled per attempt
+_TRANSIENT = re.compile(r"API error (408|409|429|5\d\d)\b|unreachable|connection", re.IGNORECASE)
 
 
 def user_message(text: str) -> dict[str, Any]:
@@ -257,7 +262,7 @@ class Turn:
         from .transcript import with_image
 
         try:
-            outputs = self.session.files.pull(self.session.client, self.opts, str(self.session.session_id), self.events)
+            outputs = self._pull_outputs()
         except NbAgentsError as exc:
             self.notice(f"outputs not downloaded: {exc}", "error")
             return {}
@@ -269,6 +274,21 @@ class Turn:
         for error in getattr(outputs, "errors", ()):  # one line per file; `%agent pull` retries
             self.notice(f"output not downloaded: {error} (`%agent pull` retries)", "warning")
         return outputs
+
+    def _pull_outputs(self) -> Any:
+        """`files.pull`, tried again after a transient API error (429/5xx, connection): outputs
+        the agent wrote are not lost to one unlucky moment of an error storm."""
+        def pull() -> Any:
+            return self.session.files.pull(self.session.client, self.opts, str(self.session.session_id), self.events)
+
+        for attempt in range(PULL_ATTEMPTS - 1):
+            try:
+                return pull()
+            except NbAgentsError as exc:
+                if not _TRANSIENT.search(str(exc)):
+                    raise
+                time.sleep(PULL_BACKOFF * 2**attempt)
+        return pull()
 
     def _drain(self) -> None:
         """Send `user.interrupt` and keep reading until the session is idle (bounded)."""

@@ -22,7 +22,7 @@ from .resolve import (
 )
 from .surface import check_roster
 
-__all__ = ["ROUTES", "build_agent", "session_snapshot"]
+__all__ = ["ROUTES", "SNAPSHOT_KEYS", "build_agent", "session_snapshot", "versioned_fields"]
 
 # Fields that define an agent version (a change to any of them makes a new version).
 _VERSIONED = (
@@ -37,6 +37,8 @@ _VERSIONED = (
     "execution_identity",
     "metadata",
 )
+# The keys a session's agent snapshot copies as they are (threads show the same ones).
+SNAPSHOT_KEYS = ("type", "id", "version", "name", "description", "system", "model", "tools", "mcp_servers", "skills")
 
 
 def _check_text(body: dict[str, Any]) -> None:
@@ -73,19 +75,7 @@ def build_agent(fields: dict[str, Any], *, agent_id: str, version: int) -> dict[
 
 def session_snapshot(agent: dict[str, Any]) -> dict[str, Any]:
     """The `BetaManagedAgentsSessionAgent` snapshot a session keeps of an agent version."""
-    keys = (
-        "type",
-        "id",
-        "version",
-        "name",
-        "description",
-        "system",
-        "model",
-        "tools",
-        "mcp_servers",
-        "skills",
-    )
-    snap = {k: copy.deepcopy(agent[k]) for k in keys}
+    snap = {k: copy.deepcopy(agent[k]) for k in SNAPSHOT_KEYS}
     snap["multiagent"] = copy.deepcopy(agent.get("multiagent"))
     snap["execution_identity"] = copy.deepcopy(agent["execution_identity"])
     return snap
@@ -110,7 +100,7 @@ async def retrieve(request: Request) -> JSONResponse:
     return ok(store_of(request).agent(request.path_params["agent_id"], version))
 
 
-def _fields_of(agent: dict[str, Any]) -> dict[str, Any]:
+def versioned_fields(agent: dict[str, Any]) -> dict[str, Any]:
     """Params-shaped fields of a stored agent, so an update can re-resolve them."""
     return {k: copy.deepcopy(agent[k]) for k in _VERSIONED}
 
@@ -132,7 +122,7 @@ async def update(request: Request) -> JSONResponse:
                 f"{body['version']}; retrieve the agent and retry",
                 error_type="invalid_request_error",
             )
-        fields = _fields_of(current)
+        fields = versioned_fields(current)
         check_roster(store, body.get("multiagent"), agent_id)
         for key in ("name", "description", "system", "model", "tools", "mcp_servers", "skills", "multiagent"):
             if key in body:

@@ -15,7 +15,7 @@ from anthropic.types.beta import session_create_params, session_update_params
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .api_agents import build_agent, session_snapshot
+from .api_agents import build_agent, session_snapshot, versioned_fields
 from .api_common import (
     config_of,
     list_response,
@@ -62,21 +62,7 @@ def _resolve_agent(store: Store, ref: str | dict[str, Any]) -> dict[str, Any]:
     if agent.get("archived_at"):
         raise ApiError(400, f"Agent {agent['id']} is archived; new sessions cannot use it")
     if ref["type"] == "agent_with_overrides":
-        fields = {
-            k: copy.deepcopy(agent[k])
-            for k in (
-                "name",
-                "description",
-                "system",
-                "model",
-                "tools",
-                "mcp_servers",
-                "skills",
-                "multiagent",
-                "execution_identity",
-                "metadata",
-            )
-        }
+        fields = versioned_fields(agent)
         for key in ("model", "system", "tools", "mcp_servers", "skills"):
             if key in ref:
                 fields[key] = ref[key]

@@ -14,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 
+from .api_agents import SNAPSHOT_KEYS
 from .api_common import list_response, ok, q_list, store_of
 from .api_events import DELTA_TYPES, frames, sse_headers
 from .common import ApiError, now_iso
@@ -27,18 +28,6 @@ _STATUS = {
     "session.thread_status_rescheduled": "rescheduling",
     "session.thread_status_terminated": "terminated",
 }
-_AGENT_KEYS = (
-    "type",
-    "id",
-    "version",
-    "name",
-    "description",
-    "system",
-    "model",
-    "tools",
-    "mcp_servers",
-    "skills",
-)
 
 
 def _primary_id(record: SessionRecord) -> str:
@@ -49,7 +38,7 @@ def _threads(request: Request, record: SessionRecord) -> dict[str, dict[str, Any
     """Every thread of the session as wire `BetaManagedAgentsSessionThread` dicts, in creation order."""
     session = record.session
     archived: dict[str, str] = request.app.state.archived_threads
-    agent = {k: copy.deepcopy(session["agent"].get(k)) for k in _AGENT_KEYS}
+    agent = {k: copy.deepcopy(session["agent"].get(k)) for k in SNAPSHOT_KEYS}
     agent["execution_identity"] = copy.deepcopy(
         session["agent"].get("execution_identity") or {"type": "service_account"}
     )

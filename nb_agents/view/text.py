@@ -51,19 +51,20 @@ def render_compact(t: Transcript, *, verbose: bool = False, quiet: bool = False,
         return full
     tail = c.full_tools(t, False)
     kept: list[str] = []
-    budget, left_out = limit, {"messages": 0, "tool calls": 0, "other items": 0}
+    budget, left = limit, {"messages": 0, "tool calls": 0}
     for item in reversed(t.items):
         text = _compact_item(item, tail)
         if isinstance(item, UserMessage):
-            kept.append(text)
-        elif text and 0 < len(text) < budget:
-            kept.append(text)
-            budget -= len(text) + 1
+            kept.append(text)  # the prompts always
+        elif text and (len(text) < budget or budget == limit):
+            kept.append(c.truncate(text, limit)[0])  # the last item always (cut to the limit)
+            budget -= min(len(text), limit) + 1
         else:
-            budget = 0 if text else budget  # keep what is shown contiguous: the end of the run
-            kind = "messages" if isinstance(item, AgentMessage) else "tool calls" if isinstance(item, ToolCall) else "other items"
-            left_out[kind] += 1 if text or isinstance(item, (ToolCall, AgentMessage)) else 0
-    note = ", ".join(f"{n:,} {kind}" for kind, n in left_out.items() if n)
+            if text:
+                budget = 0  # list nothing earlier: what is listed is the end of the run, in one piece
+            if isinstance(item, (AgentMessage, ToolCall)):
+                left["messages" if isinstance(item, AgentMessage) else "tool calls"] += 1
+    note = ", ".join(f"{n:,} {kind}" for kind, n in left.items() if n)
     lines = [status_line(t)] + ([f"(not listed here: {note}; the HTML copy shows every item)"] if note else [])
     return neutralize_controls("\n".join(lines + kept[::-1] + [footer_line(t)]))
 

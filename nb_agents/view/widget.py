@@ -35,6 +35,7 @@ from .text import footer_line, render_compact, render_items, render_text
 __all__ = ["LiveView", "detect_mode", "static_bundle"]
 
 MIN_INTERVAL = 0.1  # seconds between two syncs: at most ~10 per second
+COALESCE = 0.02  # seconds the first sync after a quiet spell waits for the rest of the burst
 HAND_OVER = 16_000  # chars of widget HTML above which the finished widget hands over to the static copy
 TICK = 1.0  # while running, refresh the elapsed time this often even without events
 
@@ -96,7 +97,7 @@ class LiveView:
         self.handed_over = False  # True once the static copy replaced the widget's content
         self._latest: Transcript | Callable[[], Transcript] = self._titled(t0)
         self._state_lock = threading.Lock()  # guards _latest
-        self._last_sync = 0.0  # time.monotonic() of the last sync (the throttle's reference)
+        self._last_sync = 0.0  # time.monotonic() of the flusher's last sync (the throttle's reference)
         self._lock = threading.Lock()  # the one writer of widget traits
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -290,7 +291,6 @@ class LiveView:
                     widget.value = value
             self._values = values
             self.sync_count += 1
-            self._last_sync = time.monotonic()
             return True
 
     def _start_flusher(self) -> None:
@@ -306,15 +306,17 @@ class LiveView:
             if self._stop.is_set():
                 break
             # Throttle (≤ 1 / min_interval syncs per second) by waiting only what is left of the
-            # interval since the last sync: the first change after a quiet spell shows at once.
+            # interval since the last sync. After a quiet spell, wait a few ms for the rest of
+            # the burst (e.g. the deltas read right after a backfill), so the first sync has them.
             left = self.min_interval - (time.monotonic() - self._last_sync)
-            if left > 0 and self._stop.wait(left):
+            if self._stop.wait(left if left > 0 else COALESCE):
                 break
             self._wake.clear()
             t = self.transcript
             if not woke and not t.is_running:
                 continue  # nothing new and no clock to advance
-            self._apply(t)
+            if self._apply(t):
+                self._last_sync = time.monotonic()  # not display()'s sync: the first change shows at once
 
     # -- text mode ----------------------------------------------------------------------
     def _print_settled(self, t: Transcript) -> None:

@@ -19,11 +19,6 @@ CSV = (b"region,revenue,units,when,flag\n"
        b"west,100,9,2024-04-01,false\nnorth,-2.5,1,2024-05-01,true\n")
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def assert_profile_matches(profile: pd.DataFrame, df: pd.DataFrame) -> None:
     assert list(profile.columns) == ["name", "dtype", "count", "nulls", "mean", "std", "min", "max"]
     assert list(profile["name"]) == [str(c) for c in df.columns]

@@ -5,26 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from runtime_kit import (
-    make_agent,
-    make_runtime,
-    text_message,
-    types,
-    validate_event,
-    wait_event,
-    wait_idle,
-)
+from runtime_kit import make_agent, make_runtime, text_message, types, validate_event, wait_event, wait_idle
 
 from nb_agents.emulator.common import ApiError
 
 pytestmark = pytest.mark.anyio
 
 INTERRUPT = {"type": "user.interrupt"}
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 async def test_interrupt_during_generation_drops_the_message(tmp_path):

@@ -31,11 +31,6 @@ PLAIN_TURN = [
 ]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def test_plain_turn_order_ids_and_strict_shapes(tmp_path):
     rt = make_runtime(tmp_path, brain="echo")
     echoes = await rt.send([text_message("hello emulator")])

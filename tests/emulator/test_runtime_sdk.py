@@ -21,11 +21,6 @@ def emu():
         yield emulator
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _setup(client, tools):
     agent = client.beta.agents.create(name="nb", model="claude-sonnet-4-6", tools=tools)
     env = client.beta.environments.create(name="nb-env", config={"type": "cloud", "networking": {"type": "unrestricted"}})

@@ -5,15 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from runtime_kit import (
-    make_agent,
-    make_runtime,
-    text_message,
-    types,
-    validate_event,
-    wait_event,
-    wait_idle,
-)
+from runtime_kit import make_agent, make_runtime, text_message, types, validate_event, wait_event, wait_idle
 
 from nb_agents.emulator.common import ApiError
 
@@ -21,11 +13,6 @@ pytestmark = pytest.mark.anyio
 
 WEATHER = {"type": "custom", "name": "get_weather", "description": "Weather for a city.",
            "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def _scenario(steps):

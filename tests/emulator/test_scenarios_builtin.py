@@ -18,11 +18,6 @@ WEATHER = {"type": "custom", "name": "get_weather", "description": "Weather.",
 EXPECTED_END = {"refusal": "refusal", "exhausted": "retries_exhausted"}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def _run_answering(rt, text):
     """Send text; answer every requires_action (custom results, allow) until a final state."""
     await rt.send([text_message(text)])

@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
+from notebook_kit import NOTEBOOKS, code_cell, execute_notebook
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "02_dataframes_and_artifacts.ipynb"
+NOTEBOOK = NOTEBOOKS / "02_dataframes_and_artifacts.ipynb"
 
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
-    from nbclient import NotebookClient
-
-    root = str(NOTEBOOK.parents[1])
-    env = {"PYTHONPATH": os.environ.get("PYTHONPATH"), "ANTHROPIC_API_KEY": os.environ.get("ANTHROPIC_API_KEY")}
-    os.environ["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env["PYTHONPATH"] else "")
-    os.environ.pop("ANTHROPIC_API_KEY", None)
-    nb = nbformat.read(NOTEBOOK, as_version=4)
     workdir = tmp_path_factory.mktemp("dataframes")
-    try:
-        NotebookClient(nb, timeout=90, kernel_name="python3", store_widget_state=True,
-                       resources={"metadata": {"path": str(workdir)}}).execute()
-    finally:
-        for key, value in env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    return nb, workdir
+    return execute_notebook(nbformat.read(NOTEBOOK, as_version=4), workdir), workdir
 
 
 def text_of(nb: Any, needle: str) -> str:
-    cell = next(c for c in nb.cells if c.cell_type == "code" and needle in c.source)
+    cell = code_cell(nb, needle)
     parts = []
     for out in cell.outputs:
         parts.append(out.get("text", "") if out.output_type == "stream" else out.get("data", {}).get("text/plain", ""))

@@ -3,42 +3,19 @@ while other cells run, Stop, a waiting cell that leaves the static transcripts, 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import nbformat
 import pytest
+from notebook_kit import NOTEBOOKS, WIDGET, code_cell, execute_notebook
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05_background_and_fanout.ipynb"
-WIDGET = "application/vnd.jupyter.widget-view+json"
+NOTEBOOK = NOTEBOOKS / "05_background_and_fanout.ipynb"
 
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    import os
-
-    from nbclient import NotebookClient
-
-    root = str(NOTEBOOK.parents[1])
-    old = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = root + (os.pathsep + old if old else "")
-    os.environ.pop("ANTHROPIC_API_KEY", None)
-    nb = nbformat.read(NOTEBOOK, as_version=4)
     workdir = tmp_path_factory.mktemp("background")
-    client = NotebookClient(nb, timeout=90, kernel_name="python3", store_widget_state=True,
-                            resources={"metadata": {"path": str(workdir)}})
-    try:
-        client.execute()
-    finally:
-        if old is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = old
+    nb = execute_notebook(nbformat.read(NOTEBOOK, as_version=4), workdir)
     nbformat.write(nb, workdir / NOTEBOOK.name)  # saved with outputs, as a user would
     return nbformat.read(workdir / NOTEBOOK.name, as_version=4)
-
-
-def _cell(nb, needle):
-    return next(c for c in nb.cells if c.cell_type == "code" and needle in c.source)
 
 
 def _text(cell):
@@ -49,20 +26,20 @@ def _text(cell):
 def test_no_errors_and_the_bg_cell_shows_a_live_view(executed):
     errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors == []
-    bg = _cell(executed, "--bg --session slow")
+    bg = code_cell(executed, "--bg --session slow")
     assert any(WIDGET in o.get("data", {}) for o in bg.outputs)  # the live view, displayed at once
-    assert "job done? False" in _text(_cell(executed, "job done?"))  # ran while the agent worked
+    assert "job done? False" in _text(code_cell(executed, "job done?"))  # ran while the agent worked
 
 
 @pytest.mark.notebook
 def test_waiting_cell_holds_static_transcripts_and_stop_worked(executed):
-    waited = _cell(executed, "%agent wait")
+    waited = code_cell(executed, "%agent wait")
     htmls = [o["data"]["text/html"] for o in waited.outputs if "text/html" in o.get("data", {})]
     assert len(htmls) == 2  # both background runs, readable without widget state
     joined = "\n".join(htmls)
     assert "A quick answer, from the background." in joined and "offline emulator" in joined.lower()
-    assert "stopping the background run of session 'slow'" in _text(_cell(executed, "%agent interrupt slow"))
-    printed = _text(_cell(executed, "print(job.stop_reason"))
+    assert "stopping the background run of session 'slow'" in _text(code_cell(executed, "%agent interrupt slow"))
+    printed = _text(code_cell(executed, "print(job.stop_reason"))
     assert printed.startswith("interrupted end_turn")
     state = executed.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     assert state
@@ -70,12 +47,12 @@ def test_waiting_cell_holds_static_transcripts_and_stop_worked(executed):
 
 @pytest.mark.notebook
 def test_fanout_cells(executed):
-    per_row = _text(_cell(executed, 'per_row[["status"'))
+    per_row = _text(code_cell(executed, 'per_row[["status"'))
     assert per_row.count("done") == 5 and "In 2024-02 region south made 101.5." in per_row
-    by_region = _text(_cell(executed, "by_region.status.value_counts()"))
+    by_region = _text(code_cell(executed, "by_region.status.value_counts()"))
     assert "done" in by_region and "3" in by_region
-    mixed = _text(_cell(executed, 'mixed[["status", "error"]]'))
+    mixed = _text(code_cell(executed, 'mixed[["status", "error"]]'))
     assert "failed" in mixed and "terminated" in mixed
-    progress = _cell(executed, "--map sales")
+    progress = code_cell(executed, "--map sales")
     assert any(WIDGET in o.get("data", {}) for o in progress.outputs)  # the progress view
     assert any("5/5 finished" in o.get("data", {}).get("text/plain", "") for o in progress.outputs)

@@ -4,46 +4,22 @@ nobody to ask is denied, and a one-cent budget stops a run that resumes once rai
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import nbformat
 import pytest
+from notebook_kit import NOTEBOOKS, code_cell, execute_notebook
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "03_custom_tools_and_approvals.ipynb"
+NOTEBOOK = NOTEBOOKS / "03_custom_tools_and_approvals.ipynb"
 
 pytestmark = [pytest.mark.notebook, pytest.mark.timeout(180)]
 
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    from nbclient import NotebookClient
-
-    root = str(NOTEBOOK.parents[1])
-    old = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = root + (os.pathsep + old if old else "")
-    os.environ.pop("ANTHROPIC_API_KEY", None)
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    workdir = tmp_path_factory.mktemp("custom_tools")
-    client = NotebookClient(
-        nb,
-        timeout=120,
-        kernel_name="python3",
-        store_widget_state=True,
-        resources={"metadata": {"path": str(workdir)}},
-    )
-    try:
-        client.execute()
-    finally:
-        if old is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = old
-    return nb
+    return execute_notebook(nbformat.read(NOTEBOOK, as_version=4), tmp_path_factory.mktemp("custom_tools"), timeout=120)
 
 
 def _text(nb, needle):
-    cell = next(c for c in nb.cells if c.cell_type == "code" and needle in c.source)
+    cell = code_cell(nb, needle)
     parts = []
     for out in cell.outputs:
         if out.output_type == "stream":

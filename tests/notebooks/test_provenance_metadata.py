@@ -3,15 +3,12 @@ static output the live view leaves (live runs, cached replays and `--replay` ali
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import nbformat
 import pytest
+from notebook_kit import ROOT, execute_notebook
 
 from nb_agents.provenance import FIELDS
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.notebook
 
 CELLS = [
@@ -30,13 +27,9 @@ def _provenance(cell) -> dict:
 
 
 def test_agent_cells_carry_provenance_metadata(tmp_path, monkeypatch):
-    from nbclient import NotebookClient
-
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.delenv("NB_AGENTS_VIEW", raising=False)  # the kernel shows the widget + static copy
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in CELLS])
-    NotebookClient(nb, timeout=90, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    execute_notebook(nb, tmp_path, store_widget_state=False)
     nbformat.validate(nb)
     live, cached, replayed = (_provenance(nb.cells[i]) for i in (2, 3, 4))
 

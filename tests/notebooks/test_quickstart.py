@@ -3,43 +3,20 @@ the widget view and the static transcript."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import nbformat
 import pytest
+from notebook_kit import NOTEBOOKS, WIDGET, code_cell, execute_notebook
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01_quickstart.ipynb"
-WIDGET = "application/vnd.jupyter.widget-view+json"
+NOTEBOOK = NOTEBOOKS / "01_quickstart.ipynb"
 
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    import os
-
-    from nbclient import NotebookClient
-
-    # The kernel inherits the environment: make the package importable even without `pip install -e`.
-    root = str(NOTEBOOK.parents[1])
-    old = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = root + (os.pathsep + old if old else "")
-    os.environ.pop("ANTHROPIC_API_KEY", None)
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    workdir = tmp_path_factory.mktemp("quickstart")
-    client = NotebookClient(nb, timeout=90, kernel_name="python3", store_widget_state=True,
-                            resources={"metadata": {"path": str(workdir)}})
-    try:
-        client.execute()
-    finally:
-        if old is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = old
-    return nb
+    return execute_notebook(nbformat.read(NOTEBOOK, as_version=4), tmp_path_factory.mktemp("quickstart"))
 
 
 def _outputs(nb, needle):
-    cell = next(c for c in nb.cells if c.cell_type == "code" and needle in c.source)
-    return cell.outputs
+    return code_cell(nb, needle).outputs
 
 
 @pytest.mark.notebook

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-from pathlib import Path
 
 import nbformat
 import pytest
+from notebook_kit import NOTEBOOKS, execute_notebook
 
-ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOK = ROOT / "notebooks" / "04_teaching_with_replay.ipynb"
+NOTEBOOK = NOTEBOOKS / "04_teaching_with_replay.ipynb"
 
 pytestmark = pytest.mark.notebook
 
@@ -23,17 +21,13 @@ def _outputs_text(cell) -> str:
     return "\n".join(parts)
 
 
-def test_teaching_notebook_replays_its_cassette(tmp_path, monkeypatch):
-    from nbclient import NotebookClient
-
+def test_teaching_notebook_replays_its_cassette(tmp_path):
     committed = nbformat.read(NOTEBOOK, as_version=4)
     assert all(not c.get("outputs") for c in committed.cells if c.cell_type == "code")  # no stale outputs
     shutil.copy(NOTEBOOK, tmp_path / NOTEBOOK.name)
-    shutil.copytree(ROOT / "notebooks" / "cassettes", tmp_path / "cassettes")
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    shutil.copytree(NOTEBOOKS / "cassettes", tmp_path / "cassettes")
     nb = nbformat.read(tmp_path / NOTEBOOK.name, as_version=4)
-    NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    execute_notebook(nb, tmp_path, timeout=60, store_widget_state=False)
 
     code = [c for c in nb.cells if c.cell_type == "code"]
     replay_cell = next(c for c in code if "nb_agents.replay(" in c.source)

@@ -4,39 +4,26 @@ IPython shell with the extension loaded (text view, so nothing needs a frontend)
 from __future__ import annotations
 
 import pytest
+from agent_shell import agent_shell, offline_emulator
 
 
 @pytest.fixture(scope="module")
 def emu():
-    from nb_agents import client
-
-    emulator = client.go_offline()
-    yield emulator
-    client.go_online()
+    yield from offline_emulator()
 
 
 @pytest.fixture()
 def ip(emu, monkeypatch, tmp_path):
-    from IPython.testing.globalipapp import get_ipython, start_ipython
-
     from nb_agents.session import registry
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NB_AGENTS_VIEW", "text")
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    monkeypatch.setenv("NB_AGENTS_INTERRUPT_WAIT", "10")
-    shell = start_ipython() or get_ipython()
-    shell.run_line_magic("load_ext", "nb_agents")
-    registry().clear()
-    emu.faults.reset()
-    yield shell
-    for sess in list(registry().values()):
-        if sess.active is not None and not sess.active.done:
-            sess.active.interrupt()
-            sess.active.wait(20, show=False)
-    registry().clear()
-    emu.faults.reset()
-    shell.run_line_magic("unload_ext", "nb_agents")
+    with agent_shell(emu, monkeypatch) as shell:
+        yield shell
+        # a background run a test left going must not outlive it
+        for sess in list(registry().values()):
+            if sess.active is not None and not sess.active.done:
+                sess.active.interrupt()
+                sess.active.wait(20, show=False)
 
 
 def user_messages(emu, session_id: str) -> int:

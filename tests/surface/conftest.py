@@ -4,56 +4,39 @@ local git repository. Outputs go to a temporary working directory."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 
 import pytest
+from agent_shell import ECHO, clean_sessions, extension_loaded, offline_emulator, offline_env, scenario_writer
+
+__all__ = ["ECHO"]
 
 
 @pytest.fixture(scope="module")
 def emu():
-    from nb_agents import client
-
-    emulator = client.go_offline()
-    yield emulator
-    client.go_online()
+    yield from offline_emulator()
 
 
 @pytest.fixture()
 def api(emu, monkeypatch, tmp_path):
     """The Python API on the emulator: a clean registry, text views, cwd = tmp_path."""
-    from nb_agents.session import registry
-
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NB_AGENTS_VIEW", "text")
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    registry().clear()
-    emu.faults.reset()
-    yield emu
-    registry().clear()
+    offline_env(monkeypatch)
+    with clean_sessions(emu):
+        yield emu
 
 
 @pytest.fixture()
 def ip(api):
-    from IPython.testing.globalipapp import get_ipython, start_ipython
-
-    shell = start_ipython() or get_ipython()
-    shell.run_line_magic("load_ext", "nb_agents")
-    yield shell
-    shell.user_ns.pop("__session__", None)
-    shell.run_line_magic("unload_ext", "nb_agents")
+    with extension_loaded() as shell:
+        yield shell
+        shell.user_ns.pop("__session__", None)
 
 
 @pytest.fixture()
 def scenario(tmp_path):
     """Write steps as a scenario file; returns the directive line that selects it."""
-
-    def make(steps, name="s"):
-        path = tmp_path / f"{name}.json"
-        path.write_text(json.dumps({"name": name, "steps": steps}))
-        return f"[[emulator: scenario {path}]]\n"
-
-    return make
+    return scenario_writer(tmp_path)
 
 
 def _git(repo, *args):
@@ -77,5 +60,3 @@ def git_repo(tmp_path):
     _git(repo, "checkout", "-q", "main")
     return repo
 
-
-ECHO = "[[emulator: echo]]\n"
