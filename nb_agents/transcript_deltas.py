@@ -13,7 +13,7 @@ one by one, `event_count` included.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -37,56 +37,51 @@ def _text_key(event: Any) -> tuple[str, int] | None:
     return (str(getattr(event, "event_id", "")), getattr(delta, "index", None) or 0)
 
 
-def _groups(deltas: Iterable[Any]) -> Iterator[list[Any]]:
-    """Runs of consecutive deltas that merge (same message and index, text fragments)."""
-    group: list[Any] = []
-    key: tuple[str, int] | None = None
-    for event in deltas:
-        this = _text_key(event)
-        if group and (this is None or this != key):
-            yield group
-            group = []
-        group.append(event)
-        key = this
-    if group:
-        yield group
-
-
-def _merge(group: list[Any]) -> Any:
-    first = group[0]
-    if len(group) == 1:
-        return first
-    text = "".join(e.delta.content.text for e in group)
+def _merged(first: Any, text: str) -> Any:
     content = first.delta.content.model_copy(update={"text": text})
     return first.model_copy(update={"delta": first.delta.model_copy(update={"content": content})})
 
 
 def fold_deltas(t: Transcript, deltas: Iterable[Any]) -> Transcript:
     """`t` with `deltas` folded in, merged per message and index (same result as one by one)."""
-    from .transcript import fold
-
-    for group in _groups(deltas):
-        t = fold(t, _merge(group))
-        if len(group) > 1:  # each delta counts as one event, as when folded one by one
-            t = replace(t, event_count=t.event_count + len(group) - 1)
-    return t
+    pending = PendingDeltas()
+    for event in deltas:
+        pending.add(event)
+    return pending.fold(t)
 
 
 class PendingDeltas:
-    """Deltas received but not folded yet; thread-safe (the reader adds, any thread folds)."""
+    """Deltas received but not folded yet; thread-safe (the reader adds, any thread folds).
+
+    Runs of mergeable deltas are kept as their first event plus the text of each: the other
+    delta objects are dropped at once, so a long message does not keep thousands of pydantic
+    models alive (and in the garbage collector's way) until the next fold."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._events: list[Any] = []
+        # (merge key or None, the run's first event, the text of each delta of the run)
+        self._runs: list[tuple[tuple[str, int] | None, Any, list[str]]] = []
 
     def __len__(self) -> int:
-        return len(self._events)
+        return len(self._runs)
 
     def add(self, event: Any) -> None:
+        key = _text_key(event)
         with self._lock:
-            self._events.append(event)
+            last = self._runs[-1] if self._runs else None
+            if key is not None and last is not None and last[0] == key:
+                last[2].append(event.delta.content.text)
+            else:
+                self._runs.append((key, event, [event.delta.content.text] if key is not None else [""]))
 
-    def take(self) -> list[Any]:
+    def fold(self, t: Transcript) -> Transcript:
+        """`t` with everything queued folded in (and the queue emptied)."""
+        from .transcript import fold
+
         with self._lock:
-            events, self._events = self._events, []
-        return events
+            runs, self._runs = self._runs, []
+        for key, first, texts in runs:
+            t = fold(t, first if key is None or len(texts) == 1 else _merged(first, "".join(texts)))
+            if len(texts) > 1:  # each delta counts as one event, as when folded one by one
+                t = replace(t, event_count=t.event_count + len(texts) - 1)
+        return t

@@ -20,7 +20,7 @@ from .errors import NbAgentsError
 from .events import event_type
 from .run import Run
 from .stream import DeadlineExceeded, EventLoop
-from .transcript_deltas import PendingDeltas, fold_deltas, is_delta
+from .transcript_deltas import PendingDeltas, is_delta
 
 if TYPE_CHECKING:
     from .session import AgentSession
@@ -44,6 +44,8 @@ def _describe_pending(event: Any) -> str:
 
 
 class Turn:
+    _t: Any  # the transcript behind the `t` property
+
     def __init__(
         self, session: AgentSession, opts: Options, text: str | None, *, live: bool, inputs: Any = None, guard: Any = None
     ) -> None:
@@ -78,7 +80,7 @@ class Turn:
         """The turn's Transcript, with every delta received so far folded in (any thread)."""
         if len(self._pending):
             with self._fold_lock:
-                self._t = fold_deltas(self._t, self._pending.take())
+                self._t = self._pending.fold(self._t)
         return self._t
 
     @t.setter

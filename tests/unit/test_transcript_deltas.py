@@ -6,12 +6,11 @@ from typing import Any
 
 import anthropic.lib.sessions as sdk_sessions
 import pytest
+from transcript_builders import B
 
 from nb_agents.events import event_from_json
 from nb_agents.transcript import empty, fold, fold_all
 from nb_agents.transcript_deltas import PendingDeltas, fold_deltas, is_delta
-
-from transcript_builders import B
 
 
 def _thinking_delta(event_id: str) -> Any:
@@ -72,11 +71,13 @@ def test_non_text_fragments_are_not_merged() -> None:
     assert t2.get("m1").text.startswith("hi there") and t2.event_count == t.event_count + 3
 
 
-def test_pending_deltas_hand_over_each_delta_once() -> None:
-    pending = PendingDeltas()
+def test_pending_deltas_keep_one_event_per_run_and_fold_each_delta_once() -> None:
     b = B()
+    pending = PendingDeltas()
     for i in range(3):
         pending.add(b.delta("m1", str(i)))
-    assert len(pending) == 3
-    assert [e.delta.content.text for e in pending.take()] == ["0", "1", "2"]
-    assert len(pending) == 0 and pending.take() == []
+    pending.add(b.delta("m2", "x"))
+    assert len(pending) == 2  # two runs: m1 (three deltas, one event kept), m2
+    t = pending.fold(fold_all(empty(), [b.start("m1"), b.start("m2")]))
+    assert t.get("m1").text == "012" and t.get("m2").text == "x" and t.event_count == 6
+    assert len(pending) == 0 and pending.fold(t) is t
