@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import nb_agents
     import nb_agents.emulator.turn as emu_turn
-    from nb_agents import client as nb_client
+    from nb_agents.api import client as nb_client
 
     pace(emu_turn, args.rate)
     os.environ["NB_AGENTS_VIEW"] = "widget"

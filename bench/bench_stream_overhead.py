@@ -55,7 +55,7 @@ class Bench:
         from IPython.core.interactiveshell import InteractiveShell
 
         import nb_agents.emulator.turn as emu_turn
-        from nb_agents import client as nb_client
+        from nb_agents.api import client as nb_client
 
         emu_turn.DELTA_DELAY = 0.0  # the server emits deltas as fast as it can
         os.environ["NB_AGENTS_VIEW"] = "widget"
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             met=syncs <= TARGET_SYNCS * 1.05,
         )
     )
-    from nb_agents import client as nb_client
+    from nb_agents.api import client as nb_client
 
     nb_client.go_online()
     return 0

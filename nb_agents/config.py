@@ -241,7 +241,7 @@ def _coerce_all(values: dict[str, Any]) -> dict[str, Any]:
     probe = AgentMagic()
     for key, value in values.items():
         if isinstance(value, str) and isinstance(AgentMagic.class_traits()[key], List):
-            from .agent_config import split_list  # "a,b" (or "pip:a apt:b") for a list option
+            from .api.agent_params import split_list  # "a,b" (or "pip:a apt:b") for a list option
 
             value = split_list(key, value)
         try:

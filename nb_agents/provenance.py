@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
-from .cassette import jsonable
+from .record.cassette import jsonable
 
 __all__ = ["FIELDS", "backend_of", "build_provenance", "provenance_from_run", "provenance_from_cassette"]
 
@@ -55,7 +55,7 @@ def build_provenance(*, session_id: str | None = None, agent_id: str | None = No
                      started_at: Any = None, ended_at: Any = None, backend: str = "service",
                      **extra: Any) -> dict[str, dict[str, Any]]:
     """`{"nb_agents": {...}}` with every field of FIELDS (None when unknown) plus `extra`."""
-    from . import __version__
+    from ._version import __version__
 
     if backend not in ("service", "emulator"):
         raise ValueError(f"backend must be 'service' or 'emulator', not {backend!r}")

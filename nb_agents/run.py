@@ -77,7 +77,7 @@ class Run:
     def outcome(self) -> Any:
         """The turn's outcome verdict (`agent_config.Outcome`: outcome_id, result, iterations,
         explanation), or None when the turn defined no outcome."""
-        from .agent_config import outcome_of
+        from .api.agent_params import outcome_of
 
         return outcome_of(self.transcript)
 

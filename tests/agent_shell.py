@@ -20,7 +20,7 @@ ECHO = "[[emulator: echo]]\n"
 
 def offline_emulator() -> Iterator[Any]:
     """`%agent offline` for a module: the in-kernel emulator, back online afterwards."""
-    from nb_agents import client
+    from nb_agents.api import client
 
     emulator = client.go_offline()
     yield emulator
@@ -39,7 +39,7 @@ def offline_env(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> None:
 @contextmanager
 def clean_sessions(emu: Any) -> Iterator[None]:
     """An empty session registry and no emulator faults, before and after."""
-    from nb_agents.session import registry
+    from nb_agents.sessions.session import registry
 
     registry().clear()
     emu.faults.reset()

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-import nb_agents.client as nb_client
+import nb_agents.api.client as nb_client
 from nb_agents.view.text import render_text
 from nb_agents.view.widget import static_bundle
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-import nb_agents.client as nb_client
+import nb_agents.api.client as nb_client
 
 CANARY = "LEAKCANARY"
 KEY = f"sk-ant-api03-{CANARY}-0123456789abcdef"

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 import nb_agents
-import nb_agents.client as nb_client
+import nb_agents.api.client as nb_client
 from nb_agents.emulator import Emulator
-from nb_agents.session import forget
+from nb_agents.sessions.session import forget
 
 STEPS = [{"say": "Starting the long job."}, {"delay": 30}, {"say": "never shown"}]
 IDLE_WITHIN = 2.0

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 import nb_agents
-import nb_agents.client as nb_client
+import nb_agents.api.client as nb_client
 from nb_agents.emulator import Emulator
-from nb_agents.session import forget
+from nb_agents.sessions.session import forget
 
 from .tcp_proxy import TcpProxy
 
@@ -77,7 +77,7 @@ def _server_types(emu: Emulator, session_id: str) -> list[str]:
 def quick(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shorter waits that are beside the point here: the reconnect backoff, and the output pull's
     settle time (the `pull_settle` option; this scenario never writes outputs)."""
-    monkeypatch.setattr("nb_agents.stream.BACKOFF_START", 0.01)
+    monkeypatch.setattr("nb_agents.api.stream.BACKOFF_START", 0.01)
     monkeypatch.setenv("NB_AGENTS_PULL_SETTLE", "0")
 
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from nb_agents.errors import AgentAPIError, ConfigError
-from nb_agents.fanout_items import Fields, Item, backoff, files_for, is_retryable, normalize
-from nb_agents.fanout_view import Progress, ProgressView
-from nb_agents.interpolate import interpolate
+from nb_agents.fanout.items import Fields, Item, backoff, files_for, is_retryable, normalize
+from nb_agents.sessions.interpolate import interpolate
+from nb_agents.view.progress import Progress, ProgressView
 
 
 def test_normalize_every_kind():

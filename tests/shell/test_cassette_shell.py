@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import socket
 
-from nb_agents.cassette import load_cassette
 from nb_agents.events import event_to_json
-from nb_agents.export import export
-from nb_agents.playback import replay
+from nb_agents.record.cassette import load_cassette
+from nb_agents.record.exporter import export
+from nb_agents.record.playback import replay
 from nb_agents.view.text import render_text
 
 STEPS = [
@@ -58,7 +58,7 @@ def test_export_command_writes_the_named_session(ip, scenario, tmp_path, capsys)
     import nbformat
     import pytest
 
-    from nb_agents.export import ExportError, export_command
+    from nb_agents.record.exporter import ExportError, export_command
 
     ip.run_cell_magic("agent", "--new --session exp", scenario(STEPS) + "Add up 0..9")
     ip.run_cell_magic("agent", "--session exp", "[[emulator: echo]]\nthanks")

@@ -9,7 +9,7 @@ import pytest
 
 import nb_agents
 from nb_agents.errors import ConfigError
-from nb_agents.surface_commands import list_agents, list_environments
+from nb_agents.ipython.resource_commands import list_agents, list_environments
 from nb_agents.view.html import render_html
 from nb_agents.view.text import render_text
 
@@ -61,7 +61,7 @@ def test_skills_versions_and_pinning(api):
 
 
 def test_repository_memory_vault_title_and_metadata(api, git_repo, monkeypatch):
-    from nb_agents import session_config
+    from nb_agents.api import session_params as session_config
 
     monkeypatch.setattr(session_config, "_shell", lambda: None)  # plain Python: no notebook, no cell number
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)

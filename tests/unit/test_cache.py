@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from cassette_events import PNG, turn_events
 
-from nb_agents.cache import DEFAULT_CACHE_DIR, RunCache, cache_key, cache_notice
-from nb_agents.cassette import load_cassette
 from nb_agents.config import Options
+from nb_agents.record.cache import DEFAULT_CACHE_DIR, RunCache, cache_key, cache_notice
+from nb_agents.record.cassette import load_cassette
 
 OPTS = {"model": "claude-sonnet-4-6", "system": "", "verbose": False, "out": "run"}
 INPUTS = {"sales": "ab" * 32}
@@ -83,7 +83,7 @@ def test_a_file_under_the_wrong_name_is_a_miss(tmp_path):
 
 
 def test_the_key_includes_the_current_backend(monkeypatch):
-    from nb_agents import client
+    from nb_agents.api import client
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-000000000")
     monkeypatch.setattr(client, "_emulator", None)

@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import pytest
 from cassette_events import PNG, turn_events, turn_json
 
-from nb_agents import cassette as cas_mod
-from nb_agents.artifacts import Artifact
-from nb_agents.cassette import CassetteError, Recorder, load_cassette, sha256_bytes
 from nb_agents.events import event_to_json
+from nb_agents.files.artifacts import Artifact
+from nb_agents.record import cassette as cas_mod
+from nb_agents.record.cassette import CassetteError, Recorder, load_cassette, sha256_bytes
 from nb_agents.scrub import scrub
 
 SUMMARY = {"text": "Revenue **grew** 12% in March.", "usage": {"input_tokens": 320, "output_tokens": 80},

@@ -8,11 +8,11 @@ import time
 import pytest
 from cassette_events import PNG, turn_events
 
-from nb_agents import cassette as cas_mod
-from nb_agents.artifacts import Artifact
-from nb_agents.cassette import CassetteError, Recorder, load_cassette, sha256_bytes
 from nb_agents.events import event_to_json
-from nb_agents.playback import ReplayRun, replay
+from nb_agents.files.artifacts import Artifact
+from nb_agents.record import cassette as cas_mod
+from nb_agents.record.cassette import CassetteError, Recorder, load_cassette, sha256_bytes
+from nb_agents.record.playback import ReplayRun, replay
 from nb_agents.run import Run
 from nb_agents.transcript import empty, fold_all, with_image
 
@@ -211,5 +211,5 @@ def test_nb_agents_replay_is_the_function_even_after_importing_the_module():
 
     import nb_agents
 
-    importlib.import_module("nb_agents.playback")
+    importlib.import_module("nb_agents.record.playback")
     assert nb_agents.replay is replay

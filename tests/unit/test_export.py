@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from cassette_events import PNG, turn_events
 
-from nb_agents.cassette import Recorder
-from nb_agents.export import ExportError, bash_to_python, export, parts_of
+from nb_agents.record.cassette import Recorder
+from nb_agents.record.exporter import ExportError, bash_to_python, export, parts_of
 from nb_agents.transcript import empty, fold_all
 
 B64 = base64.b64encode(PNG).decode()
@@ -127,7 +127,7 @@ def test_export_from_transcript_run_and_cassette(tmp_path):
     assert nb.metadata["nb_agents"]["model"] == "claude-sonnet-4-6"
     assert nb.metadata["nb_agents"]["backend"] == "emulator"
 
-    from nb_agents.playback import replay
+    from nb_agents.record.playback import replay
 
     run = replay(cas_path, speed=None, view=False, outputs_dir=tmp_path / "o")
     nb = nbformat.read(export(run, tmp_path / "r.ipynb"), as_version=4)

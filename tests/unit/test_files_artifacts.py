@@ -12,8 +12,8 @@ import pytest
 from IPython.display import SVG, Image
 from PIL import Image as PILImage
 
-from nb_agents.artifacts import Artifact, guess_mime, load_path
 from nb_agents.errors import FileSyncError
+from nb_agents.files.artifacts import Artifact, guess_mime, load_path
 
 
 def art(path: Path) -> Artifact:

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from nb_agents.errors import FileSyncError
-from nb_agents.files_cards import cards_text
-from nb_agents.files_inputs import expand_inputs, frame_digest, serialize_frame
+from nb_agents.files.cards import cards_text
+from nb_agents.files.inputs import expand_inputs, frame_digest, serialize_frame
 
 
 def every_dtype_frame() -> pd.DataFrame:

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from types import SimpleNamespace
 
-from nb_agents.files_outputs import OutputFolder, hinted_relpaths, wait_for_listing
+from nb_agents.files.outputs import OutputFolder, hinted_relpaths, wait_for_listing
 
 
 def meta(file_id: str, filename: str) -> SimpleNamespace:

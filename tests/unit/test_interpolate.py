@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from nb_agents.errors import InterpolationError
-from nb_agents.interpolate import collect, interpolate, is_frame
+from nb_agents.sessions.interpolate import collect, interpolate, is_frame
 
 
 class Box:

@@ -9,8 +9,6 @@ import pytest
 from cassette_events import turn_events
 
 import nb_agents
-from nb_agents.cassette import Recorder, load_cassette
-from nb_agents.playback import replay
 from nb_agents.provenance import (
     FIELDS,
     backend_of,
@@ -18,6 +16,8 @@ from nb_agents.provenance import (
     provenance_from_cassette,
     provenance_from_run,
 )
+from nb_agents.record.cassette import Recorder, load_cassette
+from nb_agents.record.playback import replay
 from nb_agents.run import Run
 from nb_agents.transcript import empty, fold_all
 

@@ -31,7 +31,7 @@ def test_all_is_pinned_and_every_name_resolves():
     for name in nb_agents.__all__:
         assert getattr(nb_agents, name) is not None
     from nb_agents.run import Run
-    from nb_agents.session import AgentSession
+    from nb_agents.sessions.session import AgentSession
 
     assert nb_agents.Run is Run and nb_agents.AgentSession is AgentSession
 
@@ -73,8 +73,8 @@ def test_session_api_validates_options_early():
 def test_session_function_is_not_shadowed_by_the_submodule():
     import importlib
 
-    importlib.import_module("nb_agents.session")
-    from nb_agents.session import get_session
+    importlib.import_module("nb_agents.sessions.session")
+    from nb_agents.sessions.session import get_session
 
     assert callable(nb_agents.session) and nb_agents.session.__module__ == "nb_agents"
     assert get_session is not None

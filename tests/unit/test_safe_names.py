@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from nb_agents.safe_names import clean_component, clean_relpath, collision_key, contain, with_suffix_number
+from nb_agents.files.safe_names import (
+    clean_component,
+    clean_relpath,
+    collision_key,
+    contain,
+    with_suffix_number,
+)
 
 HOSTILE = [
     "../../x",

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 import httpx2
 import pytest
 
+from nb_agents.api.stream import DeadlineExceeded, EventLoop, event_key
 from nb_agents.errors import AgentAPIError
 from nb_agents.events import event_from_json
-from nb_agents.stream import DeadlineExceeded, EventLoop, event_key
 
 T = "2026-10-08T16:24:35.000001Z"
 

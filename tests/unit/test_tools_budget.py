@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nb_agents.budget import (
+from nb_agents.errors import ConfigError
+from nb_agents.tools.budget import (
     BudgetGuard,
     CostReport,
     budget_param,
@@ -12,9 +13,8 @@ from nb_agents.budget import (
     cents,
     list_cost_usd,
 )
-from nb_agents.errors import ConfigError
-from nb_agents.kernel_tools import make_kernel_tools
-from nb_agents.tool_handler import ActionHandler
+from nb_agents.tools.handler import ActionHandler
+from nb_agents.tools.kernel import make_kernel_tools
 
 
 def usage_event(amount):
@@ -117,7 +117,7 @@ def test_kernel_tools_list_and_describe():
 
 
 def test_describe_is_size_bounded():
-    from nb_agents.kernel_tools import MAX_DESCRIBE_CHARS
+    from nb_agents.tools.kernel import MAX_DESCRIBE_CHARS
 
     _, describe = make_kernel_tools({"big": "x" * 100_000})
     text = describe.sdk_tool.call({"name": "big"})

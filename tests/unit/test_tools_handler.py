@@ -7,9 +7,15 @@ import time
 
 import pytest
 
-from nb_agents.approvals import ButtonPrompter, ConfirmationRequest, Decision, StdinPrompter, parse_answer
-from nb_agents.tool_handler import ActionContext, ActionHandler
-from nb_agents.tools import KernelTool, as_tool, tool
+from nb_agents.tools.approvals import (
+    ButtonPrompter,
+    ConfirmationRequest,
+    Decision,
+    StdinPrompter,
+    parse_answer,
+)
+from nb_agents.tools.custom import KernelTool, as_tool, tool
+from nb_agents.tools.handler import ActionContext, ActionHandler
 
 
 def call(cid, name, **inp):
@@ -279,7 +285,7 @@ def test_unanswered_is_the_stop_rule_for_reemitted_idles():
 
 
 def test_handlers_sharing_a_ledger_never_rerun_a_call():
-    from nb_agents.tool_handler import Ledger
+    from nb_agents.tools.handler import Ledger
 
     ledger = Ledger(max_results=1)
     first, later = ActionHandler([add], ledger=ledger), ActionHandler([add], ledger=ledger)

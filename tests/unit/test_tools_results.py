@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from nb_agents.tool_results import MAX_TABLE_ROWS, MAX_TEXT_CHARS, error_content, scrub_secrets, to_content
+from nb_agents.tools.results import MAX_TABLE_ROWS, MAX_TEXT_CHARS, error_content, scrub_secrets, to_content
 
 
 def _text(blocks):
@@ -119,7 +119,7 @@ def test_tool_error_content_is_used_as_is():
 
 
 def test_invalid_arguments_are_summarised():
-    from nb_agents.tools import as_tool
+    from nb_agents.tools.custom import as_tool
 
     def f(month: int) -> int:
         return month

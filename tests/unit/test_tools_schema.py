@@ -6,9 +6,9 @@ from typing import Literal
 
 import pytest
 
-from nb_agents.approvals import parse_tool_names, toolset_param
 from nb_agents.errors import ConfigError, NbAgentsError, ToolSetupError
-from nb_agents.tools import ToolConfig, as_tool, build_tool_config, resolve_tools, tool
+from nb_agents.tools.approvals import parse_tool_names, toolset_param
+from nb_agents.tools.custom import ToolConfig, as_tool, build_tool_config, resolve_tools, tool
 
 
 @tool
@@ -179,8 +179,8 @@ def test_handler_from_config():
 
 
 def test_tool_setup_bundles_create_kwargs_handler_and_guard():
-    from nb_agents.approvals import ButtonPrompter, StdinPrompter
-    from nb_agents.tool_setup import tool_setup
+    from nb_agents.tools.approvals import ButtonPrompter, StdinPrompter
+    from nb_agents.tools.setup import tool_setup
 
     setup = tool_setup(tools="revenue", namespace={"revenue": revenue}, ask="bash", max_usd=0.5)
     kwargs = setup.create_kwargs("agent_1")
@@ -194,7 +194,7 @@ def test_tool_setup_bundles_create_kwargs_handler_and_guard():
 
 
 def test_tool_setup_sync_updates_only_on_change():
-    from nb_agents.tool_setup import tool_setup
+    from nb_agents.tools.setup import tool_setup
 
     calls = []
     statuses = ["running", "running", "idle"]  # retrieve lags behind the streamed idle
@@ -223,7 +223,7 @@ def test_tool_setup_sync_updates_only_on_change():
 
 
 def test_tool_setup_sync_gives_up_on_a_running_session(monkeypatch):
-    import nb_agents.tool_setup as ts
+    import nb_agents.tools.setup as ts
 
     class Sessions:
         def retrieve(self, session_id):

@@ -428,7 +428,7 @@ def test_every_event_type_of_the_sdk_union_has_a_handler():
 
     from anthropic.types.beta.sessions import BetaManagedAgentsStreamSessionEvents
 
-    from nb_agents.transcript_fold import HANDLERS
+    from nb_agents.transcript.fold import HANDLERS
 
     union = typing.get_args(BetaManagedAgentsStreamSessionEvents)[0]
     types = {typing.get_args(member.model_fields["type"].annotation)[0] for member in typing.get_args(union)}

@@ -10,7 +10,7 @@ from transcript_builders import B
 
 from nb_agents.events import event_from_json
 from nb_agents.transcript import empty, fold, fold_all
-from nb_agents.transcript_deltas import PendingDeltas, fold_deltas, is_delta
+from nb_agents.transcript.deltas import PendingDeltas, fold_deltas, is_delta
 
 
 def _thinking_delta(event_id: str) -> Any:

@@ -1,0 +1,20 @@
+"""The anthropic client and what goes over the wire: backends, agent/environment get-or-create,
+request params built from `Options`, and the event stream of one session.
+"""
+
+from .agent_params import split_agent_ref, with_mcp_toolsets
+from .client import (
+    Backend,
+    api_call,
+    backend,
+    config_hash,
+    ensure_agent,
+    ensure_environment,
+    go_offline,
+    go_online,
+    make_client,
+)
+from .session_params import Outcome, outcome_of, session_kwargs, surface_notice, turn_events
+from .stream import DeadlineExceeded, EventLoop, event_key
+
+__all__ = ["Backend", "DeadlineExceeded", "EventLoop", "Outcome", "api_call", "backend", "config_hash", "ensure_agent", "ensure_environment", "event_key", "go_offline", "go_online", "make_client", "outcome_of", "session_kwargs", "split_agent_ref", "surface_notice", "turn_events", "with_mcp_toolsets"]

@@ -1,0 +1,185 @@
+"""The anthropic client (real service or the offline emulator) and agent/environment get-or-create.
+
+Backends: `ANTHROPIC_API_KEY` (or `ANTHROPIC_AUTH_TOKEN`; `ANTHROPIC_BASE_URL` is honoured by the
+SDK) talks to the service; `%agent offline` / `go_offline()` starts the in-kernel emulator and
+points every client at it. Neither -> `NoBackendError` saying how to get one.
+
+Agents and environments are created once and found again by name + a hash of their config kept in
+`metadata` (`nb_agents_config`). A changed config updates the same agent (a new version) instead of
+creating one per cell; results are cached per process so a cell costs no list calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from typing import Any
+
+from ..config import Options
+from ..errors import AgentAPIError, NoBackendError, format_api_error
+
+__all__ = [
+    "Backend",
+    "backend",
+    "go_offline",
+    "go_online",
+    "make_client",
+    "ensure_agent",
+    "ensure_environment",
+    "config_hash",
+    "api_call",
+    "DEFAULT_SYSTEM",
+]
+
+DEFAULT_SYSTEM = (
+    "You are a data-science assistant working for a user in a Jupyter notebook. Input files are "
+    "mounted under /mnt/session/uploads/. Write every deliverable (charts, tables, reports) under "
+    "/mnt/session/outputs/ so the notebook receives it. Answer in concise markdown."
+)
+HASH_KEY = "nb_agents_config"
+TOOLSET = {"type": "agent_toolset_20260401"}
+
+_lock = threading.Lock()
+_emulator: Any = None
+_cache: dict[tuple[str, str, str], str] = {}
+
+
+class Backend:
+    """What the next client talks to: `kind` is "emulator" or "service"."""
+
+    def __init__(self, kind: str, base_url: str | None) -> None:
+        self.kind = kind
+        self.base_url = base_url
+
+    @property
+    def offline(self) -> bool:
+        return self.kind == "emulator"
+
+    def __repr__(self) -> str:
+        return f"Backend({self.kind!r}, {self.base_url!r})"
+
+
+def go_offline(**emulator_kw: Any) -> Any:
+    """Start (once) the in-kernel emulator and use it for every client; returns the Emulator."""
+    global _emulator
+    with _lock:
+        if _emulator is None:
+            from ..emulator import Emulator
+
+            _emulator = Emulator(**emulator_kw).start()
+            _cache.clear()
+        return _emulator
+
+
+def go_online() -> None:
+    """Stop the in-kernel emulator (if any) and go back to the service."""
+    global _emulator
+    with _lock:
+        emu, _emulator = _emulator, None
+        _cache.clear()
+    if emu is not None:
+        emu.close()
+
+
+def backend() -> Backend:
+    if _emulator is not None:
+        return Backend("emulator", str(_emulator.base_url))
+    if os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN"):
+        return Backend("service", os.environ.get("ANTHROPIC_BASE_URL"))
+    raise NoBackendError(
+        "no backend: set ANTHROPIC_API_KEY (e.g. %env ANTHROPIC_API_KEY=sk-ant-...) "
+        "or run `%agent offline` to use the built-in emulator"
+    )
+
+
+def make_client(opts: Options | None = None, **kw: Any) -> Any:
+    """An `anthropic.Anthropic` for the current backend (`offline=True` in opts starts the emulator)."""
+    if opts is not None and opts.offline and _emulator is None:
+        go_offline()
+    where = backend()
+    import anthropic
+
+    if where.offline:
+        return anthropic.Anthropic(base_url=where.base_url, api_key="offline-emulator", **kw)
+    return anthropic.Anthropic(**kw)
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    blob = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def api_call(fn: Any, *args: Any, **kw: Any) -> Any:
+    """Call the SDK; API failures become one-line `AgentAPIError`s (status, message, request id)."""
+    import anthropic
+
+    try:
+        return fn(*args, **kw)
+    except anthropic.APIStatusError as exc:
+        raise AgentAPIError(format_api_error(exc)) from exc
+    except anthropic.APIConnectionError as exc:
+        raise AgentAPIError(f"cannot reach the API: {exc}") from exc
+
+
+def _agent_config(opts: Options) -> dict[str, Any]:
+    from .agent_params import agent_params  # skills, MCP servers + toolsets, subagents
+
+    return agent_params(opts, {"model": opts.model, "system": opts.system or DEFAULT_SYSTEM, "tools": [TOOLSET]})
+
+
+def _find_by_name(pages: Any, name: str) -> Any:
+    for item in pages:
+        if item.name == name and getattr(item, "archived_at", None) is None:
+            return item
+    return None
+
+
+def ensure_agent(client: Any, opts: Options) -> str:
+    """The id of the agent for `opts` (get-or-create by name + config hash; update -> new version)."""
+    if opts.agent_id:
+        from .agent_params import split_agent_ref  # `ID@VERSION` pins a version (session.py)
+
+        return split_agent_ref(opts.agent_id)[0]
+    from .agent_params import cleared_fields  # an update keeps omitted fields: clear them
+
+    config = _agent_config(opts)
+    return _get_or_create(client.beta.agents, client, opts.agent_name, opts.agent_name, config,
+                          create=config, update={**config, **cleared_fields(config)})
+
+
+def _environment_config(opts: Options) -> dict[str, Any]:
+    from .agent_params import environment_config  # packages per manager, networking
+
+    return environment_config(opts)
+
+
+def ensure_environment(client: Any, opts: Options) -> str:
+    """The id of the environment for `opts` (get-or-create by name + config hash; update in place)."""
+    if opts.environment_id:
+        return opts.environment_id
+    config = _environment_config(opts)
+    body = {"config": config}
+    return _get_or_create(client.beta.environments, client, opts.environment_name,
+                          "env:" + opts.environment_name, config, create=body, update=body)
+
+
+def _get_or_create(resources: Any, client: Any, name: str, cache_name: str, config: dict[str, Any], *,
+                   create: dict[str, Any], update: dict[str, Any]) -> str:
+    """The id of the live resource called `name` whose metadata holds `config`'s hash: reused as
+    is, updated when the hash differs (the agent gets a new version), created when there is none."""
+    digest = config_hash(config)
+    key = (str(client.base_url), cache_name, digest)
+    if key in _cache:
+        return _cache[key]
+    found = _find_by_name(api_call(resources.list, limit=100), name)
+    metadata = {HASH_KEY: digest, "created_by": "nb_agents"}
+    if found is None:
+        made = api_call(resources.create, name=name, metadata=metadata, **create)
+    elif (found.metadata or {}).get(HASH_KEY) != digest:
+        made = api_call(resources.update, found.id, metadata=metadata, **update)
+    else:
+        made = found
+    _cache[key] = made.id
+    return str(made.id)
