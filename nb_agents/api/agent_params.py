@@ -15,22 +15,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ..errors import ConfigError, did_you_mean
-from .session_params import (  # noqa: F401  (re-exported: session.py, turn.py, run.py use them from here)
-    Outcome,
-    memory_resources,
-    outcome_of,
-    repo_resources,
-    session_kwargs,
-    session_metadata,
-    session_title,
-    surface_notice,
-    turn_events,
-)
 
 __all__ = [
     "ANTHROPIC_SKILLS",
     "MAX_SKILLS",
-    "split_list",
     "parse_packages",
     "environment_config",
     "parse_skills",
@@ -45,21 +33,6 @@ ANTHROPIC_SKILLS = ("xlsx", "pdf", "docx", "pptx")
 MAX_SKILLS = 20
 MANAGERS = ("apt", "cargo", "gem", "go", "npm", "pip")
 MCP_TOOLSET_POLICY = "always_ask"  # the API's default for MCP tools, stated so the hash sees it
-
-
-def split_list(name: str, value: str) -> list[str]:
-    """A list option given as one string (flag, env var, keyword): `packages` splits on spaces
-    (each word `manager:a,b`), everything else on commas."""
-    if name == "packages":
-        return [item for word in value.split() for item in _package_word(word)]
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
-def _package_word(word: str) -> list[str]:
-    manager, sep, names = word.partition(":")
-    if not sep:
-        return [f"pip:{n}" for n in word.split(",") if n]
-    return [f"{manager}:{n}" for n in names.split(",") if n]
 
 
 # -- environments -----------------------------------------------------------------------------

@@ -103,15 +103,15 @@ class FanOut:
     def start(self, *, stop_button: bool = False) -> FanOut:
         """Create the shared agent/environment, show the view, start the workers (main thread).
         `stop_button`: only for a background fan-out (a busy foreground cell takes no clicks)."""
-        from ..sessions.session import AgentSession, _user_namespace, _want_live
+        from ..sessions import AgentSession, user_namespace, want_live
 
         if self.namespace is None and self.interpolate:
-            self.namespace = _user_namespace()
+            self.namespace = user_namespace()
         probe = AgentSession(f"{self.name}-setup", **self.options)
         opts = probe.options()  # a bad option fails here, in one line, before anything is created
         self.client = probe._client(opts)
         self._shared = self._agent_and_environment(opts, probe.offline)
-        if _want_live(self.live):
+        if want_live(self.live):
             from ..view.progress import ProgressView
 
             self.view = ProgressView(self.progress())

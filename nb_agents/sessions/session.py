@@ -19,19 +19,37 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..api.stream import EventLoop, event_key
+from ..api import (
+    EventLoop,
+    api_call,
+    backend,
+    ensure_agent,
+    ensure_environment,
+    event_key,
+    make_client,
+    session_kwargs,
+    split_agent_ref,
+    surface_notice,
+    turn_events,
+    with_mcp_toolsets,
+)
 from ..config import Options, resolve_options
 from ..errors import SessionError
 from ..events import event_type
 from ..run import DryRun, Run
+from ..tools import tool_setup
+from ..transcript import empty, fold
+from .asynchronous import ask_async
+from .background import start_background
+from .context import split_keywords, user_namespace, want_live
 from .files import SessionFiles, collect_inputs
 from .interpolate import Interpolated, interpolate
+from .recording import ask_cached, wants_cache
+from .turn import Turn
 
 __all__ = ["AgentSession", "get_session", "registry", "attach", "forget"]
 
 _registry: dict[str, AgentSession] = {}
-# ask() keywords that configure tools/approvals (tool_setup.py) rather than options
-TOOL_KEYWORDS = ("tools", "ask", "ask_all", "auto", "kernel_tools")
 _PREVIEW_TYPES = frozenset({"event_start", "event_delta"})
 
 
@@ -60,22 +78,6 @@ def attach(session_id: str, name: str | None = None, **options: Any) -> AgentSes
     sess = get_session(name or session_id, **options)
     sess.attach(session_id)
     return sess
-
-
-def _new_transcript(offline: bool, session_id: str | None = None, **meta: Any) -> Any:
-    from ..transcript import empty
-
-    return empty(offline=offline, session_id=session_id, **meta)
-
-
-def _stop_reason(event: Any) -> str | None:
-    if event is None:
-        return None
-    etype = event_type(event)
-    if etype == "session.status_idle":
-        reason = getattr(event, "stop_reason", None)
-        return getattr(reason, "type", None) or "end_turn"
-    return {"session.status_terminated": "terminated", "session.deleted": "deleted"}.get(etype, etype)
 
 
 class AgentSession:
@@ -110,8 +112,6 @@ class AgentSession:
         return resolve_options({**self.defaults, **overrides})
 
     def _client(self, opts: Options) -> Any:
-        from ..api.client import backend, make_client
-
         if self.client is None or self.offline != backend().offline:
             self.client = make_client(opts)
             self.offline = backend().offline
@@ -124,13 +124,9 @@ class AgentSession:
             self.tool_options = dict(tool_kw)
         if not self.tool_options and not opts.tools and not opts.max_usd and not opts.mcp:
             return None  # (MCP tools ask by default: their approvals need the handler)
-        from ..tools.setup import tool_setup
-
         setup = tool_setup(
             namespace=ns, defaults=opts.tools, max_usd=opts.max_usd or None, background=background, **self.tool_options
         )
-        from ..api.agent_params import with_mcp_toolsets
-
         setup.config = with_mcp_toolsets(setup.config, opts)  # custom tools replace the list: keep MCP's
         self.action_handler = setup.handler
         return setup
@@ -138,9 +134,6 @@ class AgentSession:
     def _ensure_session(self, opts: Options, prep: Any = None, setup: Any = None) -> str:
         """Create the server session if there is none (mounting `prep`'s inputs at creation);
         bring an existing one's tools in line with `setup`."""
-        from ..api.agent_params import session_kwargs, split_agent_ref
-        from ..api.client import api_call, ensure_agent, ensure_environment
-
         client = self._client(opts)
         if self.session_id is not None:
             if setup is not None:
@@ -173,7 +166,7 @@ class AgentSession:
 
     def _reset(self, session_id: str | None) -> None:
         self.session_id = session_id
-        self.history = _new_transcript(self.offline, session_id) if session_id else None
+        self.history = empty(offline=self.offline, session_id=session_id) if session_id else None
         self.events, self.seen, self._loop = [], set(), None
         self.tools_applied = None
         self.agent_config = None
@@ -213,8 +206,6 @@ class AgentSession:
         thread); `record`: also write this turn's cassette there; `cache=True` / `refresh`:
         the Run-All cache (docs/replay.md); other keywords are options (model=, timeout=...)."""
         if not dry_run and not background:
-            from .recording import ask_cached, wants_cache
-
             if wants_cache(self, overrides, refresh):
                 return ask_cached(self, prompt, overrides, refresh=refresh, namespace=namespace,
                                   interpolate=interpolate, files=files, live=live, new=new, record=record)
@@ -225,8 +216,6 @@ class AgentSession:
         if isinstance(turn, DryRun):
             return turn
         if background:
-            from .background import start_background
-
             return start_background(turn)
         run = turn.run()
         self.runs.append(run)
@@ -235,8 +224,6 @@ class AgentSession:
     async def ask_async(self, prompt: str, **kw: Any) -> Any:
         """`ask` for async code: `await session.ask_async(prompt, ...)` reads the stream with
         `AsyncAnthropic` (async_api.py); same keywords (except `background`) and the same `Run`."""
-        from .asynchronous import ask_async
-
         return await ask_async(self, prompt, **kw)
 
     def prepare_turn(
@@ -255,14 +242,11 @@ class AgentSession:
     ) -> Any:
         """Everything of `ask` before the read: interpolate, upload, create; a `Turn` (or a `DryRun`)."""
         self.check_free()
-        _file_keywords(overrides)
-        tool_kw = {k: overrides.pop(k) for k in TOOL_KEYWORDS if k in overrides}
+        overrides, tool_kw = split_keywords(overrides)
         opts = self.options(**overrides)
-        from ..api.agent_params import turn_events
-
         turn_events(prompt, opts)  # an outcome without a rubric fails here, before anything is created
         if namespace is None and interpolate:
-            namespace = _user_namespace()
+            namespace = user_namespace()
         ns = namespace if namespace is not None else {}
         prepared = self.prepare_prompt(prompt, ns, interpolate)
         inputs = collect_inputs(prepared, [files] if isinstance(files, str) else files)
@@ -278,14 +262,10 @@ class AgentSession:
         self._ensure_session(opts, prep, setup)
         text = prepared.text if prep is None else self.files.prompt(prompt, ns, prep, interpolate)
         text = self.files.with_pending(text, self.session_id)  # cards of `%agent upload`s since the last turn
-        from .turn import Turn
-
         guard = setup.guard if setup is not None else None
-        turn = Turn(self, opts, text, live=_want_live(live), inputs=prep, guard=guard)
+        turn = Turn(self, opts, text, live=want_live(live), inputs=prep, guard=guard)
         turn.background = background
         turn.record_path = record
-        from ..api.agent_params import surface_notice
-
         note = surface_notice(opts, fresh)  # skills, MCP, repos, memory... and this turn's outcome
         if note:
             turn.notice(note)
@@ -316,8 +296,6 @@ class AgentSession:
     def attach(self, session_id: str) -> str:
         """Rebuild the transcript of `session_id` from its event history and continue it here;
         returns the server status (`running` -> `follow()` shows the rest of the turn)."""
-        from ..api.client import api_call
-
         client = self._client(self.options())
         remote = api_call(client.beta.sessions.retrieve, session_id)
         self._reset(session_id)
@@ -335,9 +313,7 @@ class AgentSession:
         if self.session_id is None:
             raise SessionError(f"session {self.name!r} has not started yet")
         self.check_free()
-        from .turn import Turn
-
-        run = Turn(self, self.options(**overrides), None, live=_want_live(live)).run()
+        run = Turn(self, self.options(**overrides), None, live=want_live(live)).run()
         self.runs.append(run)
         return run
 
@@ -347,8 +323,6 @@ class AgentSession:
         (the turn's own transcript shows previews), and folding every delta twice was half the
         reading thread's time on long messages (docs/benchmarks.md)."""
         if event_type(event) not in _PREVIEW_TYPES:
-            from ..transcript import fold
-
             self.history = fold(self.history, event)
             if getattr(event, "id", None):
                 self.events.append(event)
@@ -365,16 +339,12 @@ class AgentSession:
 
     def send_interrupt(self) -> None:
         """Send `user.interrupt` to the server session (thread-safe: one API call)."""
-        from ..api.client import api_call
-
         if self.session_id is None:
             raise SessionError(f"session {self.name!r} has not started yet")
         api_call(self._client(self.options()).beta.sessions.events.send, self.session_id, events=[{"type": "user.interrupt"}])
 
     def archive(self) -> None:
         """Archive the session on the server and forget it here."""
-        from ..api.client import api_call
-
         if self.session_id is not None:
             api_call(self._client(self.options()).beta.sessions.archive, self.session_id)
         self._reset(None)
@@ -382,8 +352,6 @@ class AgentSession:
 
     def info(self) -> dict[str, Any]:
         """Status, usage and cost from the server (`%agent status`)."""
-        from ..api.client import api_call
-
         if self.session_id is None:
             return {"name": self.name, "session_id": None, "status": "not started", "turns": 0, "cost_usd": None}
         remote = api_call(self._client(self.options()).beta.sessions.retrieve, self.session_id)
@@ -398,11 +366,6 @@ class AgentSession:
         }
 
 
-def _file_keywords(overrides: dict[str, Any]) -> None:
-    """`ask(fmt="csv", pull=False)` are the `--format` / `--no-pull` flags: options underneath."""
-    for short, option in (("fmt", "file_format"), ("pull", "pull_outputs")):
-        if short in overrides:
-            overrides[option] = overrides.pop(short)
 
 
 def cost_of(remote: Any) -> float | None:
@@ -419,23 +382,3 @@ def _describe_resource(r: Any) -> str:
     if kind == "github_repository":
         return f"repo {r.url} at {r.mount_path}"
     return f"file {getattr(r, 'file_id', '?')} at {getattr(r, 'mount_path', '?')}"
-
-
-def _user_namespace() -> Mapping[str, Any]:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return {}
-    shell = get_ipython()
-    return shell.user_ns if shell is not None else {}
-
-
-def _want_live(live: bool | None) -> bool:
-    if live is not None:
-        return live
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    return get_ipython() is not None
-

@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from nb_agents.api.agent_params import with_mcp_toolsets
-from nb_agents.tools.custom import ToolConfig, build_tool_config
+from nb_agents.tools import ToolConfig, build_tool_config
 
 
 def word_count(text: str) -> int:
