@@ -10,10 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..config import resolve_options
 from ..errors import ConfigError
+from ..record import ExportError, RunCache, export
+from ..sessions import registry
 from .magics import register_subcommand
 
-__all__: list[str] = []
+__all__ = ["export_command"]
 
 
 def _split(argv: list[str]) -> tuple[list[str], str]:
@@ -29,9 +32,6 @@ def _split(argv: list[str]) -> tuple[list[str], str]:
 
 
 def _export(m: Any, argv: list[str]) -> Path:
-    from ..record.exporter import export, export_command
-    from ..sessions.session import registry
-
     rest, name = _split(argv)
     sess = registry().get(name)
     runs = list(sess.runs) if sess is not None else []
@@ -44,10 +44,27 @@ def _export(m: Any, argv: list[str]) -> Path:
     return target
 
 
-def _cache(m: Any, argv: list[str]) -> int:
-    from ..config import resolve_options
-    from ..record.cache import RunCache
+def export_command(argv: list[str]) -> Path:
+    """`%agent export PATH [--session NAME]`: the named session's whole conversation."""
+    args = list(argv)
+    name = "default"
+    if "--session" in args:
+        i = args.index("--session")
+        if i + 1 >= len(args):
+            raise ExportError("usage: %agent export PATH [--session NAME]")
+        name = args[i + 1]
+        del args[i:i + 2]
+    if len(args) != 1:
+        raise ExportError("usage: %agent export PATH [--session NAME]  (PATH ends in .ipynb, .md or .html)")
+    session = registry().get(name)
+    if session is None or not session.events:
+        raise ExportError(f"Nothing to export: session {name!r} has no conversation yet")
+    target = export(session.events, args[0], title=f"Agent session {session.session_id} ({name})")
+    print(f"exported session {name!r} to {target}")
+    return target
 
+
+def _cache(m: Any, argv: list[str]) -> int:
     if argv not in ([], ["clear"]):
         raise ConfigError("usage: %agent cache [clear]")
     cache = RunCache(resolve_options().cache_dir or None)
