@@ -81,7 +81,7 @@ class Run:
 
     @property
     def outcome(self) -> Any:
-        """The turn's outcome verdict (`agent_config.Outcome`: outcome_id, result, iterations,
+        """The turn's outcome verdict (`Outcome`: outcome_id, result, iterations,
         explanation), or None when the turn defined no outcome."""
         return outcome_of(self.transcript)
 

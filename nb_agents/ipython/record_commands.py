@@ -1,8 +1,7 @@
 """The `%agent` subcommands of record/replay: `export` (a session's conversation as a file)
 and `cache` (where the Run-All cache is, how many runs it holds; `clear` empties it).
 
-Each is `func(magics, argv)`, registered in `magics.SUBCOMMANDS` (imported by subcommands.py);
-the work is in export.py and cache.py.
+Each is `func(magics, argv)`, listed in `COMMANDS`; the work is in record/.
 """
 
 from __future__ import annotations
@@ -14,9 +13,9 @@ from ..config import resolve_options
 from ..errors import ConfigError
 from ..record import ExportError, RunCache, export
 from ..sessions import registry
-from .magics import register_subcommand
+from .registry import Subcommand
 
-__all__ = ["export_command"]
+__all__ = ["COMMANDS", "export_command"]
 
 
 def _split(argv: list[str]) -> tuple[list[str], str]:
@@ -77,6 +76,7 @@ def _cache(m: Any, argv: list[str]) -> int:
     return n
 
 
-register_subcommand("export", _export, "%agent export PATH [--session NAME]",
-                    "write a session's conversation as .ipynb, .md or .html")
-register_subcommand("cache", _cache, "%agent cache [clear]", "the Run-All cache: how many runs, or empty it")
+COMMANDS = (
+    Subcommand("export", _export, "%agent export PATH [--session NAME]", "write a session's conversation as .ipynb, .md or .html"),
+    Subcommand("cache", _cache, "%agent cache [clear]", "the Run-All cache: how many runs, or empty it"),
+)

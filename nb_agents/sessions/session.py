@@ -97,7 +97,7 @@ class AgentSession:
         self.action_handler: Any = None
         self.tool_options: dict[str, Any] = {}
         self.tools_applied: str | None = None
-        self.agent_config: tuple[str, str] | None = None  # (model, system) the session was created with
+        self.created_with: tuple[str, str] | None = None  # (model, system) the session was created with
         self.listeners: list[Callable[[Any], None]] = []
         self._loop: EventLoop | None = None
         self.active: Any = None  # the background.BackgroundRun of this session, if any
@@ -158,7 +158,7 @@ class AgentSession:
             raise
         self._reset(str(created.id))
         self.remote = created
-        self.agent_config = (opts.model, opts.system)
+        self.created_with = (opts.model, opts.system)
         self.files.bind(prep, created)
         customised = setup is not None and setup.config.customised
         self.tools_applied = setup.config.fingerprint if customised else None
@@ -169,7 +169,7 @@ class AgentSession:
         self.history = empty(offline=self.offline, session_id=session_id) if session_id else None
         self.events, self.seen, self._loop = [], set(), None
         self.tools_applied = None
-        self.agent_config = None
+        self.created_with = None
 
     def new(self) -> None:
         """Start a new conversation on the next `ask` (the old session stays on the server)."""
@@ -269,10 +269,10 @@ class AgentSession:
         note = surface_notice(opts, fresh)  # skills, MCP, repos, memory... and this turn's outcome
         if note:
             turn.notice(note)
-        if self.agent_config not in (None, (opts.model, opts.system)) and not opts.agent_id:
+        if self.created_with not in (None, (opts.model, opts.system)) and not opts.agent_id:
             # A session keeps the agent snapshot it was created with (the API cannot change it).
             turn.notice(
-                f"this session keeps model {self.agent_config[0]} and its system prompt; "
+                f"this session keeps model {self.created_with[0]} and its system prompt; "
                 "start a new session (--new) to use the new model/system", "warning"
             )
         return turn

@@ -1,4 +1,4 @@
-"""agent_config.py: Options -> agent / environment / session / outcome params, and its one-line errors."""
+"""api/agent_params.py and api/session_params.py: Options -> agent / environment / session / outcome params, and its one-line errors."""
 
 from __future__ import annotations
 

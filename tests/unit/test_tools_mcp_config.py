@@ -1,5 +1,5 @@
 """`ToolConfig.mcp_toolsets`: custom tools replace the agent's whole tools list, so the agent's MCP
-toolsets travel in the config (agent_config.with_mcp_toolsets fills the field)."""
+toolsets travel in the config (api.agent_params.with_mcp_toolsets fills the field)."""
 
 from __future__ import annotations
 
