@@ -14,11 +14,11 @@ from ..api import api_call
 from ..errors import ConfigError, FileSyncError, SessionError, did_you_mean
 from ..files import human_size
 from ..tools import cents, list_cost_usd, raise_budget, session_cost
-from .registry import Subcommand, name_arg, session_or_fail, sub_parser
+from .args import name_arg, session_or_fail, sub_parser
 from .report import Table
 from .session_commands import all_costs
 
-__all__ = ["COMMANDS"]
+__all__: list[str] = []
 
 
 def _started(name: str) -> Any:
@@ -37,7 +37,7 @@ def _artifact_row(art: Any, status: str | None = None) -> tuple[str, ...]:
     return row if status is None else (row[0], status, *row[1:])
 
 
-def _outputs(m: Any, argv: list[str]) -> Table:
+def outputs(m: Any, argv: list[str]) -> Table:
     name = name_arg(argv, "%agent outputs [NAME]")
     sess = session_or_fail(name)
     sync = sess.files.sync
@@ -51,7 +51,7 @@ def _outputs(m: Any, argv: list[str]) -> Table:
     return Table(title, ("path", "mime", "size", "sha256"), rows, arts)
 
 
-def _pull(m: Any, argv: list[str]) -> Table:
+def pull(m: Any, argv: list[str]) -> Table:
     """Download every output again (force) and say which ones are new or changed."""
     name = name_arg(argv, "%agent pull [NAME]")
     sess = _started(name)
@@ -81,7 +81,7 @@ def _upload_input(m: Any, what: str) -> Any:
     raise FileSyncError(f"%agent upload: no variable or file named {what!r}{did_you_mean(what, names)}")
 
 
-def _upload(m: Any, argv: list[str]) -> Table:
+def upload(m: Any, argv: list[str]) -> Table:
     parser = sub_parser("upload")
     parser.add_argument("what", metavar="VARIABLE|PATH")
     parser.add_argument("--session", "-s", default="default")
@@ -111,7 +111,7 @@ def _usd(value: str) -> float | None:
     return float(value)
 
 
-def _budget(m: Any, argv: list[str]) -> None:
+def budget(m: Any, argv: list[str]) -> None:
     if len(argv) not in (1, 2):
         raise ConfigError("usage: %agent budget [NAME] USD|none")
     name, value = (argv[0], argv[1]) if len(argv) == 2 else ("default", argv[0])
@@ -128,24 +128,10 @@ def _budget(m: Any, argv: list[str]) -> None:
     )
 
 
-def _cost(m: Any, argv: list[str]) -> Any:
+def cost(m: Any, argv: list[str]) -> Any:
     """`%agent cost`: every session and the total; `%agent cost NAME`: that session's usage."""
     if not argv:
         return all_costs()
     name = name_arg(argv, "%agent cost [NAME]")
     sess = _started(name)
     return api_call(session_cost, sess._client(sess.options()), str(sess.session_id))
-
-
-COMMANDS = (
-    Subcommand("outputs", _outputs, "%agent outputs [NAME]", "output files pulled so far (path, type, size, sha256)"),
-    Subcommand("pull", _pull, "%agent pull [NAME]", "download the session's outputs again; shows what changed"),
-    Subcommand(
-        "upload",
-        _upload,
-        "%agent upload VAR|PATH [-s NAME] [--format csv]",
-        "upload and mount into a running session",
-    ),
-    Subcommand("budget", _budget, "%agent budget [NAME] USD|none", "raise, lower or remove a session's budget"),
-    Subcommand("cost", _cost, "%agent cost [NAME]", "cost of every session and the total, or one session's usage"),
-)

@@ -1,8 +1,9 @@
 """`%%agent` (a turn) and `%agent <subcommand>`: parse, hand off, show the result.
 
-Thin on purpose: the flags are declared and parsed in `flags.py`, every action lives in the
-layers below (sessions, fan-out, record), and subcommands are looked up in the table of
-`registry.py`, which the command modules fill when the extension loads.
+Thin on purpose: a cell is handed to `cells.py`, a subcommand is looked up in the table of
+`registry.py` (filled from `commands.py` when the extension loads). Loading the extension
+imports only this module, the flags, the configuration and the tables: the rest loads with
+the first `%%agent` cell or the first subcommand that needs it.
 """
 
 from __future__ import annotations
@@ -16,15 +17,10 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from ..config import AgentMagic, current_config, set_current_config
 from ..errors import ConfigError, NbAgentsError, did_you_mean
-from ..fanout import map as fan_out
-from ..sessions import get_session, replay_cell
-from . import file_commands, record_commands, resource_commands, session_commands
-from .flags import flag_overrides, parse_cell_flags, tool_flags
+from .commands import BUILTIN
 from .registry import SUBCOMMANDS, register_all
 
 __all__ = ["NbAgentsMagics", "register", "unregister"]
-
-COMMAND_MODULES = (session_commands, file_commands, record_commands, resource_commands)
 
 
 @magics_class
@@ -48,48 +44,12 @@ class NbAgentsMagics(Magics):
             raise RuntimeError(str(exc)) from (exc.__cause__ or exc)
 
     def _cell(self, line: str, cell: str) -> Any:
-        shell = self.shell
-        assert shell is not None
+        # The one deferred import of the extension: the cell machinery (sessions, the API client,
+        # files, record/replay) loads with the first cell, so `%load_ext` stays light
+        # (bench/bench_load_time.py).
+        from .cells import run_cell
 
-        args = parse_cell_flags(line)
-        if args.replay:
-            return self.store_result(args, replay_cell(args))
-        if args.speed is not None or args.instant:
-            raise ConfigError("%%agent: --speed and --instant go with --replay PATH")
-        if not cell.strip():
-            raise ConfigError("%%agent: the cell is empty: write the prompt below the %%agent line")
-        if args.map:
-            return map_cell(self, args, cell)
-        sess = get_session(args.session)
-        if sess.active is not None and sess.active.done:
-            sess.active.wait()  # collect the finished background run (shows its static copy)
-        result = sess.ask(
-            cell,
-            namespace=shell.user_ns,
-            interpolate=not args.no_interpolate,
-            dry_run=args.dry_run,
-            new=args.new,
-            files=args.files,
-            **tool_flags(args),
-            live=True,
-            background=args.bg and not args.dry_run,
-            record=args.record,
-            refresh=args.refresh,
-            **flag_overrides(args),
-        )
-        if args.dry_run:
-            return result
-        self.store_result(args, result)
-        # The live view already left a static copy (text/plain + text/html) below the widget;
-        # a background run leaves it when it is waited for (`%agent wait`, `run.wait()`).
-        return None
-
-    def store_result(self, args: Any, result: Any) -> None:
-        """A cell's Run goes to `_agent` (and `--out NAME`); its view already showed it."""
-        assert self.shell is not None
-        self.shell.user_ns["_agent"] = result
-        if args.out:
-            self.shell.user_ns[args.out] = result
+        return run_cell(self, line, cell)
 
     def _subcommand(self, line: str) -> Any:
         argv = shlex.split(line)
@@ -121,8 +81,7 @@ def register(ipython: Any) -> None:
     ipython.register_magics(NbAgentsMagics(ipython, cfg))
     if not ipython.custom_exceptions:
         ipython.set_custom_exc((NbAgentsError,), _one_line)
-    for module in COMMAND_MODULES:
-        register_all(module.COMMANDS)
+    register_all(BUILTIN)
 
 
 def unregister(ipython: Any) -> None:
@@ -132,22 +91,3 @@ def unregister(ipython: Any) -> None:
     set_current_config(None)
     if ipython.custom_exceptions == (NbAgentsError,):
         ipython.set_custom_exc((), None)
-
-
-def map_cell(magics: Any, args: Any, cell: str) -> Any:
-    """`%%agent --map VAR [--concurrency N] [--bg] ...`: the cell is the template."""
-    ns = magics.shell.user_ns
-    if args.map not in ns:
-        visible = [k for k in ns if not k.startswith("_")]
-        raise ConfigError(f"%%agent --map: no variable named {args.map!r}{did_you_mean(args.map, visible)}")
-    if args.dry_run:
-        raise ConfigError("%%agent --map does not support --dry-run yet: try the template on one item first")
-    flags = tool_flags(args)
-    max_usd = flags.pop("max_usd", None)
-    result = fan_out(
-        cell, ns[args.map], concurrency=args.concurrency or 8, max_usd=max_usd, files=args.files, namespace=ns,
-        interpolate=not args.no_interpolate, live=True, background=args.bg,
-        **flags, **flag_overrides(args),
-    )
-    magics.store_result(args, result)
-    return None if args.out or args.bg else result

@@ -1,65 +1,51 @@
-"""The table of `%agent` subcommands and what every command needs to read its words.
+"""The table of `%agent` subcommands.
 
-A command is `func(magics, argv)`; the command modules list theirs (`COMMANDS`) and the
-extension registers them when it loads. `register_subcommand` is also how a user adds one.
-A name is registered once: a second registration of a taken name is an error unless it says
-`replace=True`.
+A subcommand is `func(magics, argv)` (argv: the words after its name). Its target is the function
+itself or, for the built-ins (listed in `commands.py`), `"module:function"` under `nb_agents.ipython`,
+imported on first use so that loading the extension stays light. `register_subcommand` is also how
+a user adds one. A name is registered once: registering a taken name with another function is an
+error unless it says `replace=True`.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from IPython.core.error import UsageError
-from IPython.core.magic_arguments import MagicArgumentParser
-
-from ..errors import SessionError, did_you_mean
-from ..sessions import registry
-
-__all__ = ["SUBCOMMANDS", "Subcommand", "name_arg", "register_all", "register_subcommand", "session_or_fail", "sub_parser"]
+__all__ = ["SUBCOMMANDS", "Subcommand", "register_all", "register_subcommand"]
 
 
 @dataclass(frozen=True)
 class Subcommand:
     name: str
-    func: Callable[[Any, list[str]], Any]
+    target: Callable[[Any, list[str]], Any] | str
     usage: str
     help: str
+
+    @property
+    def func(self) -> Callable[[Any, list[str]], Any]:
+        if callable(self.target):
+            return self.target
+        module, _, attr = self.target.partition(":")
+        func: Callable[[Any, list[str]], Any] = getattr(importlib.import_module(f"{__package__}.{module}"), attr)
+        return func
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {}
 
 
-def register_subcommand(name: str, func: Callable[..., Any], usage: str, help: str, *, replace: bool = False) -> None:
+def register_subcommand(
+    name: str, func: Callable[..., Any] | str, usage: str, help: str, *, replace: bool = False
+) -> None:
     """Add `%agent <name>`; `func(magics, argv)` gets the words after the name."""
     taken = SUBCOMMANDS.get(name)
-    if taken is not None and taken.func is not func and not replace:
+    if taken is not None and taken.target != func and not replace:
         raise ValueError(f"%agent {name} is already a subcommand ({taken.usage}); pass replace=True to replace it")
     SUBCOMMANDS[name] = Subcommand(name, func, usage, help)
 
 
 def register_all(commands: Iterable[Subcommand]) -> None:
     for cmd in commands:
-        register_subcommand(cmd.name, cmd.func, cmd.usage, cmd.help)
-
-
-def name_arg(argv: list[str], usage: str) -> str:
-    """The one optional NAME of `%agent <sub> [NAME]` (default: "default")."""
-    if len(argv) > 1:
-        raise UsageError(f"usage: {usage}")
-    return argv[0] if argv else "default"
-
-
-def session_or_fail(name: str) -> Any:
-    """The named session of this kernel, or a one-line error listing the others."""
-    sess = registry().get(name)
-    if sess is None:
-        known = ", ".join(sorted(registry())) or "none yet"
-        raise SessionError(f"no session named {name!r}{did_you_mean(name, registry())} (sessions: {known})")
-    return sess
-
-
-def sub_parser(prog: str) -> MagicArgumentParser:
-    return MagicArgumentParser(prog=f"%agent {prog}", add_help=False)
+        register_subcommand(cmd.name, cmd.target, cmd.usage, cmd.help)

@@ -9,10 +9,10 @@ from typing import Any
 
 from ..api import list_agents, list_environments, make_client
 from ..config import resolve_options
-from .registry import Subcommand, sub_parser
+from .args import sub_parser
 from .report import Report
 
-__all__ = ["COMMANDS"]
+__all__: list[str] = []
 
 
 def _client() -> Any:
@@ -29,20 +29,14 @@ def _table(rows: list[dict[str, Any]], columns: list[str], empty: str) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _envs(m: Any, argv: list[str]) -> Any:
+def envs(m: Any, argv: list[str]) -> Any:
     sub_parser("envs").parse_args(argv)
     rows = list_environments(_client())
     return Report(_table(rows, ["id", "name", "networking", "packages"], "no environments yet"), rows)
 
 
-def _agents(m: Any, argv: list[str]) -> Any:
+def agents(m: Any, argv: list[str]) -> Any:
     sub_parser("agents").parse_args(argv)
     rows = [dict(r, versions=",".join(map(str, r["versions"]))) for r in list_agents(_client())]
     columns = ["id", "name", "version", "versions", "model", "skills", "mcp", "subagents"]
     return Report(_table(rows, columns, "no agents yet"), rows)
-
-
-COMMANDS = (
-    Subcommand("envs", _envs, "%agent envs", "environments: networking and packages"),
-    Subcommand("agents", _agents, "%agent agents", "agents with their versions (--agent ID@VERSION pins one)"),
-)

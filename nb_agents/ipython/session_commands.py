@@ -12,14 +12,15 @@ from ..api import backend, go_offline
 from ..config import find_pyproject, resolve_options
 from ..run import Run
 from ..sessions import StillRunning, get_session, registry
+from .args import name_arg, session_or_fail, sub_parser
 from .flags import cell_flags
-from .registry import SUBCOMMANDS, Subcommand, name_arg, session_or_fail, sub_parser
+from .registry import SUBCOMMANDS
 from .report import Report
 
-__all__ = ["COMMANDS", "all_costs"]
+__all__ = ["all_costs"]
 
 
-def _help(m: Any, argv: list[str]) -> None:
+def help_(m: Any, argv: list[str]) -> None:
     lines = ["%agent subcommands:"]
     for name in SUBCOMMANDS:
         sub = SUBCOMMANDS[name]
@@ -30,7 +31,7 @@ def _help(m: Any, argv: list[str]) -> None:
     print("\n".join(lines))
 
 
-def _offline(m: Any, argv: list[str]) -> None:
+def offline(m: Any, argv: list[str]) -> None:
     emu = go_offline()
     print(f"offline emulator running at {emu.base_url} (scripted, not Claude); %%agent cells now use it")
 
@@ -48,7 +49,7 @@ def _backend_line() -> str:
     return f"backend: {label}" + (f" at {where.base_url}" if where.base_url else "")
 
 
-def _status(m: Any, argv: list[str]) -> Report:
+def status(m: Any, argv: list[str]) -> Report:
     name = name_arg(argv, "%agent status [NAME]")
     if not argv and name not in registry():
         return Report(f"{_backend_line()}\nno session yet: run a %%agent cell", {"name": name, "session_id": None})
@@ -62,7 +63,7 @@ def _status(m: Any, argv: list[str]) -> Report:
     return Report(text, info)
 
 
-def _sessions(m: Any, argv: list[str]) -> Report:
+def sessions(m: Any, argv: list[str]) -> Report:
     rows = [s.info() for s in registry().values()]
     if not rows:
         return Report("no sessions yet: run a %%agent cell", rows)
@@ -73,13 +74,13 @@ def _sessions(m: Any, argv: list[str]) -> Report:
     return Report("\n".join(lines), rows)
 
 
-def _new(m: Any, argv: list[str]) -> None:
+def new(m: Any, argv: list[str]) -> None:
     name = name_arg(argv, "%agent new [NAME]")
     get_session(name).new()
     print(f"session {name!r}: the next %%agent cell starts a new conversation")
 
 
-def _attach(m: Any, argv: list[str]) -> Any:
+def attach(m: Any, argv: list[str]) -> Any:
     parser = sub_parser("attach")
     parser.add_argument("session_id")
     parser.add_argument("--session", "-s", default=None)
@@ -99,7 +100,7 @@ def _attach(m: Any, argv: list[str]) -> Any:
     return None
 
 
-def _interrupt(m: Any, argv: list[str]) -> None:
+def interrupt(m: Any, argv: list[str]) -> None:
     name = name_arg(argv, "%agent interrupt [NAME]")
     sess = session_or_fail(name)
     background = sess.active is not None and not sess.active.done
@@ -107,7 +108,7 @@ def _interrupt(m: Any, argv: list[str]) -> None:
     print(f"stopping the background run of session {name!r}" if background else f"sent user.interrupt to session {name!r}")
 
 
-def _wait(m: Any, argv: list[str]) -> None:
+def wait(m: Any, argv: list[str]) -> None:
     parser = sub_parser("wait")
     parser.add_argument("name", nargs="?")
     parser.add_argument("--timeout", type=float, default=None)
@@ -137,7 +138,7 @@ def all_costs() -> Report:
     return Report("\n".join(lines), rows)
 
 
-def _config(m: Any, argv: list[str]) -> Report:
+def config(m: Any, argv: list[str]) -> Report:
     opts = resolve_options()
     lines = [f"options (precedence: flag > %config > NB_AGENTS_* env > pyproject > default); pyproject: {find_pyproject()}"]
     for name in sorted(opts.sources):
@@ -146,24 +147,9 @@ def _config(m: Any, argv: list[str]) -> Report:
     return Report("\n".join(lines), {name: getattr(opts, name) for name in opts.sources})
 
 
-def _archive(m: Any, argv: list[str]) -> None:
+def archive(m: Any, argv: list[str]) -> None:
     name = name_arg(argv, "%agent archive [NAME]")
     sess = session_or_fail(name)
     sid = sess.session_id
     sess.archive()
     print(f"archived session {name!r} ({sid})" if sid else f"forgot session {name!r} (it had not started)")
-
-
-COMMANDS = (
-    Subcommand("help", _help, "%agent help", "this list and the %%agent options"),
-    Subcommand("offline", _offline, "%agent offline", "start the built-in emulator in this kernel and use it"),
-    Subcommand("status", _status, "%agent status [NAME]", "backend, session id, status, turns and cost"),
-    Subcommand("sessions", _sessions, "%agent sessions", "every session of this kernel"),
-    Subcommand("new", _new, "%agent new [NAME]", "the next cell starts a new conversation"),
-    Subcommand("attach", _attach, "%agent attach SESSION_ID [--session NAME]", "rebuild a session's transcript and continue it"),
-    Subcommand("interrupt", _interrupt, "%agent interrupt [NAME]", "stop a session's run (foreground elsewhere or --bg)"),
-    Subcommand("wait", _wait, "%agent wait [NAME] [--timeout S]", "wait for background runs (all, or NAME's) and show them"),
-    Subcommand("config", _config, "%agent config", "resolved options and where each comes from"),
-    Subcommand("archive", _archive, "%agent archive [NAME]", "archive the session on the server and forget it"),
-)
-

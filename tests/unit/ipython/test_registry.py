@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from nb_agents.ipython import SUBCOMMANDS, register_subcommand
-from nb_agents.ipython.magics import COMMAND_MODULES
+from nb_agents.ipython.commands import BUILTIN
 
 
 def _names() -> list[str]:
-    return [cmd.name for module in COMMAND_MODULES for cmd in module.COMMANDS]
+    return [cmd.name for cmd in BUILTIN]
 
 
 def test_every_builtin_name_has_exactly_one_handler():
@@ -19,8 +19,13 @@ def test_every_builtin_name_has_exactly_one_handler():
             "archive", "outputs", "pull", "upload", "budget", "export", "cache", "envs", "agents"} <= set(names)
 
 
+def test_every_builtin_target_resolves_to_a_function():
+    for cmd in BUILTIN:
+        assert callable(cmd.func), cmd
+
+
 def test_cost_is_the_one_that_takes_a_session_name():
-    (cost,) = [cmd for module in COMMAND_MODULES for cmd in module.COMMANDS if cmd.name == "cost"]
+    (cost,) = [cmd for cmd in BUILTIN if cmd.name == "cost"]
     assert cost.usage == "%agent cost [NAME]"
 
 
