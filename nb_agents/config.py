@@ -86,7 +86,7 @@ class AgentMagic(Configurable):
         config=True
     )
     max_usd = Float(0.0, help="Budget cap in USD for new sessions (0 = no budget).").tag(config=True)
-    # -- the rest of the surface (api/agent_params.py and api/session_params.py build the request bodies; docs/surface.md) --
+    # -- agent capabilities (api/agent_params.py and api/session_params.py build the request bodies; docs/capabilities.md) --
     network = Unicode("unrestricted", help="Environment networking: unrestricted | limited.").tag(config=True)
     allow_hosts = List(Unicode(), [], help="With network=limited: hosts the container may reach.").tag(config=True)
     allow_package_managers = Bool(False, help="With network=limited: allow pip/apt/... registries.").tag(config=True)

@@ -1,9 +1,9 @@
-"""The rest of the Managed Agents surface as params: `Options` -> agent and environment request
+"""Agent capabilities as request params: `Options` -> agent and environment request
 bodies (skills, MCP servers + toolsets, subagents, packages/networking, version pins). Session and
 turn params (repositories, memory stores, vaults, titles/metadata, `user.define_outcome`) live in
-session_config.py and are re-exported here.
+`session_params.py`.
 
-Pure functions (no API calls): client.py hashes what `agent_params` / `environment_config`
+Pure functions (no API calls): `client.py` hashes what `agent_params` / `environment_config`
 return. Every user mistake is a one-line `ConfigError` raised here, before anything is created.
 """
 
@@ -165,7 +165,7 @@ def agent_params(opts: Any, base: dict[str, Any]) -> dict[str, Any]:
 
 
 def cleared_fields(params: dict[str, Any]) -> dict[str, Any]:
-    """For `agents.update`: the surface fields `params` leaves out, explicitly emptied (an update
+    """For `agents.update`: the capability fields `params` leaves out, explicitly emptied (an update
     keeps omitted fields, so dropping `--mcp` would otherwise leave the servers behind)."""
     empty: dict[str, Any] = {"skills": [], "mcp_servers": [], "multiagent": None}
     return {k: v for k, v in empty.items() if k not in params}

@@ -1,5 +1,5 @@
 """Session-creation and per-turn params from `Options`: repositories, memory stores, vaults,
-titles and metadata (`session_kwargs`), the view's set-up line (`surface_notice`), and what a turn
+titles and metadata (`session_kwargs`), the view's set-up line (`setup_notice`), and what a turn
 sends (`turn_events`: a `user.message` or a `user.define_outcome`).
 
 Agents and environments are in `agent_params.py`. Repository
@@ -22,7 +22,7 @@ __all__ = [
     "session_kwargs",
     "session_title",
     "session_metadata",
-    "surface_notice",
+    "setup_notice",
     "turn_events",
 ]
 
@@ -142,7 +142,7 @@ def session_kwargs(opts: Any, session_name: str, *, shell: Any = None) -> dict[s
     return kwargs
 
 
-def surface_notice(opts: Any, new_session: bool) -> str | None:
+def setup_notice(opts: Any, new_session: bool) -> str | None:
     """One line for the view: what a new session was set up with, and this turn's outcome."""
     parts: list[str] = []
     if new_session:

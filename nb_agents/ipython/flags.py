@@ -126,12 +126,12 @@ def flag_overrides(args: Any) -> dict[str, Any]:
         "file_format": args.format,
         "pull_outputs": False if args.no_pull else None,
         "cache": True if args.cache else None,
-        **surface_overrides(args),
+        **capability_overrides(args),
     }
     return {k: v for k, v in given.items() if v is not None}
 
 
-def surface_overrides(args: Any) -> dict[str, Any]:
+def capability_overrides(args: Any) -> dict[str, Any]:
     """The environment/skills/repos/MCP/memory/outcome/subagents flags (api/agent_params.py, api/session_params.py)."""
     return {
         "packages": args.packages,

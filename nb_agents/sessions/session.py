@@ -28,8 +28,8 @@ from ..api import (
     event_key,
     make_client,
     session_kwargs,
+    setup_notice,
     split_agent_ref,
-    surface_notice,
     turn_events,
     with_mcp_toolsets,
 )
@@ -143,16 +143,16 @@ class AgentSession:
             agent_id = ensure_agent(client, opts)
             version = split_agent_ref(opts.agent_id)[1] if opts.agent_id else None
             env_id = ensure_environment(client, opts)
-            surface = session_kwargs(opts, self.name)  # title, metadata, repos, memory, vaults
+            created_with = session_kwargs(opts, self.name)  # title, metadata, repos, memory, vaults
             extra: dict[str, Any] = (
                 setup.create_kwargs(agent_id, version) if setup is not None
                 else {"agent": agent_id if version is None else {"type": "agent", "id": agent_id, "version": version}}
             )
             resources = list(prep.resources) if prep is not None else []
-            resources += surface.pop("resources", [])
+            resources += created_with.pop("resources", [])
             if resources:
                 extra["resources"] = resources
-            created = api_call(client.beta.sessions.create, environment_id=env_id, **surface, **extra)
+            created = api_call(client.beta.sessions.create, environment_id=env_id, **created_with, **extra)
         except BaseException:
             self.files.discard(prep)  # nothing of the batch stays uploaded
             raise
@@ -266,7 +266,7 @@ class AgentSession:
         turn = Turn(self, opts, text, live=want_live(live), inputs=prep, guard=guard)
         turn.background = background
         turn.record_path = record
-        note = surface_notice(opts, fresh)  # skills, MCP, repos, memory... and this turn's outcome
+        note = setup_notice(opts, fresh)  # skills, MCP, repos, memory... and this turn's outcome
         if note:
             turn.notice(note)
         if self.created_with not in (None, (opts.model, opts.system)) and not opts.agent_id:
