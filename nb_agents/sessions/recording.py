@@ -127,9 +127,9 @@ def wants_cache(session: AgentSession, overrides: Mapping[str, Any], refresh: bo
     return bool(session.options().cache)
 
 
-def ask_cached(session: AgentSession, prompt: str, overrides: dict[str, Any], *, refresh: bool = False,
+def ask_cached(session: AgentSession, prompt: str, *, refresh: bool = False,
                namespace: Mapping[str, Any] | None = None, interpolate: bool = True, files: Any = None,
-               live: bool | None = None, new: bool = False, record: str | None = None) -> Any:
+               live: bool | None = None, new: bool = False, record: str | None = None, **overrides: Any) -> Any:
     """`session.ask` through the cache: the key is computed before anything is uploaded or
     created, so a hit replays the recorded run and touches no server at all."""
 

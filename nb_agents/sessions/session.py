@@ -182,37 +182,21 @@ class AgentSession:
             return Interpolated(text=prompt, refs=())
         return interpolate(prompt, namespace if namespace is not None else {})
 
-    def ask(
-        self,
-        prompt: str,
-        *,
-        namespace: Mapping[str, Any] | None = None,
-        interpolate: bool = True,
-        dry_run: bool = False,
-        files: Any = None,
-        live: bool | None = None,
-        new: bool = False,
-        background: bool = False,
-        record: str | None = None,
-        refresh: bool = False,
-        **overrides: Any,
-    ) -> Any:
+    def ask(self, prompt: str, *, dry_run: bool = False, background: bool = False, refresh: bool = False,
+            **kw: Any) -> Any:
         """Send `prompt` as the next turn and follow it to the end (Ctrl-C interrupts it cleanly).
 
-        `files`: paths to upload and mount besides the `{{df}}` DataFrames (`fmt="csv"` uploads
-        the DataFrames as CSV, `pull=False` skips downloading the outputs); `live`: show the
-        live view (default: inside IPython); `new`: start a new conversation first;
-        `background`: return a `background.BackgroundRun` at once (the turn runs on a worker
-        thread); `record`: also write this turn's cassette there; `cache=True` / `refresh`:
-        the Run-All cache (docs/replay.md); other keywords are options (model=, timeout=...)."""
-        if not dry_run and not background:
-            if wants_cache(self, overrides, refresh):
-                return ask_cached(self, prompt, overrides, refresh=refresh, namespace=namespace,
-                                  interpolate=interpolate, files=files, live=live, new=new, record=record)
-        turn = self.prepare_turn(
-            prompt, namespace=namespace, interpolate=interpolate, dry_run=dry_run, files=files,
-            live=live, new=new, background=background, record=record, **overrides,
-        )
+        Keywords: `namespace` (where `{{name}}` is looked up; default: the IPython user namespace),
+        `interpolate=False` (send the prompt as written), `files`: paths to upload and mount besides
+        the `{{df}}` DataFrames (`fmt="csv"` uploads the DataFrames as CSV, `pull=False` skips
+        downloading the outputs); `live`: show the live view (default: inside IPython); `new`:
+        start a new conversation first; `dry_run`: return what would be sent, spend nothing;
+        `background`: return a `BackgroundRun` at once (the turn runs on a worker thread);
+        `record`: also write this turn's cassette there; `cache=True` / `refresh`: the Run-All
+        cache (docs/replay.md); other keywords are options (model=, timeout=...)."""
+        if not dry_run and not background and wants_cache(self, kw, refresh):
+            return ask_cached(self, prompt, refresh=refresh, **kw)
+        turn = self.prepare_turn(prompt, dry_run=dry_run, background=background, **kw)
         if isinstance(turn, DryRun):
             return turn
         if background:

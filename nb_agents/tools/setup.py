@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ToolSetupError
-from .approvals import parse_tool_names, toolset_param
+from .approvals import ButtonPrompter, StdinPrompter, parse_tool_names, toolset_param
 from .budget import BudgetGuard, budget_param
 from .custom import DEFAULT_TOOL_TIMEOUT, KernelTool, resolve_tools
 from .handler import DEFAULT_APPROVAL_TIMEOUT, KERNEL_LEDGER, ActionHandler
@@ -146,31 +146,23 @@ def _wait_until_settled(client: Any, session_id: str, timeout: float = SETTLE_TI
 
 def tool_setup(
     *,
-    tools: str | Iterable[Any] | None = None,
-    namespace: Mapping[str, Any] | None = None,
-    ask: str | Sequence[str] | None = None,
-    ask_all: bool = False,
-    auto: bool | str | Sequence[str] = False,
-    kernel_tools: bool = False,
-    defaults: str | Iterable[Any] | None = (),
     max_usd: Any = None,
     background: bool = False,
     prompter: Any = None,
     tool_timeout: float | None = DEFAULT_TOOL_TIMEOUT,
     approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT,
+    **tool_options: Any,
 ) -> ToolSetup:
     """Validate the options (one-line errors) and build the session's tool machinery.
 
-    Call it on the main thread: a background run's `ButtonPrompter` builds its widget here.
+    `tool_options` are `build_tool_config`'s keywords (tools, namespace, ask, ask_all, auto,
+    kernel_tools, defaults). Call it on the main thread: a background run's `ButtonPrompter` builds
+    its widget here.
     """
-    config = build_tool_config(
-        tools, namespace, ask=ask, ask_all=ask_all, auto=auto, kernel_tools=kernel_tools, defaults=defaults
-    )
+    config = build_tool_config(**tool_options)
     budget = budget_param(max_usd) if max_usd is not None else None
     guard = BudgetGuard(float(max_usd)) if max_usd is not None else None
     if prompter is None:
-        from .approvals import ButtonPrompter, StdinPrompter
-
         prompter = ButtonPrompter() if background else StdinPrompter()
     # The kernel-wide ledger: a later cell's new handler still knows what earlier ones answered.
     handler = config.handler(
