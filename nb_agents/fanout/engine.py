@@ -110,7 +110,7 @@ class FanOut:
             self.namespace = user_namespace()
         probe = AgentSession(f"{self.name}-setup", **self.options)
         opts = probe.options()  # a bad option fails here, in one line, before anything is created
-        self.client = probe._client(opts)
+        self.client = probe.connect(opts)
         self._shared = self._agent_and_environment(opts, probe.offline)
         if want_live(self.live):
             from ..view.progress import ProgressView

@@ -56,7 +56,7 @@ def pull(m: Any, argv: list[str]) -> Table:
     name = name_arg(argv, "%agent pull [NAME]")
     sess = _started(name)
     opts = sess.options()
-    client = sess._client(opts)
+    client = sess.connect(opts)
     sync = sess.files.sync
     before = {n: a.sha256 for n, a in sync.outputs().items()} if sync is not None else {}
     got = sess.files.pull_again(client, opts, str(sess.session_id), list(sess.events))
@@ -90,7 +90,7 @@ def upload(m: Any, argv: list[str]) -> Table:
     sess = _started(args.session)
     obj = _upload_input(m, args.what)
     opts = sess.options(**({"file_format": args.format} if args.format else {}))
-    prep = sess.files.prepare(sess._client(opts), opts, {args.what: obj}, str(sess.session_id))
+    prep = sess.files.prepare(sess.connect(opts), opts, {args.what: obj}, str(sess.session_id))
     sess.files.announce(prep)
     rows = [(r.name, r.kind, r.status, _size(r.size), r.mount_path or "-") for r in prep.report]
     paths = ", ".join(f"`{r.mount_path}`" for r in prep.report if r.mount_path)
@@ -117,7 +117,7 @@ def budget(m: Any, argv: list[str]) -> None:
     name, value = (argv[0], argv[1]) if len(argv) == 2 else ("default", argv[0])
     usd = _usd(value)
     sess = _started(name)
-    updated = api_call(raise_budget, sess._client(sess.options()), str(sess.session_id), usd)
+    updated = api_call(raise_budget, sess.connect(), str(sess.session_id), usd)
     # The client-side guard of later turns follows the new cap (0 = none), not the old one.
     sess.defaults["max_usd"] = usd or 0.0
     spent = list_cost_usd(getattr(updated, "usage", None))
@@ -134,4 +134,4 @@ def cost(m: Any, argv: list[str]) -> Any:
         return all_costs()
     name = name_arg(argv, "%agent cost [NAME]")
     sess = _started(name)
-    return api_call(session_cost, sess._client(sess.options()), str(sess.session_id))
+    return api_call(session_cost, sess.connect(), str(sess.session_id))

@@ -111,7 +111,10 @@ class AgentSession:
     def options(self, **overrides: Any) -> Options:
         return resolve_options({**self.defaults, **overrides})
 
-    def _client(self, opts: Options) -> Any:
+    def connect(self, opts: Options | None = None) -> Any:
+        """The session's `anthropic` client (made on first use; made again when the backend changed,
+        e.g. after `%agent offline`)."""
+        opts = opts if opts is not None else self.options()
         if self.client is None or self.offline != backend().offline:
             self.client = make_client(opts)
             self.offline = backend().offline
@@ -134,7 +137,7 @@ class AgentSession:
     def _ensure_session(self, opts: Options, prep: Any = None, setup: Any = None) -> str:
         """Create the server session if there is none (mounting `prep`'s inputs at creation);
         bring an existing one's tools in line with `setup`."""
-        client = self._client(opts)
+        client = self.connect(opts)
         if self.session_id is not None:
             if setup is not None:
                 self.tools_applied = api_call(setup.sync, client, self.session_id, self.tools_applied)
@@ -240,7 +243,7 @@ class AgentSession:
         if new:
             self.new()
         setup = self._tool_setup(ns, tool_kw, opts, background)
-        client = self._client(opts)
+        client = self.connect(opts)
         prep = self.files.prepare(client, opts, inputs, self.session_id)
         fresh = self.session_id is None
         self._ensure_session(opts, prep, setup)
@@ -280,7 +283,7 @@ class AgentSession:
     def attach(self, session_id: str) -> str:
         """Rebuild the transcript of `session_id` from its event history and continue it here;
         returns the server status (`running` -> `follow()` shows the rest of the turn)."""
-        client = self._client(self.options())
+        client = self.connect()
         remote = api_call(client.beta.sessions.retrieve, session_id)
         self._reset(session_id)
         self.remote = remote
@@ -325,12 +328,12 @@ class AgentSession:
         """Send `user.interrupt` to the server session (thread-safe: one API call)."""
         if self.session_id is None:
             raise SessionError(f"session {self.name!r} has not started yet")
-        api_call(self._client(self.options()).beta.sessions.events.send, self.session_id, events=[{"type": "user.interrupt"}])
+        api_call(self.connect().beta.sessions.events.send, self.session_id, events=[{"type": "user.interrupt"}])
 
     def archive(self) -> None:
         """Archive the session on the server and forget it here."""
         if self.session_id is not None:
-            api_call(self._client(self.options()).beta.sessions.archive, self.session_id)
+            api_call(self.connect().beta.sessions.archive, self.session_id)
         self._reset(None)
         forget(self.name)
 
@@ -338,7 +341,7 @@ class AgentSession:
         """Status, usage and cost from the server (`%agent status`)."""
         if self.session_id is None:
             return {"name": self.name, "session_id": None, "status": "not started", "turns": 0, "cost_usd": None}
-        remote = api_call(self._client(self.options()).beta.sessions.retrieve, self.session_id)
+        remote = api_call(self.connect().beta.sessions.retrieve, self.session_id)
         return {
             "name": self.name,
             "session_id": self.session_id,
