@@ -24,6 +24,7 @@ from . import (
     api_environments,
     api_events,
     api_files,
+    api_memory,
     api_resources,
     api_sessions,
     api_threads,
@@ -47,6 +48,7 @@ ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     *api_threads.ROUTES,
     *api_events.ROUTES,
     *api_files.ROUTES,
+    *api_memory.ROUTES,
 ]
 
 
