@@ -28,6 +28,7 @@ from . import (
     api_resources,
     api_sessions,
     api_threads,
+    api_vaults,
     api_work,
 )
 from .api_events import StreamCutError
@@ -49,6 +50,7 @@ ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     *api_events.ROUTES,
     *api_files.ROUTES,
     *api_memory.ROUTES,
+    *api_vaults.ROUTES,
 ]
 
 
