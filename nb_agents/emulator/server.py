@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import (
     api_agents,
+    api_deployments,
     api_environments,
     api_events,
     api_files,
@@ -34,6 +35,7 @@ from . import (
 from .api_events import StreamCutError
 from .common import ApiError, EmulatorConfig, new_id
 from .faults import Faults
+from .scheduler import Scheduler
 from .store import Store
 
 __all__ = ["create_app", "error_response", "ROUTES"]
@@ -51,6 +53,7 @@ ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     *api_files.ROUTES,
     *api_memory.ROUTES,
     *api_vaults.ROUTES,
+    *api_deployments.ROUTES,
 ]
 
 
@@ -182,12 +185,18 @@ def create_app(
     app.state.archived_threads = {}  # thread id -> archived_at
     app.state.work = api_work.WorkQueue()  # self-hosted work items
     app.state.loop = None
+
+    async def fire(record: dict[str, Any], trigger: dict[str, Any]) -> Any:
+        return await api_deployments.fire(app, record, trigger)
+
+    app.state.scheduler = Scheduler(store, fire, interval=config.schedule_interval, clock=config.clock)
     app.add_middleware(ApiMiddleware, router=app, store=store, faults=faults)
     return app
 
 
 async def shutdown(app: Starlette) -> None:
-    """End open streams and close every session runtime (removes the sandboxes)."""
+    """Stop the scheduler, end open streams and close every session runtime (removes the sandboxes)."""
+    await app.state.scheduler.stop()
     for queue in list(app.state.streams):
         queue.put_nowait(None)
     store: Store = app.state.store
@@ -204,6 +213,7 @@ class _lifespan:  # noqa: N801 - a Starlette lifespan context
 
     async def __aenter__(self) -> None:
         self.app.state.loop = asyncio.get_running_loop()
+        self.app.state.scheduler.start()
 
     async def __aexit__(self, *exc: object) -> None:
         await shutdown(self.app)
