@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import (
     api_agents,
     api_deployments,
+    api_dreams,
     api_environments,
     api_events,
     api_files,
@@ -54,6 +55,7 @@ ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     *api_memory.ROUTES,
     *api_vaults.ROUTES,
     *api_deployments.ROUTES,
+    *api_dreams.ROUTES,
 ]
 
 
@@ -185,6 +187,7 @@ def create_app(
     app.state.archived_threads = {}  # thread id -> archived_at
     app.state.work = api_work.WorkQueue()  # self-hosted work items
     app.state.loop = None
+    app.state.dream_tasks = {}  # dream id -> its asyncio task
 
     async def fire(record: dict[str, Any], trigger: dict[str, Any]) -> Any:
         return await api_deployments.fire(app, record, trigger)
@@ -197,6 +200,8 @@ def create_app(
 async def shutdown(app: Starlette) -> None:
     """Stop the scheduler, end open streams and close every session runtime (removes the sandboxes)."""
     await app.state.scheduler.stop()
+    for task in list(app.state.dream_tasks.values()):
+        task.cancel()
     for queue in list(app.state.streams):
         queue.put_nowait(None)
     store: Store = app.state.store
