@@ -92,7 +92,7 @@ async def create(request: Request) -> JSONResponse:
         if busy:
             raise ApiError(409, f"Dream {busy[0]['id']} is still updating memory store {store_id}",
                            error_type="invalid_request_error")
-    dream = {
+    dream: dict[str, Any] = {
         "type": "dream", "id": new_id("drm"), "status": "pending", "model": _model(body["model"]),
         "inputs": [{"type": "memory_store", "memory_store_id": store_id},
                    {"type": "sessions", "session_ids": session_ids}],

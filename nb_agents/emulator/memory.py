@@ -111,7 +111,7 @@ class MemoryBank:
         check_store_fields({"name": name, "description": description})
         check_metadata(metadata or {})
         stamp = now_iso()
-        store = {"type": "memory_store", "id": store_id or new_id("memstore"), "name": name,
+        store: dict[str, Any] = {"type": "memory_store", "id": store_id or new_id("memstore"), "name": name,
                  "description": description or "", "metadata": dict(metadata or {}),
                  "created_at": stamp, "updated_at": stamp, "archived_at": None}
         with self.lock:
@@ -191,7 +191,7 @@ class MemoryBank:
             _check_content(content)
             self._check_free(store_id, path)
             stamp = now_iso()
-            mem = {"type": "memory", "id": new_id("mem"), "memory_store_id": store_id, "path": path,
+            mem: dict[str, Any] = {"type": "memory", "id": new_id("mem"), "memory_store_id": store_id, "path": path,
                    "content": content, "content_sha256": sha256(content),
                    "content_size_bytes": len(content.encode()), "memory_version_id": "",
                    "created_at": stamp, "updated_at": stamp}
