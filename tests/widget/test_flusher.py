@@ -57,7 +57,7 @@ def test_many_puts_from_many_threads_are_written_at_a_bounded_rate_by_one_thread
     time.sleep(0.1)
     assert write.threads == {"test-flusher"}  # one writer
     assert 3 <= flusher.sync_count <= 0.7 / 0.05 + 2
-    gaps = [b - a for a, b in zip(write.times, write.times[1:])]
+    gaps = [b - a for a, b in zip(write.times, write.times[1:], strict=False)]
     assert min(gaps) >= 0.05 * 0.9  # at most one write per min_interval
     flusher.stop()
     assert not flusher.thread.is_alive()
