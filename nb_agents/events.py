@@ -59,10 +59,8 @@ def event_to_json(event: Any) -> dict[str, Any]:
 
 
 def event_type(event: Any) -> str:
-    """The raw `type` string of an event model or dict."""
-    if isinstance(event, dict):
-        return str(event.get("type", ""))
-    return str(getattr(event, "type", ""))
+    """The raw `type` string of an event or a content block, model or dict ("" when absent)."""
+    return str(get_field(event, "type", ""))
 
 
 def jsonable(value: Any) -> Any:
