@@ -10,23 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlparse
 
 from .events import jsonable
 
-__all__ = ["FIELDS", "backend_of", "build_provenance", "provenance_from_run", "provenance_from_cassette"]
+__all__ = ["FIELDS", "build_provenance", "provenance_from_run", "provenance_from_cassette"]
 
 FIELDS = (
     "session_id", "agent_id", "agent_version", "model", "environment_id", "input_hashes", "usage",
     "cost_usd", "stop_reason", "started_at", "ended_at", "backend", "nb_agents_version",
 )
 _USAGE_KEYS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
-
-
-def backend_of(base_url: str | None) -> str:
-    """"emulator" for a loopback server (the built-in emulator), "service" otherwise."""
-    host = (urlparse(str(base_url or "")).hostname or "").lower()
-    return "emulator" if host in {"127.0.0.1", "localhost", "::1"} else "service"
 
 
 def _time(value: Any) -> str | None:

@@ -23,6 +23,7 @@ from ..errors import AgentAPIError, NoBackendError, format_api_error
 __all__ = [
     "Backend",
     "backend",
+    "backend_kind",
     "go_offline",
     "go_online",
     "make_client",
@@ -92,6 +93,15 @@ def backend() -> Backend:
         "no backend: set ANTHROPIC_API_KEY (e.g. %env ANTHROPIC_API_KEY=sk-ant-...) "
         "or run `%agent offline` to use the built-in emulator"
     )
+
+
+def backend_kind() -> str | None:
+    """"emulator" or "service" for what the next client talks to, None when there is no backend
+    yet: what recordings, cache keys and a run's provenance say about where an answer came from."""
+    try:
+        return backend().kind
+    except NoBackendError:
+        return None
 
 
 def make_client(opts: Options | None = None, **kw: Any) -> Any:

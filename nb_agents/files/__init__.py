@@ -2,9 +2,9 @@
 uploads with content-hash dedupe, outputs pulled into `Artifact`s under safe local names.
 """
 
-from .artifacts import Artifact, human_size, load_path
+from .artifacts import Artifact, load_path
 from .inputs import expand_inputs
 from .safe_names import clean_component
 from .sync import FileSync, Outputs, written_output_paths
 
-__all__ = ["Artifact", "FileSync", "Outputs", "clean_component", "expand_inputs", "human_size", "load_path", "written_output_paths"]
+__all__ = ["Artifact", "FileSync", "Outputs", "clean_component", "expand_inputs", "load_path", "written_output_paths"]

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FileSyncError
+from ..view import fmt_size
 
-__all__ = ["Artifact", "load_path", "IMAGE_EXTENSIONS", "guess_mime", "human_size"]
+__all__ = ["Artifact", "load_path", "IMAGE_EXTENSIONS", "guess_mime"]
 
 IMAGE_EXTENSIONS = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                     ".gif": "image/gif", ".webp": "image/webp"}
@@ -121,10 +122,10 @@ class Artifact:
         return self.path.suffix.lower() in IMAGE_EXTENSIONS or self.path.suffix.lower() == ".svg"
 
     def __repr__(self) -> str:
-        return f"Artifact({self.name!r}, {self.mime}, {human_size(self.size)}, path={str(self.path)!r})"
+        return f"Artifact({self.name!r}, {self.mime}, {fmt_size(self.size)}, path={str(self.path)!r})"
 
     def _repr_html_(self) -> str:
-        label = html.escape(f"{self.name} ({self.mime}, {human_size(self.size)})")
+        label = html.escape(f"{self.name} ({self.mime}, {fmt_size(self.size)})")
         if self.path.suffix.lower() in IMAGE_EXTENSIONS and self.path.is_file():
             data = base64.b64encode(self.path.read_bytes()).decode("ascii")
             return (f'<figure style="margin:0"><img src="data:{self.mime};base64,{data}" '
@@ -144,10 +145,3 @@ class Artifact:
         return bundle
 
 
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} B"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .artifacts import human_size
+from ..view import fmt_size
 from .inputs import InputSpec, keeps_index, prepare_pandas
 
 __all__ = ["card_for", "cards_text"]
@@ -32,7 +32,7 @@ def cards_text(entries: Sequence[tuple[InputSpec, str, int]], *, sample: int = 5
             parts.append(card_for(spec, mount, size, sample=sample))
     for group, files in grouped.items():
         lines = [f"### Directory `{group}` ({len(files)} files)"]
-        lines += [f"- `{mount}` ({human_size(size)})" for mount, size in files[:100]]
+        lines += [f"- `{mount}` ({fmt_size(size)})" for mount, size in files[:100]]
         if len(files) > 100:
             lines.append(f"- ... and {len(files) - 100} more under the same folder")
         parts.append("\n".join(lines))
@@ -42,7 +42,7 @@ def cards_text(entries: Sequence[tuple[InputSpec, str, int]], *, sample: int = 5
 def card_for(spec: InputSpec, mount: str, size: int, *, sample: int = 5) -> str:
     head = f"### Input `{spec.name}` ({spec.kind}) at `{mount}`"
     if spec.obj is None:
-        return f"{head}\nFile of {human_size(size)}."
+        return f"{head}\nFile of {fmt_size(size)}."
     if spec.kind.startswith("polars"):
         return "\n".join([head, *_polars_lines(spec, mount, size, sample)])
     return "\n".join([head, *_pandas_lines(spec, mount, size, sample)])
@@ -58,7 +58,7 @@ def _pandas_lines(spec: InputSpec, mount: str, size: int, sample: int) -> list[s
     frame, notes = prepare_pandas(spec.obj)
     fmt = spec.fmt or "parquet"
     rows, cols = frame.shape
-    lines = [f"{_read_hint(fmt, mount)} {rows:,} rows x {cols:,} columns, {human_size(size)}."]
+    lines = [f"{_read_hint(fmt, mount)} {rows:,} rows x {cols:,} columns, {fmt_size(size)}."]
     lines += notes
     index_note = _index_note(frame, fmt)
     if index_note:
@@ -114,7 +114,7 @@ def _polars_lines(spec: InputSpec, mount: str, size: int, sample: int) -> list[s
     frame = spec.obj.to_frame() if spec.kind.endswith("Series") else spec.obj
     fmt = spec.fmt or "parquet"
     rows, cols = frame.shape
-    lines = [f"{_read_hint(fmt, mount)} {rows:,} rows x {cols:,} columns, {human_size(size)}.",
+    lines = [f"{_read_hint(fmt, mount)} {rows:,} rows x {cols:,} columns, {fmt_size(size)}.",
              "Columns (name: dtype):"]
     null_counts = frame.null_count().row(0)
     for i, (name, dtype) in enumerate(frame.schema.items()):

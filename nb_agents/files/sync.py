@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FileSyncError, format_api_error
-from .artifacts import Artifact, human_size
+from ..view import fmt_size
+from .artifacts import Artifact
 from .cards import cards_text
 from .inputs import MAX_FILE_BYTES, InputSpec, expand_inputs
 from .outputs import BETAS, OutputFolder, Outputs, hinted_relpaths, list_session_files, wait_for_listing
@@ -263,7 +264,7 @@ def _payloads(todo: list[InputSpec]) -> dict[str, tuple[Any, int]]:
             else:
                 content = None
             if size > MAX_FILE_BYTES:
-                raise FileSyncError(f"{spec.name} is {human_size(size)}; the Files API limit is 500 MB per file")
+                raise FileSyncError(f"{spec.name} is {fmt_size(size)}; the Files API limit is 500 MB per file")
             out[spec.mount_request] = (content if content is not None else spec.path.open("rb"), size)  # type: ignore[union-attr]
     except BaseException:
         for content, _ in out.values():

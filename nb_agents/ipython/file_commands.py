@@ -12,8 +12,8 @@ from typing import Any
 
 from ..api import api_call
 from ..errors import ConfigError, FileSyncError, SessionError, did_you_mean
-from ..files import human_size
 from ..tools import cents, list_cost_usd, raise_budget, session_cost
+from ..view import fmt_size
 from .args import name_arg, session_or_fail, sub_parser
 from .report import Table
 from .session_commands import all_costs
@@ -29,7 +29,7 @@ def _started(name: str) -> Any:
 
 
 def _size(n: int | None) -> str:
-    return "-" if n is None else human_size(n)
+    return "-" if n is None else fmt_size(n)
 
 
 def _artifact_row(art: Any, status: str | None = None) -> tuple[str, ...]:

@@ -17,8 +17,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..api import backend_kind
 from ..events import jsonable
-from .cassette import Cassette, CassetteError, Recorder, current_backend, load_cassette
+from .cassette import Cassette, CassetteError, Recorder, load_cassette
 
 __all__ = ["DEFAULT_CACHE_DIR", "IGNORED_OPTIONS", "RunCache", "cache_key", "cache_notice", "run_cached"]
 
@@ -73,7 +74,7 @@ class RunCache:
     def key(self, prompt: str, options: Any = None, input_hashes: Mapping[str, str] | None = None, *,
             parent: str | None = None, backend: str | None = None) -> str:
         """`cache_key` for the current backend ("emulator" or "service") unless one is given."""
-        return cache_key(prompt, options, input_hashes, parent=parent, backend=backend or current_backend())
+        return cache_key(prompt, options, input_hashes, parent=parent, backend=backend or backend_kind())
 
     def path_for(self, key: str) -> Path:
         return self.directory / f"{key[:32]}.jsonl"

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..api import backend_kind
 from ..errors import NbAgentsError
 from ..events import event_from_json, event_to_json, jsonable
 from ..scrub import scrub, scrub_bytes
@@ -38,7 +39,6 @@ __all__ = [
     "CassetteFile",
     "RecordedEvent",
     "Recorder",
-    "current_backend",
     "files_dir",
     "load_cassette",
     "sha256_bytes",
@@ -124,7 +124,7 @@ class Recorder:
         if self.path.suffix != ".jsonl":
             self.path = self.path.with_name(self.path.name + ".jsonl")
         self.meta: dict[str, Any] = dict(meta or {})
-        self.meta.setdefault("backend", current_backend())
+        self.meta.setdefault("backend", backend_kind())  # decided when recording starts
         self._secrets = list(secrets)
         self._lock = threading.Lock()
         self._t0 = _clock()
@@ -210,17 +210,6 @@ class Recorder:
         if files:
             tmp_folder.rename(folder)
         os.replace(tmp, self.path)
-
-
-def current_backend() -> str | None:
-    """"emulator" or "service" for the backend the run talks to (decided when recording starts)."""
-    from ..api.client import backend
-    from ..errors import NoBackendError
-
-    try:
-        return backend().kind
-    except NoBackendError:
-        return None
 
 
 def summary_of(run: Any) -> dict[str, Any]:

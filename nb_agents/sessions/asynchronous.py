@@ -34,6 +34,7 @@ from ..api.stream import (
 )
 from ..errors import AgentAPIError, format_api_error
 from ..events import event_type
+from ..view.flusher import on_main_thread
 
 __all__ = ["AsyncEventLoop", "ask_async", "make_async_client"]
 
@@ -203,8 +204,6 @@ async def _aframes(stream: Any) -> Any:
 
 async def ask_async(session: Any, prompt: str, **kw: Any) -> Any:
     """See `AgentSession.ask_async`."""
-    import threading
-
     kw.pop("background", None)
     turn = await asyncio.to_thread(session.prepare_turn, prompt, **kw)
     if not hasattr(turn, "loop"):  # a DryRun
@@ -213,7 +212,7 @@ async def ask_async(session: Any, prompt: str, **kw: Any) -> Any:
     run = None
     try:
         turn.loop = AsyncEventLoop.adopt(session, aclient)
-        turn.begin(display=threading.current_thread() is threading.main_thread())
+        turn.begin(display=on_main_thread())
         try:
             interrupted = await _aread(turn)
             run = await asyncio.to_thread(turn.complete, interrupted)

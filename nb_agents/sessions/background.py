@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import SessionError
 from ..events import event_type
+from ..view.flusher import on_main_thread
 
 __all__ = ["BackgroundRun", "StillRunning", "start_background", "wait_all"]
 
@@ -45,10 +46,6 @@ def start_background(turn: Any) -> BackgroundRun:
     return run
 
 
-def _on_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
 class BackgroundRun:
     """Handle of a turn running on a worker thread: `.done`, `.wait()`, `await run`, `.interrupt()`;
     once done, `.text`, `.outputs`, `.stop_reason`... of its `Run` (also `.result`)."""
@@ -71,7 +68,7 @@ class BackgroundRun:
     # -- life cycle ----------------------------------------------------------------------
     def start(self) -> None:
         turn = self.turn
-        turn.begin(display=_on_main_thread())
+        turn.begin(display=on_main_thread())
         view = turn.view
         if view is not None:
             prompter = getattr(self.session.action_handler, "prompter", None)
@@ -166,7 +163,7 @@ class BackgroundRun:
         return self._collect(show)
 
     def _collect(self, show: bool) -> Any:
-        if show and not self._shown and _on_main_thread():
+        if show and not self._shown and on_main_thread():
             self._shown = True
             if self.turn.view is not None:
                 meta = self.result.provenance if self.result is not None else None

@@ -20,13 +20,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..api import backend_kind
 from ..config import resolve_options
 from ..errors import ConfigError
 from ..files import clean_component, expand_inputs
 from ..record import (
     Recorder,
     RunCache,
-    current_backend,
     files_dir,
     load_cassette,
     outputs_dir_of,
@@ -87,7 +87,7 @@ def recorder_meta(turn: Turn) -> dict[str, Any]:
     prep = getattr(turn, "inputs", None)
     rows = [{"name": r.name, "size": r.size, "status": r.status} for r in prep.report] if prep is not None else []
     return {**_facts(turn), "prompt": turn.text or "", "options": key_options(turn.opts), "inputs": rows,
-            "backend": current_backend()}
+            "backend": backend_kind()}
 
 
 def turn_recorder(turn: Turn) -> Recorder | None:
@@ -108,7 +108,7 @@ def stamp(run: Any, turn: Turn) -> Any:
     for key, value in _facts(turn).items():
         if key not in ("session_id", "session_name"):
             setattr(run, key, value)
-    run.backend = current_backend()
+    run.backend = backend_kind()
     # An uncached turn is part of the conversation too: a later cached cell must miss when it
     # changed (ask_cached overwrites this with the real key for cached turns).
     session = turn.session

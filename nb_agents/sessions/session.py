@@ -35,7 +35,7 @@ from ..api import (
 )
 from ..config import Options, resolve_options
 from ..errors import SessionError
-from ..events import event_type
+from ..events import event_type, get_field, usd
 from ..run import DryRun, Run
 from ..tools import tool_setup
 from ..transcript import empty, fold
@@ -347,18 +347,12 @@ class AgentSession:
             "session_id": self.session_id,
             "status": remote.status,
             "turns": len(self.runs),
-            "cost_usd": cost_of(remote),
+            "cost_usd": usd(get_field(get_field(remote, "usage"), "list_cost")),
             "title": remote.title,
             "resources": [_describe_resource(r) for r in (remote.resources or [])],
         }
 
 
-
-
-def cost_of(remote: Any) -> float | None:
-    usage = getattr(remote, "usage", None)
-    cost = getattr(usage, "list_cost", None) if usage is not None else None
-    return int(cost.amount) / 100 if cost is not None and cost.amount is not None else None
 
 
 def _describe_resource(r: Any) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
+from ..events import get_field, usd
 
 __all__ = [
     "BudgetGuard",
@@ -28,14 +29,6 @@ __all__ = [
     "raise_budget",
     "session_cost",
 ]
-
-
-def _get(obj: Any, key: str, default: Any = None) -> Any:
-    if obj is None:
-        return default
-    if isinstance(obj, dict):
-        return obj.get(key, default)
-    return getattr(obj, key, default)
 
 
 def cents(max_usd: Any) -> int:
@@ -58,14 +51,7 @@ def budget_param(max_usd: Any) -> dict[str, Any]:
 
 def list_cost_usd(usage: Any) -> float | None:
     """Dollars from a usage object's `list_cost` (`{"amount": "<cents>", "currency": "USD"}`)."""
-    cost = _get(usage, "list_cost")
-    amount = _get(cost, "amount")
-    if amount is None:
-        return None
-    try:
-        return int(str(amount)) / 100.0
-    except ValueError:
-        return float(amount) / 100.0
+    return usd(get_field(usage, "list_cost"))
 
 
 def budget_reached_notice(
@@ -107,9 +93,9 @@ class BudgetGuard:
 
     def on_event(self, event: Any) -> bool:
         """Feed every event; True means "interrupt now" (the cap was just crossed)."""
-        if _get(event, "type") != "session.usage":
+        if get_field(event, "type") != "session.usage":
             return False
-        return self.check_usd(list_cost_usd(_get(event, "usage")))
+        return self.check_usd(list_cost_usd(get_field(event, "usage")))
 
     def listener(
         self, client: Any, session_id: str, on_notice: Callable[[str, str], Any] | None = None
@@ -184,19 +170,19 @@ class CostReport:
 def session_cost(client: Any, session_id: str) -> CostReport:
     """Read `sessions.retrieve(...).usage` into a `CostReport`."""
     session = client.beta.sessions.retrieve(session_id)
-    usage = _get(session, "usage")
-    creation = _get(usage, "cache_creation")
-    budget = _get(session, "budget")
-    stats = _get(session, "stats")
-    cap = _get(budget, "max_list_cost")
+    usage = get_field(session, "usage")
+    creation = get_field(usage, "cache_creation")
+    budget = get_field(session, "budget")
+    stats = get_field(session, "stats")
+    cap = get_field(budget, "max_list_cost")
     return CostReport(
         session_id=session_id,
-        input_tokens=_get(usage, "input_tokens") or 0,
-        output_tokens=_get(usage, "output_tokens") or 0,
-        cache_read_input_tokens=_get(usage, "cache_read_input_tokens") or 0,
-        cache_creation_input_tokens=(_get(creation, "ephemeral_5m_input_tokens") or 0)
-        + (_get(creation, "ephemeral_1h_input_tokens") or 0),
+        input_tokens=get_field(usage, "input_tokens") or 0,
+        output_tokens=get_field(usage, "output_tokens") or 0,
+        cache_read_input_tokens=get_field(usage, "cache_read_input_tokens") or 0,
+        cache_creation_input_tokens=(get_field(creation, "ephemeral_5m_input_tokens") or 0)
+        + (get_field(creation, "ephemeral_1h_input_tokens") or 0),
         cost_usd=list_cost_usd(usage),
         budget_usd=list_cost_usd({"list_cost": cap}) if cap is not None else None,
-        active_seconds=_get(usage, "active_seconds") or _get(stats, "active_seconds"),
+        active_seconds=get_field(usage, "active_seconds") or get_field(stats, "active_seconds"),
     )

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..events import get_field
 from .approvals import ConfirmationRequest, Decision, Prompter
 from .custom import DEFAULT_TOOL_TIMEOUT, KernelTool, as_tool
 from .ledger import KERNEL_LEDGER, ActionContext, Ledger
@@ -45,12 +46,6 @@ _ANSWER_KEYS = {
     "agent.tool_result": "tool_use_id",
     "agent.mcp_tool_result": "mcp_tool_use_id",
 }
-
-
-def _get(event: Any, key: str, default: Any = None) -> Any:
-    if isinstance(event, dict):
-        return event.get(key, default)
-    return getattr(event, key, default)
 
 
 @dataclass
@@ -87,11 +82,11 @@ class ActionHandler:
 
     # -- ownership -------------------------------------------------------------------------
     def owns(self, event: Any) -> bool:
-        kind = _get(event, "type")
+        kind = get_field(event, "type")
         if kind == "agent.custom_tool_use":
-            return _get(event, "name") in self.tools
+            return get_field(event, "name") in self.tools
         if kind in _CONFIRMABLE:
-            return self.prompter is not None and _get(event, "evaluated_permission") == "ask"
+            return self.prompter is not None and get_field(event, "evaluated_permission") == "ask"
         return False
 
     def unowned(self, pending: Sequence[Any]) -> list[Any]:
@@ -106,16 +101,16 @@ class ActionHandler:
         """
         with self._lock:
             done = self.answered_ids(history) | self._delivered
-        return [e for e in pending if _get(e, "id") not in done]
+        return [e for e in pending if get_field(e, "id") not in done]
 
     @staticmethod
     def answered_ids(history: Iterable[Any]) -> set[str]:
         """Call ids the session history already holds an answer (or a result) for."""
         ids = set()
         for event in history:
-            key = _ANSWER_KEYS.get(_get(event, "type"))
-            if key and _get(event, key):
-                ids.add(_get(event, key))
+            key = _ANSWER_KEYS.get(get_field(event, "type"))
+            if key and get_field(event, key):
+                ids.add(get_field(event, key))
         return ids
 
     # -- resolution ------------------------------------------------------------------------
@@ -124,16 +119,16 @@ class ActionHandler:
         ctx = ctx or ActionContext()
         with self._lock:
             answered = self.answered_ids(ctx.history) | self._delivered
-            todo = [e for e in pending if self.owns(e) and _get(e, "id") not in answered]
-            todo = list({_get(e, "id"): e for e in todo}.values())
-            fresh = [e for e in todo if _get(e, "id") not in self._results]
-            customs = [e for e in fresh if _get(e, "type") == "agent.custom_tool_use"]
+            todo = [e for e in pending if self.owns(e) and get_field(e, "id") not in answered]
+            todo = list({get_field(e, "id"): e for e in todo}.values())
+            fresh = [e for e in todo if get_field(e, "id") not in self._results]
+            customs = [e for e in fresh if get_field(e, "type") == "agent.custom_tool_use"]
             self._results.update(self._run_tools(customs, ctx))
             for event in fresh:
-                if _get(event, "type") in _CONFIRMABLE:
-                    self._results[_get(event, "id")] = self._confirm(event, ctx)
-            out = [self._results[_get(e, "id")] for e in todo]
-            self._delivered.update(_get(e, "id") for e in todo)
+                if get_field(event, "type") in _CONFIRMABLE:
+                    self._results[get_field(event, "id")] = self._confirm(event, ctx)
+            out = [self._results[get_field(e, "id")] for e in todo]
+            self._delivered.update(get_field(e, "id") for e in todo)
             self.ledger.trim()
             return out
 
@@ -161,11 +156,11 @@ class ActionHandler:
         calls = [self._start(e, ctx) for e in events]
         results = {}
         for call in calls:
-            results[_get(call.event, "id")] = self._finish(call, ctx)
+            results[get_field(call.event, "id")] = self._finish(call, ctx)
         return results
 
     def _start(self, event: Any, ctx: ActionContext) -> _Call:
-        kt = self.tools[_get(event, "name")]
+        kt = self.tools[get_field(event, "name")]
         limit = kt.timeout if kt.timeout is not None else self.tool_timeout
         call = _Call(event, kt, ctx.remaining(limit), threading.Event(), {})
         call.box["deadline"] = None if call.timeout is None else time.monotonic() + call.timeout
@@ -174,7 +169,7 @@ class ActionHandler:
         # Daemon threads: a tool that never returns must not keep the kernel from exiting.
         threading.Thread(
             target=run_ctx.run,
-            args=(_execute, kt, _get(event, "input") or {}, call),
+            args=(_execute, kt, get_field(event, "input") or {}, call),
             name=f"nb-agents-tool-{kt.name}",
             daemon=True,
         ).start()
@@ -183,7 +178,7 @@ class ActionHandler:
     def _finish(self, call: _Call, ctx: ActionContext) -> dict[str, Any]:
         deadline = call.box["deadline"]
         wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-        name, call_id = call.tool.name, _get(call.event, "id")
+        name, call_id = call.tool.name, get_field(call.event, "id")
         if not call.done.wait(wait):
             ctx.notice(f"Tool {name} timed out after {call.timeout:.3g} s; the agent was told.", "warning")
             text = f"TimeoutError: tool {name} did not finish within {call.timeout:.3g} s"
@@ -194,14 +189,14 @@ class ActionHandler:
 
     # -- confirmations ---------------------------------------------------------------------
     def _confirm(self, event: Any, ctx: ActionContext) -> dict[str, Any]:
-        evaluation = _get(event, "evaluation")
-        verdict = _get(evaluation, "evaluated_permission") if evaluation is not None else None
+        evaluation = get_field(event, "evaluation")
+        verdict = get_field(evaluation, "evaluated_permission") if evaluation is not None else None
         request = ConfirmationRequest(
-            tool_use_id=_get(event, "id"),
-            name=_get(event, "name") or "?",
-            input=_get(event, "input"),
-            server=_get(event, "mcp_server_name"),
-            reason=_get(verdict, "reason_code") if verdict is not None else None,
+            tool_use_id=get_field(event, "id"),
+            name=get_field(event, "name") or "?",
+            input=get_field(event, "input"),
+            server=get_field(event, "mcp_server_name"),
+            reason=get_field(verdict, "reason_code") if verdict is not None else None,
         )
         timeout = ctx.remaining(self.approval_timeout)
         try:
@@ -261,9 +256,9 @@ def requires_action_hook(
     """
 
     def hook(idle_event: Any) -> bool:
-        ids = [str(i) for i in (_get(_get(idle_event, "stop_reason"), "event_ids") or [])]
+        ids = [str(i) for i in (get_field(get_field(idle_event, "stop_reason"), "event_ids") or [])]
         history = list(client.beta.sessions.events.list(session_id, limit=1000, order="asc"))
-        by_id = {str(_get(e, "id")): e for e in history}
+        by_id = {str(get_field(e, "id")): e for e in history}
         pending = [by_id[i] for i in ids if i in by_id]
         ctx = ActionContext(history=history, deadline=deadline, on_notice=on_notice)
         params = handler.resolve(pending, ctx)
@@ -275,7 +270,7 @@ def requires_action_hook(
                 raise
         waiting = handler.unanswered(pending, history)
         if waiting or len(pending) < len(ids):
-            names = ", ".join(str(_get(e, "name")) for e in waiting) or "unknown calls"
+            names = ", ".join(str(get_field(e, "name")) for e in waiting) or "unknown calls"
             ctx.notice(f"Waiting on {names}: not answered by this kernel.", "warning")
             return False
         return True

@@ -22,7 +22,6 @@ from .items import (
     ToolCall,
     Usage,
     UserMessage,
-    block_type,
     blocks_text,
 )
 from .model import Transcript, empty, with_image, with_inputs, with_notice
@@ -44,7 +43,6 @@ __all__ = [
     "Transcript",
     "Usage",
     "UserMessage",
-    "block_type",
     "blocks_text",
     "empty",
     "fold",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from ..events import get_field
 from .items import (
     AgentMessage,
     Notice,
@@ -20,7 +21,7 @@ from .items import (
     UserMessage,
     blocks_text,
 )
-from .ops import Handler, append, get, put, stamp
+from .ops import Handler, append, put, stamp
 
 if TYPE_CHECKING:
     from .model import Transcript
@@ -30,9 +31,9 @@ __all__ = ["CONVERSATION_HANDLERS"]
 
 # -- user.* -----------------------------------------------------------------------
 def _user_message(t: Transcript, e: Any) -> Transcript:
-    content = tuple(get(e, "content") or ())
+    content = tuple(get_field(e, "content") or ())
     role = "system" if e.type == "system.message" else "user"
-    item = UserMessage(e.id, blocks_text(content), content, get(e, "processed_at") is None, role)
+    item = UserMessage(e.id, blocks_text(content), content, get_field(e, "processed_at") is None, role)
     t = put(t, e.id, item)
     return replace(t, interrupted=False) if role == "user" else t
 
@@ -45,29 +46,29 @@ def _user_interrupt(t: Transcript, e: Any) -> Transcript:
 
 
 def _tool_confirmation(t: Transcript, e: Any) -> Transcript:
-    call = t.get(get(e, "tool_use_id", ""))
+    call = t.get(get_field(e, "tool_use_id", ""))
     if not isinstance(call, ToolCall) or call.status not in ("waiting", "running"):
         return t
-    if get(e, "result") == "deny":
-        call = replace(call, status="denied", permission="deny", deny_message=get(e, "deny_message"))
+    if get_field(e, "result") == "deny":
+        call = replace(call, status="denied", permission="deny", deny_message=get_field(e, "deny_message"))
     else:
         call = replace(call, status="running", permission="allow")
     return put(t, call.id, call)
 
 
 def _define_outcome(t: Transcript, e: Any) -> Transcript:
-    oid = get(e, "outcome_id") or e.id
-    item = OutcomeItem(oid, str(get(e, "description", "")), get(e, "max_iterations"))
+    oid = get_field(e, "outcome_id") or e.id
+    item = OutcomeItem(oid, str(get_field(e, "description", "")), get_field(e, "max_iterations"))
     return put(t, f"outcome:{oid}", item)
 
 
 def _result_for(field_name: str) -> Handler:
     def handle(t: Transcript, e: Any) -> Transcript:
-        call = t.get(get(e, field_name, ""))
+        call = t.get(get_field(e, field_name, ""))
         if not isinstance(call, ToolCall):
             return t
-        blocks = tuple(get(e, "content") or ())
-        is_error = bool(get(e, "is_error"))
+        blocks = tuple(get_field(e, "content") or ())
+        is_error = bool(get_field(e, "is_error"))
         status = "denied" if call.status == "denied" else ("error" if is_error else "done")
         done = replace(
             call,
@@ -84,18 +85,18 @@ def _result_for(field_name: str) -> Handler:
 
 # -- agent.* ----------------------------------------------------------------------
 def _agent_message(t: Transcript, e: Any) -> Transcript:
-    content = tuple(get(e, "content") or ())
-    item = AgentMessage(e.id, blocks_text(content), content, False, get(e, "session_thread_id"))
+    content = tuple(get_field(e, "content") or ())
+    item = AgentMessage(e.id, blocks_text(content), content, False, get_field(e, "session_thread_id"))
     return put(t, e.id, item)
 
 
 def _agent_thinking(t: Transcript, e: Any) -> Transcript:
-    return put(t, e.id, Thinking(e.id, get(e, "session_thread_id"), pending=False))
+    return put(t, e.id, Thinking(e.id, get_field(e, "session_thread_id"), pending=False))
 
 
 def _tool_use(kind: str) -> Handler:
     def handle(t: Transcript, e: Any) -> Transcript:
-        permission = get(e, "evaluated_permission")
+        permission = get_field(e, "evaluated_permission")
         if kind == "custom":
             status = "waiting"  # answered by the kernel
         else:
@@ -103,13 +104,13 @@ def _tool_use(kind: str) -> Handler:
         call = ToolCall(
             id=e.id,
             kind=kind,
-            name=str(get(e, "name") or ""),  # a nameless tool use: "", shown as "?"
-            input=dict(get(e, "input") or {}),
-            server=get(e, "mcp_server_name"),
+            name=str(get_field(e, "name") or ""),  # a nameless tool use: "", shown as "?"
+            input=dict(get_field(e, "input") or {}),
+            server=get_field(e, "mcp_server_name"),
             status=status,
             permission=permission,
             started_at=stamp(e),
-            thread_id=get(e, "session_thread_id"),
+            thread_id=get_field(e, "session_thread_id"),
         )
         return put(t, e.id, call)
 
@@ -119,11 +120,11 @@ def _tool_use(kind: str) -> Handler:
 def _thread_message(direction: str) -> Handler:
     def handle(t: Transcript, e: Any) -> Transcript:
         prefix = "to" if direction == "sent" else "from"
-        tid = str(get(e, f"{prefix}_session_thread_id", ""))
-        name = get(e, f"{prefix}_agent_name")
+        tid = str(get_field(e, f"{prefix}_session_thread_id", ""))
+        name = get_field(e, f"{prefix}_agent_name")
         if t.get(f"thread:{tid}") is None:
             t = put(t, f"thread:{tid}", ThreadItem(tid, name or tid, "running"))
-        content = tuple(get(e, "content") or ())
+        content = tuple(get_field(e, "content") or ())
         return put(t, e.id, ThreadMessage(e.id, tid, name, direction, blocks_text(content)))
 
     return handle
@@ -135,8 +136,8 @@ def _compacted(t: Transcript, e: Any) -> Transcript:
 
 # -- previews (event_start / event_delta) -------------------------------------------
 def _event_start(t: Transcript, e: Any) -> Transcript:
-    preview = get(e, "event")
-    pid, ptype = get(preview, "id"), get(preview, "type")
+    preview = get_field(e, "event")
+    pid, ptype = get_field(preview, "id"), get_field(preview, "type")
     if not pid or t.get(pid) is not None:
         return t  # a repeated start (reconnect) or the final event already arrived
     if ptype == "agent.message":
@@ -150,7 +151,7 @@ def _event_start(t: Transcript, e: Any) -> Transcript:
 
 
 def _event_delta(t: Transcript, e: Any) -> Transcript:
-    item = t.get(get(e, "event_id", "") or "")
+    item = t.get(get_field(e, "event_id", "") or "")
     if not isinstance(item, AgentMessage) or not item.streaming or item.snapshot is None:
         return t  # a delta whose start we never saw: best effort, ignore
     from anthropic import AnthropicError

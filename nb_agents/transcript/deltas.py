@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from ..events import get_field
 from .fold import fold
 
 if TYPE_CHECKING:
@@ -26,8 +27,7 @@ __all__ = ["PendingDeltas", "fold_deltas", "is_delta"]
 
 
 def is_delta(event: Any) -> bool:
-    kind = event.get("type") if isinstance(event, dict) else getattr(event, "type", None)
-    return kind == "event_delta"
+    return get_field(event, "type") == "event_delta"
 
 
 def _text_key(event: Any) -> tuple[str, int] | None:

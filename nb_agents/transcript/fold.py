@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ..events import event_from_json
+from ..events import event_from_json, get_field, usd
 from .conversation import CONVERSATION_HANDLERS
 from .items import ErrorItem, Notice, OutcomeItem, ThreadItem, ToolCall, Usage
-from .ops import Handler, append, close_previews, get, put, stamp
+from .ops import Handler, append, close_previews, put, stamp
 
 if TYPE_CHECKING:
     from .model import Transcript
@@ -40,10 +40,10 @@ def fold_all(t: Transcript, events: Iterable[Any]) -> Transcript:
 def fold_event(t: Transcript, event: Any) -> Transcript:
     if isinstance(event, dict):
         event = event_from_json(event)
-    etype = str(get(event, "type", ""))
-    eid = get(event, "id") or None
+    etype = str(get_field(event, "type", ""))
+    eid = get_field(event, "id") or None
     if eid:
-        if (etype.startswith("user.") or etype == "system.message") and get(event, "processed_at") is None:
+        if (etype.startswith("user.") or etype == "system.message") and get_field(event, "processed_at") is None:
             if eid in t.seen or eid in t.queued:
                 return t
             t = replace(t, queued=t.queued | {eid})
@@ -68,31 +68,31 @@ def _request_start(t: Transcript, e: Any) -> Transcript:
 
 
 def _request_end(t: Transcript, e: Any) -> Transcript:
-    mu = get(e, "model_usage")
+    mu = get_field(e, "model_usage")
     if mu is not None:
         add = Usage(
-            int(get(mu, "input_tokens") or 0),
-            int(get(mu, "output_tokens") or 0),
-            int(get(mu, "cache_read_input_tokens") or 0),
-            int(get(mu, "cache_creation_input_tokens") or 0),
+            int(get_field(mu, "input_tokens") or 0),
+            int(get_field(mu, "output_tokens") or 0),
+            int(get_field(mu, "cache_read_input_tokens") or 0),
+            int(get_field(mu, "cache_creation_input_tokens") or 0),
         )
         t = replace(t, usage=t.usage + add)
     return close_previews(t)
 
 
 def _outcome_update(t: Transcript, e: Any) -> Transcript:
-    key = f"outcome:{get(e, 'outcome_id', '')}"
+    key = f"outcome:{get_field(e, 'outcome_id', '')}"
     item = t.get(key)
     if not isinstance(item, OutcomeItem):
-        item = OutcomeItem(str(get(e, "outcome_id", "")), "")
+        item = OutcomeItem(str(get_field(e, "outcome_id", "")), "")
     if e.type == "span.outcome_evaluation_start":
         item = replace(item, result="evaluating")
     else:
         item = replace(
             item,
-            result=str(get(e, "result", "")),
-            explanation=get(e, "explanation"),
-            iterations=int(get(e, "iteration", 0) or 0) + 1,
+            result=str(get_field(e, "result", "")),
+            explanation=get_field(e, "explanation"),
+            iterations=int(get_field(e, "iteration", 0) or 0) + 1,
         )
     return put(t, key, item)
 
@@ -105,12 +105,12 @@ def _running(t: Transcript, e: Any) -> Transcript:
 
 
 def _idle(t: Transcript, e: Any) -> Transcript:
-    reason = get(e, "stop_reason")
-    rtype = str(get(reason, "type", "end_turn"))
-    details = get(e, "stop_details")
+    reason = get_field(e, "stop_reason")
+    rtype = str(get_field(reason, "type", "end_turn"))
+    details = get_field(e, "stop_details")
     if details is not None and not isinstance(details, dict):
         details = details.model_dump(mode="json", exclude_none=True)
-    pending = tuple(get(reason, "event_ids") or ()) if rtype == "requires_action" else ()
+    pending = tuple(get_field(reason, "event_ids") or ()) if rtype == "requires_action" else ()
     # the clock stops on every idle (a requires_action pause too); status_running restarts it
     t = replace(
         t,
@@ -144,65 +144,57 @@ def _status(value: str, ends: bool) -> Handler:
 
 
 def _error(t: Transcript, e: Any) -> Transcript:
-    err = get(e, "error")
-    retry = get(get(err, "retry_status"), "type")
-    item = ErrorItem(e.id, str(get(err, "type", "unknown_error")), str(get(err, "message", "")), retry)
+    err = get_field(e, "error")
+    retry = get_field(get_field(err, "retry_status"), "type")
+    item = ErrorItem(e.id, str(get_field(err, "type", "unknown_error")), str(get_field(err, "message", "")), retry)
     return put(t, e.id, item)
 
 
-def _cents(amount: Any) -> float | None:
-    value = get(amount, "amount")
-    try:
-        return int(str(value)) / 100.0
-    except (TypeError, ValueError):
-        return None
-
-
 def _usage(t: Transcript, e: Any) -> Transcript:
-    u = get(e, "usage")
-    cache = get(u, "cache_creation")
-    created = int(get(cache, "ephemeral_5m_input_tokens") or 0) + int(
-        get(cache, "ephemeral_1h_input_tokens") or 0
+    u = get_field(e, "usage")
+    cache = get_field(u, "cache_creation")
+    created = int(get_field(cache, "ephemeral_5m_input_tokens") or 0) + int(
+        get_field(cache, "ephemeral_1h_input_tokens") or 0
     )
     usage = Usage(
-        int(get(u, "input_tokens") or 0),
-        int(get(u, "output_tokens") or 0),
-        int(get(u, "cache_read_input_tokens") or 0),
+        int(get_field(u, "input_tokens") or 0),
+        int(get_field(u, "output_tokens") or 0),
+        int(get_field(u, "cache_read_input_tokens") or 0),
         created,
     )
-    cost = _cents(get(u, "list_cost"))
-    budget = _cents(get(get(e, "budget"), "max_list_cost"))
+    cost = usd(get_field(u, "list_cost"))
+    budget = usd(get_field(get_field(e, "budget"), "max_list_cost"))
     return replace(
         t,
         usage=usage,
         cost_usd=cost if cost is not None else t.cost_usd,
         budget_usd=budget if budget is not None else t.budget_usd,
-        active_seconds=get(u, "active_seconds", t.active_seconds),
+        active_seconds=get_field(u, "active_seconds", t.active_seconds),
     )
 
 
 def _updated(t: Transcript, e: Any) -> Transcript:
-    budget = get(e, "budget")
-    title = get(e, "title")
+    budget = get_field(e, "budget")
+    title = get_field(e, "title")
     return replace(
         t,
-        budget_usd=_cents(get(budget, "max_list_cost")) if budget is not None else t.budget_usd,
+        budget_usd=usd(get_field(budget, "max_list_cost")) if budget is not None else t.budget_usd,
         title=title if title is not None else t.title,
     )
 
 
 def _thread_created(t: Transcript, e: Any) -> Transcript:
-    tid = str(get(e, "session_thread_id", ""))
-    return put(t, f"thread:{tid}", ThreadItem(tid, str(get(e, "agent_name", tid)), "created"))
+    tid = str(get_field(e, "session_thread_id", ""))
+    return put(t, f"thread:{tid}", ThreadItem(tid, str(get_field(e, "agent_name", tid)), "created"))
 
 
 def _thread_status(value: str) -> Handler:
     def handle(t: Transcript, e: Any) -> Transcript:
-        key = f"thread:{get(e, 'session_thread_id', '')}"
+        key = f"thread:{get_field(e, 'session_thread_id', '')}"
         item = t.get(key)
         if not isinstance(item, ThreadItem):
             return t  # the primary thread's own lifecycle: the session status covers it
-        reason = get(get(e, "stop_reason"), "type") if value == "idle" else None
+        reason = get_field(get_field(e, "stop_reason"), "type") if value == "idle" else None
         return put(t, key, replace(item, status=value, stop_reason=reason))
 
     return handle
@@ -210,14 +202,14 @@ def _thread_status(value: str) -> Handler:
 
 def _workflow_notice(t: Transcript, e: Any) -> Transcript:
     if e.type == "workflow_run.created":
-        return append(t, Notice(f"Workflow {get(e, 'name', '')} started.", "info"))
-    result = get(get(e, "result"), "type", "completed")
-    return append(t, Notice(f"Workflow {get(e, 'workflow_run_id', '')} ended: {result}.", "info"))
+        return append(t, Notice(f"Workflow {get_field(e, 'name', '')} started.", "info"))
+    result = get_field(get_field(e, "result"), "type", "completed")
+    return append(t, Notice(f"Workflow {get_field(e, 'workflow_run_id', '')} ended: {result}.", "info"))
 
 
 def _workflow_error(t: Transcript, e: Any) -> Transcript:
-    err = get(e, "error")
-    item = ErrorItem(e.id, str(get(err, "type", "unknown_error")), str(get(err, "message", "")), None)
+    err = get_field(e, "error")
+    item = ErrorItem(e.id, str(get_field(err, "type", "unknown_error")), str(get_field(err, "message", "")), None)
     return put(t, e.id, item)
 
 

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..events import event_type, get_field
+
 __all__ = [
     "Usage",
     "UserMessage",
@@ -27,7 +29,6 @@ __all__ = [
     "InputsItem",
     "Item",
     "blocks_text",
-    "block_type",
 ]
 
 # "ended": no result came before the session stopped (transcript_fold closes such calls)
@@ -247,19 +248,13 @@ Item = (
 )
 
 
-def block_type(block: Any) -> str:
-    if isinstance(block, dict):
-        return str(block.get("type", ""))
-    return str(getattr(block, "type", ""))
-
-
 def blocks_text(blocks: Any) -> str:
     """The text of a content list: text blocks joined; other blocks as a short marker."""
     parts: list[str] = []
     for block in blocks or ():
-        kind = block_type(block)
+        kind = event_type(block)
         if kind == "text":
-            text = block.get("text") if isinstance(block, dict) else getattr(block, "text", "")
+            text = get_field(block, "text", "")
             parts.append(str(text or ""))
         elif kind == "redacted":
             continue
@@ -269,4 +264,4 @@ def blocks_text(blocks: Any) -> str:
 
 
 def _is_text(block: Any) -> bool:
-    return block_type(block) in ("text", "redacted")
+    return event_type(block) in ("text", "redacted")

@@ -1,4 +1,4 @@
-"""Small shared steps of the transcript fold: field access, timestamps, item upserts.
+"""Small shared steps of the transcript fold: timestamps, item upserts.
 
 Used by the handlers in `transcript_agent.py` and `transcript_fold.py`; pure functions.
 """
@@ -10,26 +10,19 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..events import get_field
 from .items import AgentMessage, Item, Thinking
 
 if TYPE_CHECKING:
     from .model import Transcript
 
-__all__ = ["Handler", "get", "stamp", "put", "append", "close_previews"]
+__all__ = ["Handler", "stamp", "put", "append", "close_previews"]
 
 Handler = Callable[["Transcript", Any], "Transcript"]
 
 
-def get(obj: Any, name: str, default: Any = None) -> Any:
-    if obj is None:
-        return default
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
 def stamp(event: Any) -> float | None:
-    value = get(event, "processed_at")
+    value = get_field(event, "processed_at")
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))

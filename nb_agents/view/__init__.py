@@ -6,6 +6,7 @@ in widget mode.
 
 from __future__ import annotations
 
+from .common import fmt_size
 from .html import render_html
 from .sanitize import escape, markdown_to_html
 from .text import render_text
@@ -19,4 +20,5 @@ __all__ = [
     "LiveView",
     "detect_mode",
     "static_bundle",
+    "fmt_size",
 ]

@@ -152,11 +152,12 @@ def pretty_input(call: ToolCall) -> str:
 
 
 def fmt_size(n: int | None) -> str:
+    """A byte count for people, in SI units ("12 B", "21.4 kB", "1.5 MB"); "?" when unknown."""
     if n is None:
         return "?"
     if n < 1000:
         return f"{n} B"
-    for unit in ("KB", "MB", "GB"):
+    for unit in ("kB", "MB", "GB"):
         n /= 1000.0  # type: ignore[assignment]
         if n < 1000 or unit == "GB":
             return f"{n:.1f} {unit}"

@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from ..events import event_type
 from ..transcript import (
     AgentMessage,
     ErrorItem,
@@ -141,7 +142,7 @@ def _thread_label(thread_id: str | None) -> str:
 
 def _agent_message(m: AgentMessage) -> str:
     body = markdown_to_html(m.text)
-    if any(c_type == "redacted" for c_type in (_btype(b) for b in m.blocks)):
+    if any(c_type == "redacted" for c_type in (event_type(b) for b in m.blocks)):
         body += '<p class="nba-dim">(redacted content)</p>'
     if m.streaming:
         body = _with_cursor(body)
@@ -157,10 +158,6 @@ def _with_cursor(body: str) -> str:
     if stripped.endswith("</p>"):
         return stripped[:-4] + '<span class="nba-cur"></span></p>'
     return body + '<span class="nba-cur"></span>'
-
-
-def _btype(block: Any) -> str:
-    return str(block.get("type") if isinstance(block, dict) else getattr(block, "type", ""))
 
 
 def _user(m: UserMessage) -> str:

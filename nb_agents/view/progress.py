@@ -1,9 +1,9 @@
 """The progress view of a fan-out: done / failed / running counts, cost so far, ETA, a Stop button.
 
-Same rules as `view.widget.LiveView` (design.md §3): built and displayed once on the main thread;
-`update(progress)` from any thread only stores the latest `Progress`; one flusher thread (the one
-writer, under a lock) sets the widget's value at most ~10 times a second; `finish()` flushes
-synchronously and, on the main thread, displays a static `text/plain` + `text/html` copy.
+Same rules as `view.widget.LiveView`, through the same `Flusher` (design.md §3): built and
+displayed once on the main thread; `update(progress)` from any thread only stores the latest
+`Progress`; the flusher's one thread sets the widget's value at most ~10 times a second; `finish()`
+flushes synchronously and, on the main thread, displays a static `text/plain` + `text/html` copy.
 In text mode (terminal, no kernel) nothing is printed from a worker: the waiting main thread
 calls `tick()`, which prints a progress line at most every few seconds.
 """
@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .flusher import MIN_INTERVAL, Flusher, on_main_thread
 from .style import hide_rule
-from .widget import MIN_INTERVAL, detect_mode
+from .widget import detect_mode
 
 __all__ = ["Progress", "ProgressView"]
 
@@ -90,12 +91,8 @@ class ProgressView:
 
     def __init__(self, first: Progress, *, mode: str | None = None, min_interval: float = MIN_INTERVAL) -> None:
         self.mode = detect_mode(mode)
-        self.min_interval = min_interval
-        self.sync_count = 0
-        self._latest = first
-        self._lock = threading.Lock()  # the one writer
-        self._wake, self._stop = threading.Event(), threading.Event()
-        self._flusher: threading.Thread | None = None
+        self._flusher = Flusher(self._write, first, min_interval=min_interval, name="nb_agents-map-view")
+        self._lock = threading.Lock()  # the one writer of widget traits
         self._finished = False
         self._printed_at = 0.0
         self._callback: Callable[[], Any] | None = None
@@ -112,6 +109,14 @@ class ProgressView:
             self._button.on_click(self._clicked)
             self.widget = w.VBox([self._style, self._html, self._button])
 
+    @property
+    def min_interval(self) -> float:
+        return self._flusher.min_interval
+
+    @property
+    def sync_count(self) -> int:
+        return self._flusher.sync_count
+
     def display(self) -> None:
         if self.mode != "widget":
             return
@@ -124,7 +129,6 @@ class ProgressView:
             "text/plain": "",  # the static copy shown by finish() is the readable fallback
         }
         display(bundle, raw=True)
-        self._flusher = threading.Thread(target=self._flush_loop, name="nb_agents-map-view", daemon=True)
         self._flusher.start()
 
     def on_stop(self, callback: Callable[[], Any]) -> None:
@@ -140,48 +144,37 @@ class ProgressView:
             self._callback()
 
     def update(self, progress: Progress) -> None:
-        self._latest = progress
-        self._wake.set()
+        self._flusher.put(progress)
 
     def tick(self) -> None:
         """Main thread, text mode: a progress line now and then."""
-        if self.mode == "widget" or threading.current_thread() is not threading.main_thread():
+        if self.mode == "widget" or not on_main_thread():
             return
         now = time.monotonic()
         if now - self._printed_at >= TEXT_EVERY:
             self._printed_at = now
-            print(self._latest.line(), flush=True)
+            print(self._flusher.latest.line(), flush=True)
 
-    def _apply(self, progress: Progress) -> None:
+    def _write(self, progress: Progress, _news: bool) -> bool:
+        """The flusher's callback: set the bar's HTML if it changed."""
+        if self.widget is None:
+            return False
         with self._lock:
             value = progress.html()
-            if self._html.value != value:
-                self._html.value = value
-                self.sync_count += 1
-
-    def _flush_loop(self) -> None:
-        while not self._stop.is_set():
-            if not self._wake.wait(1.0):
-                continue
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            self._apply(self._latest)
-            self._stop.wait(self.min_interval)
+            if self._html.value == value:
+                return False
+            self._html.value = value
+            return True
 
     def finish(self, progress: Progress) -> None:
         """Final state (synchronous); on the main thread also the static copy (or the last line)."""
-        self._latest = progress
+        self._flusher.put(progress)
         if self._finished:
             return
         self._finished = True
-        self._stop.set()
-        self._wake.set()
-        if self._flusher is not None:
-            self._flusher.join(timeout=10)
-        on_main = threading.current_thread() is threading.main_thread()
+        self._flusher.stop()  # the final state is always flushed
+        on_main = on_main_thread()
         if self.widget is not None:
-            self._apply(progress)
             with self._lock:
                 self._button.layout.display = "none"
             if on_main:

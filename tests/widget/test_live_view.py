@@ -162,7 +162,7 @@ def test_updates_from_many_threads_are_safe():
     view.finish(final)
     assert not errors
     assert "from thread 0" in view._settled.value and ">idle<" in view._header.value
-    assert view._flusher is not None and not view._flusher.is_alive()
+    assert view._flusher.thread is not None and not view._flusher.thread.is_alive()
 
 
 def test_elapsed_time_ticks_while_running(monkeypatch):

@@ -52,7 +52,7 @@ def test_tool_call_row_shows_name_input_result_size_and_duration():
     html = render_html(t)
     assert '<details class="nba-t nba-t-done">' in html
     assert "<summary>" in html and ">bash<" in html and "<code>python analyze.py --all</code>" in html
-    assert "2.0 s" in html and "50.0 KB" in html and "done" in html
+    assert "2.0 s" in html and "50.0 kB" in html and "done" in html
     assert f"of {len(long_result):,} chars" in html and len(html) < 10_000
     assert '<details class="nba-t nba-t-done" open>' in render_html(t, verbose=True)
 
@@ -146,9 +146,9 @@ def test_notices_inputs_threads_and_outcomes():
         and "<strong>LGTM</strong>" in html
         and "Outcome <i>a chart</i>" in html
     )
-    assert "Uploaded 1 file" in html and "sales.csv" in html and "12.0 KB, uploaded" in html
+    assert "Uploaded 1 file" in html and "sales.csv" in html and "12.0 kB, uploaded" in html
     text = render_text(t)
-    assert "<- reviewer: **LGTM**" in text and "inputs: sales.csv (12.0 KB, uploaded)" in text
+    assert "<- reviewer: **LGTM**" in text and "inputs: sales.csv (12.0 kB, uploaded)" in text
 
 
 def test_quiet_shows_only_the_final_answer():
@@ -239,3 +239,11 @@ def test_the_cursor_ends_the_last_paragraph():
     b = B()
     t = run(b.start("sevt_m"), b.delta("sevt_m", "First.\n\nSecond"))
     assert '<p>Second<span class="nba-cur"></span></p>' in render_body(t)
+
+
+def test_one_byte_size_format_for_the_view_and_the_file_cards():
+    """SI units, spelled as the file cards and docs/files.md show them ("21.4 kB")."""
+    assert [common.fmt_size(n) for n in (0, 999, 1000, 21_400, 999_949, 1_500_000, 3 * 10**9, 5 * 10**12)] == [
+        "0 B", "999 B", "1.0 kB", "21.4 kB", "999.9 kB", "1.5 MB", "3.0 GB", "5000.0 GB",
+    ]
+    assert common.fmt_size(None) == "?"
