@@ -39,7 +39,7 @@ class RunBundle(tuple):  # type: ignore[type-arg]
 class Run:
     """One `%%agent` cell or `.ask()`: `.text`, `.outputs`, `.usage`, `.cost_usd`, `.events`..."""
 
-    # Provenance facts the session fills in after the turn (session_cache.stamp); None = unknown.
+    # Provenance facts the session fills in after the turn (sessions.recording.stamp); None = unknown.
     agent_id: str | None = None
     agent_version: int | None = None
     environment_id: str | None = None

@@ -3,8 +3,8 @@
 `SessionRuntime` is what the server talks to (see docs/architecture.md, "Emulator
 internals"). It persists wire event dicts in append order (`events`), fans them out to
 stream subscribers (deltas only to those that asked), validates and applies user events
-(`send`), and runs turns as asyncio tasks (`turn.Turn`). Order, timing and state rules
-follow /work/shared/event-sequences.md; the turn mechanics live in `turn.py`.
+(`send`), and runs turns as asyncio tasks (`turn.Turn`) with the service's order, timing and
+state rules; the turn mechanics live in `turn.py`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@
   and returns the prompt cards with the mount paths the API reported. A failure leaves
   nothing of the batch uploaded or mounted.
 - `pull(session_id)` downloads new or changed outputs into `<outputs_dir>/<session name>/`.
-Inputs live in files_inputs.py, cards in files_cards.py, outputs in files_outputs.py,
+Inputs live in inputs.py, cards in cards.py, outputs in outputs.py,
 `Artifact` in artifacts.py and untrusted-name cleaning in safe_names.py.
 """
 

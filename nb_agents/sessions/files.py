@@ -1,4 +1,4 @@
-"""Glue between a session's turn and `files.FileSync` (issue 4's module).
+"""Glue between a session's turn and `files.FileSync`.
 
 Inputs are the DataFrames named by `{{name}}` plus `--files` paths. Before the send they are
 uploaded and mounted (at session creation when the session is new, else with

@@ -1,6 +1,6 @@
 """`{{name}}` interpolation of kernel variables into prompts.
 
-Rules (design.md §1, docs/magics.md):
+Rules (docs/magics.md):
 - `{{expr}}` where expr is a name followed by `.attr`, `[0]`, `[-1]`, `['key']` or `[1:3]` steps.
   Nothing is called and private/dunder attributes are refused, so a prompt cannot run code.
 - Single braces are never touched (code in prompts is safe); `{{{{` and `}}}}` write a literal

@@ -7,7 +7,7 @@ to `turn.Turn` (stream, fold, live view, Ctrl-C / `--timeout` -> `user.interrupt
 returns a `Run`.
 
 Hooks for the other modules:
-- `files` (session_files.SessionFiles over files.FileSync): `{{df}}` DataFrames and `files=` paths
+- `files` (sessions.files.SessionFiles over files.FileSync): `{{df}}` DataFrames and `files=` paths
   are uploaded and mounted before the send; outputs are pulled after the turn (`run.outputs`);
 - `action_handler` (tools, optional): `.resolve(pending, ctx) -> list[event params]`; an idle that stays
   `requires_action` is shown as waiting and the turn ends, never hangs;
@@ -102,7 +102,7 @@ class AgentSession:
         self._loop: EventLoop | None = None
         self.active: Any = None  # the background.BackgroundRun of this session, if any
         self.remote: Any = None  # the server session as created/attached (agent id+version, environment id)
-        self.last_cache_key: str | None = None  # Run-All cache key of the previous turn (session_cache)
+        self.last_cache_key: str | None = None  # Run-All cache key of the previous turn (recording.py)
 
     def __repr__(self) -> str:
         return f"<AgentSession {self.name!r} id={self.session_id} turns={len(self.runs)}>"
@@ -210,7 +210,7 @@ class AgentSession:
 
     async def ask_async(self, prompt: str, **kw: Any) -> Any:
         """`ask` for async code: `await session.ask_async(prompt, ...)` reads the stream with
-        `AsyncAnthropic` (async_api.py); same keywords (except `background`) and the same `Run`."""
+        `AsyncAnthropic` (asynchronous.py); same keywords (except `background`) and the same `Run`."""
         return await ask_async(self, prompt, **kw)
 
     def prepare_turn(

@@ -2,7 +2,7 @@
 
 `ActionContext` is the stream loop's view when it asks for answers (history, deadline, notices);
 `Ledger` holds the answered call ids and their cached answers, shared kernel-wide through
-`KERNEL_LEDGER` so a later cell's handler never re-runs a call. tool_handler.py re-exports all three.
+`KERNEL_LEDGER` so a later cell's handler never re-runs a call.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Transcript fold handlers for the conversation: user.*, agent.*, and message previews.
 
 Each handler takes a Transcript and an SDK event and returns a new Transcript; dispatch
-and dedupe are in `transcript_fold.py`.
+and dedupe are in `fold.py`.
 """
 
 from __future__ import annotations

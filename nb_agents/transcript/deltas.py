@@ -6,7 +6,7 @@ message). The reading thread therefore only queues deltas (`PendingDeltas.add`: 
 list append); whoever needs the transcript — the view's flusher (≤ 10×/s), the next event that
 is not a delta, the end of the turn — folds the batch at once. Consecutive text fragments of the
 same message and content index are merged into ONE delta first, so the SDK helper still does
-the folding (design.md) but once per message per batch. The result equals folding every delta
+the folding, but once per message per batch. The result equals folding every delta
 one by one, `event_count` included.
 """
 

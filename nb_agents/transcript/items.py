@@ -31,7 +31,7 @@ __all__ = [
     "blocks_text",
 ]
 
-# "ended": no result came before the session stopped (transcript_fold closes such calls)
+# "ended": no result came before the session stopped (fold.py closes such calls)
 TOOL_FINAL = frozenset({"done", "error", "denied", "ended"})
 
 

@@ -1,6 +1,6 @@
 """Small shared steps of the transcript fold: timestamps, item upserts.
 
-Used by the handlers in `transcript_agent.py` and `transcript_fold.py`; pure functions.
+Used by the handlers in `conversation.py` and `fold.py`; pure functions.
 """
 
 from __future__ import annotations

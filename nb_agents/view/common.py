@@ -133,7 +133,7 @@ def tool_state(call: ToolCall) -> str:
         return "waiting for confirmation (allow / deny)"
     if call.status == "denied":
         return f"denied: {call.deny_message}" if call.deny_message else "denied"
-    if call.status == "ended":  # still open when the session stopped (see transcript_fold._idle)
+    if call.status == "ended":  # still open when the session stopped (see transcript.fold._idle)
         return "no result"
     return {"running": "running", "error": "error", "done": "done"}.get(call.status, call.status)
 

@@ -1,6 +1,6 @@
 """The threads of a live view: the one flusher that writes its widget, and the main-thread check.
 
-Both live views (`LiveView`, `ProgressView`) follow design.md §3: `put(state)` may be called from
+Both live views (`LiveView`, `ProgressView`) follow one rule: `put(state)` may be called from
 any thread, as often as events come, and only stores the latest state; one flusher thread writes
 it at most once per `min_interval` (~10 syncs/s) through the view's `write` callback, which sets
 the widget's traits in one batch (`set_values`, with `hold_sync`). `stop()` ends that thread and

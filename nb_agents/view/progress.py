@@ -1,6 +1,6 @@
 """The progress view of a fan-out: done / failed / running counts, cost so far, ETA, a Stop button.
 
-Same rules as `view.widget.LiveView`, through the same `Flusher` (design.md §3): built and
+Same rules as `view.widget.LiveView`, through the same `Flusher`: built and
 displayed once on the main thread; `update(progress)` from any thread only stores the latest
 `Progress`; the flusher's one thread sets the widget's value at most ~10 times a second; `finish()`
 flushes synchronously and, on the main thread, displays a static `text/plain` + `text/html` copy.

@@ -13,7 +13,8 @@ The storing, throttling and final flush are the shared `Flusher` (`flusher.py`).
 
 Without a widget frontend (terminal IPython, no kernel) there are no widgets: updates on
 the main thread print newly completed items as text, `finish` prints the rest. A worker
-thread never prints or displays anything (design.md §3).
+thread never prints or displays anything: output from a thread that is not the cell's lands in
+whatever cell runs then.
 """
 
 from __future__ import annotations
