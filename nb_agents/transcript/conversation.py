@@ -10,17 +10,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..events import get_field
-from .items import (
-    AgentMessage,
-    Notice,
-    OutcomeItem,
-    Thinking,
-    ThreadItem,
-    ThreadMessage,
-    ToolCall,
-    UserMessage,
-    blocks_text,
-)
+from . import items as ti
+from .items import blocks_text
 from .ops import Handler, append, put, stamp
 
 if TYPE_CHECKING:
@@ -33,7 +24,7 @@ __all__ = ["CONVERSATION_HANDLERS"]
 def _user_message(t: Transcript, e: Any) -> Transcript:
     content = tuple(get_field(e, "content") or ())
     role = "system" if e.type == "system.message" else "user"
-    item = UserMessage(e.id, blocks_text(content), content, get_field(e, "processed_at") is None, role)
+    item = ti.UserMessage(e.id, blocks_text(content), content, get_field(e, "processed_at") is None, role)
     t = put(t, e.id, item)
     return replace(t, interrupted=False) if role == "user" else t
 
@@ -41,13 +32,13 @@ def _user_message(t: Transcript, e: Any) -> Transcript:
 def _user_interrupt(t: Transcript, e: Any) -> Transcript:
     if t.interrupted:
         return t
-    note = Notice("Interrupted: the agent was stopped; everything received so far is kept.", "warning")
+    note = ti.Notice("Interrupted: the agent was stopped; everything received so far is kept.", "warning")
     return replace(append(t, note), interrupted=True)
 
 
 def _tool_confirmation(t: Transcript, e: Any) -> Transcript:
     call = t.get(get_field(e, "tool_use_id", ""))
-    if not isinstance(call, ToolCall) or call.status not in ("waiting", "running"):
+    if not isinstance(call, ti.ToolCall) or call.status not in ("waiting", "running"):
         return t
     if get_field(e, "result") == "deny":
         call = replace(call, status="denied", permission="deny", deny_message=get_field(e, "deny_message"))
@@ -58,14 +49,14 @@ def _tool_confirmation(t: Transcript, e: Any) -> Transcript:
 
 def _define_outcome(t: Transcript, e: Any) -> Transcript:
     oid = get_field(e, "outcome_id") or e.id
-    item = OutcomeItem(oid, str(get_field(e, "description", "")), get_field(e, "max_iterations"))
+    item = ti.OutcomeItem(oid, str(get_field(e, "description", "")), get_field(e, "max_iterations"))
     return put(t, f"outcome:{oid}", item)
 
 
 def _result_for(field_name: str) -> Handler:
     def handle(t: Transcript, e: Any) -> Transcript:
         call = t.get(get_field(e, field_name, ""))
-        if not isinstance(call, ToolCall):
+        if not isinstance(call, ti.ToolCall):
             return t
         blocks = tuple(get_field(e, "content") or ())
         is_error = bool(get_field(e, "is_error"))
@@ -86,12 +77,12 @@ def _result_for(field_name: str) -> Handler:
 # -- agent.* ----------------------------------------------------------------------
 def _agent_message(t: Transcript, e: Any) -> Transcript:
     content = tuple(get_field(e, "content") or ())
-    item = AgentMessage(e.id, blocks_text(content), content, False, get_field(e, "session_thread_id"))
+    item = ti.AgentMessage(e.id, blocks_text(content), content, False, get_field(e, "session_thread_id"))
     return put(t, e.id, item)
 
 
 def _agent_thinking(t: Transcript, e: Any) -> Transcript:
-    return put(t, e.id, Thinking(e.id, get_field(e, "session_thread_id"), pending=False))
+    return put(t, e.id, ti.Thinking(e.id, get_field(e, "session_thread_id"), pending=False))
 
 
 def _tool_use(kind: str) -> Handler:
@@ -101,7 +92,7 @@ def _tool_use(kind: str) -> Handler:
             status = "waiting"  # answered by the kernel
         else:
             status = {"ask": "waiting", "deny": "denied"}.get(permission or "", "running")
-        call = ToolCall(
+        call = ti.ToolCall(
             id=e.id,
             kind=kind,
             name=str(get_field(e, "name") or ""),  # a nameless tool use: "", shown as "?"
@@ -123,15 +114,15 @@ def _thread_message(direction: str) -> Handler:
         tid = str(get_field(e, f"{prefix}_session_thread_id", ""))
         name = get_field(e, f"{prefix}_agent_name")
         if t.get(f"thread:{tid}") is None:
-            t = put(t, f"thread:{tid}", ThreadItem(tid, name or tid, "running"))
+            t = put(t, f"thread:{tid}", ti.ThreadItem(tid, name or tid, "running"))
         content = tuple(get_field(e, "content") or ())
-        return put(t, e.id, ThreadMessage(e.id, tid, name, direction, blocks_text(content)))
+        return put(t, e.id, ti.ThreadMessage(e.id, tid, name, direction, blocks_text(content)))
 
     return handle
 
 
 def _compacted(t: Transcript, e: Any) -> Transcript:
-    return append(t, Notice("The agent's context was compacted to fit the model's window.", "info"))
+    return append(t, ti.Notice("The agent's context was compacted to fit the model's window.", "info"))
 
 
 # -- previews (event_start / event_delta) -------------------------------------------
@@ -144,15 +135,15 @@ def _event_start(t: Transcript, e: Any) -> Transcript:
         from anthropic.lib.sessions import accumulate_managed_agents_event
 
         snap = accumulate_managed_agents_event(None, e)
-        return put(t, pid, AgentMessage(pid, "", (), streaming=True, snapshot=snap))
+        return put(t, pid, ti.AgentMessage(pid, "", (), streaming=True, snapshot=snap))
     if ptype == "agent.thinking":
-        return put(t, pid, Thinking(pid, pending=True))
+        return put(t, pid, ti.Thinking(pid, pending=True))
     return t
 
 
 def _event_delta(t: Transcript, e: Any) -> Transcript:
     item = t.get(get_field(e, "event_id", "") or "")
-    if not isinstance(item, AgentMessage) or not item.streaming or item.snapshot is None:
+    if not isinstance(item, ti.AgentMessage) or not item.streaming or item.snapshot is None:
         return t  # a delta whose start we never saw: best effort, ignore
     from anthropic import AnthropicError
     from anthropic.lib.sessions import accumulate_managed_agents_event
