@@ -5,17 +5,23 @@ stream on the thread that called `ask()` — the main thread for a foreground ce
 notebook's stop button / Ctrl-C raises `KeyboardInterrupt` inside the loop. It is caught
 here: `user.interrupt` is sent, the loop keeps reading until the idle (bounded by
 `interrupt_wait`), "interrupted" is shown and everything received is kept. `--timeout` ends the
-same way through `DeadlineExceeded`.
+same way through `DeadlineExceeded`. The async turn (asynchronous.py) awaits the same steps:
+what is sent, what ends a read early and how a drain's outcome is reported are decided here,
+once (`_outgoing`, `STOPS`, `_stopping`, `_draining`).
 """
 
 from __future__ import annotations
 
-import re
+import asyncio
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..api.stream import DeadlineExceeded, EventLoop
+from ..api.retry import backoff, is_retryable
+from ..api.session_params import turn_events
+from ..api.stream import INTERRUPT, DeadlineExceeded, EventLoop
 from ..config import Options
 from ..errors import NbAgentsError
 from ..events import event_type
@@ -28,8 +34,9 @@ if TYPE_CHECKING:
 __all__ = ["Turn", "user_message"]
 
 PULL_ATTEMPTS = 3
-PULL_BACKOFF = 0.2  # seconds, doubled per attempt
-_TRANSIENT = re.compile(r"API error (408|409|429|5\d\d)\b|unreachable|connection", re.IGNORECASE)
+PULL_BACKOFF = 0.2  # seconds before the first retry of the output pull (retry.backoff's start)
+# What ends a read early: the turn then drains (sends `user.interrupt`, reads to the idle).
+STOPS = (KeyboardInterrupt, DeadlineExceeded)
 
 
 def user_message(text: str) -> dict[str, Any]:
@@ -174,7 +181,7 @@ class Turn:
             return
         what = ", ".join(_describe_pending(e) for e in self._waiting(pending)) or "an answer"
         self.notice(f"the previous turn was still waiting for {what}: interrupted it so this message runs", "warning")
-        self.loop.send([{"type": "user.interrupt"}], arm=False)
+        self.loop.send(INTERRUPT, arm=False)
 
     # -- the turn ----------------------------------------------------------------------------
     def _open_view(self) -> None:
@@ -244,20 +251,25 @@ class Turn:
     def _read(self) -> bool:
         """Send (unless following) and read to the end of the turn; True if it was interrupted."""
         try:
-            if self.text is None:
-                self.loop.run(deadline=self.deadline)
-            else:
-                self._settle_previous()
-                from ..api.agent_params import turn_events  # a user.message, or a user.define_outcome
-
-                self.loop.run(send=turn_events(self.text, self.opts), deadline=self.deadline)
+            self.loop.run(send=self._outgoing(), deadline=self.deadline)
             return False
-        except KeyboardInterrupt:
-            self._drain()
-        except DeadlineExceeded:
-            self.notice(f"timed out after {self.opts.timeout:g} s: stopping the agent…", "warning")
-            self._drain()
+        except STOPS as exc:
+            self._stopping(exc)
+        self._drain()
         return True
+
+    def _outgoing(self) -> list[dict[str, Any]] | None:
+        """What this turn sends (a user.message, or a user.define_outcome), after settling a
+        previous turn still waiting for an answer; None when it follows a turn already running."""
+        if self.text is None:
+            return None
+        self._settle_previous()
+        return turn_events(self.text, self.opts)
+
+    def _stopping(self, exc: BaseException) -> None:
+        """The read ended early (`STOPS`, or the async task was cancelled): say why before the drain."""
+        if isinstance(exc, DeadlineExceeded):
+            self.notice(f"timed out after {self.opts.timeout:g} s: stopping the agent…", "warning")
 
     def _pull(self) -> dict[str, Any]:
         """Bring the turn's output files home; images also appear in the transcript."""
@@ -283,28 +295,37 @@ class Turn:
         def pull() -> Any:
             return self.session.files.pull(self.session.client, self.opts, str(self.session.session_id), self.events)
 
-        for attempt in range(PULL_ATTEMPTS - 1):
+        for attempt in range(1, PULL_ATTEMPTS):
             try:
                 return pull()
             except NbAgentsError as exc:
-                if not _TRANSIENT.search(str(exc)):
+                if not is_retryable(exc):
                     raise
-                time.sleep(PULL_BACKOFF * 2**attempt)
+                time.sleep(backoff(attempt, start=PULL_BACKOFF))
         return pull()
 
     def _drain(self) -> None:
         """Send `user.interrupt` and keep reading until the session is idle (bounded)."""
-        loop = self.loop
+        with self._draining() as deadline:
+            self.loop.interrupt()
+            self.loop.run(deadline=deadline)
+
+    @contextmanager
+    def _draining(self) -> Iterator[float]:
+        """Around a drain (sync or async; yields its deadline): its outcome becomes a notice, it never raises."""
         try:
-            loop.send([{"type": "user.interrupt"}], arm=False)
-            loop.armed = True  # any idle from now on ends the turn
-            loop.run(deadline=time.monotonic() + self.opts.interrupt_wait)
-            if not getattr(self.t, "interrupted", False):
-                self.notice("Interrupted: the agent was stopped; everything received so far is kept.", "warning")
-        except (KeyboardInterrupt, DeadlineExceeded):
+            yield time.monotonic() + self.opts.interrupt_wait
+        except (*STOPS, asyncio.CancelledError):
             self.notice("interrupted; the session may still be running: `%agent interrupt` stops it", "warning")
         except NbAgentsError as exc:
             self.notice(f"could not interrupt: {exc}", "error")
+        else:
+            self.note_interrupted()
+
+    def note_interrupted(self) -> None:
+        """Say the agent was stopped, unless the transcript already shows its interrupt."""
+        if not getattr(self.t, "interrupted", False):
+            self.notice("Interrupted: the agent was stopped; everything received so far is kept.", "warning")
 
     def _result(self, started: float, interrupted: bool) -> Run:
         from .session import _stop_reason
