@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._version import __version__
 from ..errors import ConfigError
+from ..transcript.items import OutcomeItem
 
 __all__ = [
     "repo_resources",
@@ -115,8 +117,6 @@ def session_title(opts: Any, session_name: str, shell: Any = None) -> str:
 
 def session_metadata(session_name: str, shell: Any = None) -> dict[str, str]:
     """Metadata identifying nb_agents, the notebook and the cell (<= 16 pairs, values <= 512)."""
-    from .._version import __version__
-
     shell = shell if shell is not None else _shell()
     meta = {"created_by": "nb_agents", "nb_agents_version": str(__version__), "nb_agents_session": session_name}
     notebook = _notebook_name(getattr(shell, "user_ns", None))
@@ -207,8 +207,6 @@ class Outcome:
 
 def outcome_of(transcript: Any) -> Outcome | None:
     """The last outcome of a transcript, or None."""
-    from ..transcript.items import OutcomeItem
-
     items = [i for i in getattr(transcript, "items", ()) if isinstance(i, OutcomeItem)]
     if not items:
         return None

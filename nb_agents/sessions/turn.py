@@ -26,7 +26,11 @@ from ..config import Options
 from ..errors import NbAgentsError
 from ..events import event_type
 from ..run import Run
+from ..tools import ActionContext
+from ..transcript import fold, with_image, with_inputs, with_notice
 from ..transcript.deltas import PendingDeltas, is_delta
+from ..view.widget import LiveView
+from .recording import stamp, turn_recorder
 
 if TYPE_CHECKING:
     from .session import AgentSession
@@ -57,8 +61,7 @@ class Turn:
         self, session: AgentSession, opts: Options, text: str | None, *, live: bool, inputs: Any = None, guard: Any = None
     ) -> None:
         """`text=None` follows a turn already running (attach) instead of sending one."""
-        from ..transcript import with_inputs
-        from .session import _new_transcript
+        from .session import _new_transcript  # (session.py imports this module)
 
         self.session = session
         self.opts = opts
@@ -103,8 +106,6 @@ class Turn:
             if self.view is not None:
                 self.view.update(self._read_t)
             return
-        from ..transcript import fold
-
         self.t = fold(self.t, event)
         if getattr(event, "id", None):
             self.events.append(event)
@@ -116,8 +117,6 @@ class Turn:
         return self.t
 
     def notice(self, text: str, level: str = "info") -> None:
-        from ..transcript import with_notice
-
         self.t = with_notice(self.t, text, level)
         if self.view is not None:
             self.view.update(self.t)
@@ -138,8 +137,6 @@ class Turn:
         handler = self.session.action_handler
         if handler is None:
             return False, pending
-        from ..tools.handler import ActionContext
-
         ctx = ActionContext(
             history=tuple(self.session.events), deadline=self.deadline, background=self.background,
             on_notice=self.notice,
@@ -187,14 +184,10 @@ class Turn:
     def _open_view(self) -> None:
         if not self.live:
             return
-        from ..view.widget import LiveView
-
         self.view = LiveView(self.t, verbose=self.opts.verbose, quiet=self.opts.quiet)
         self.view.display()
 
     def _recorder(self) -> Any:
-        from .recording import turn_recorder
-
         return turn_recorder(self)
 
     def run(self) -> Run:
@@ -231,8 +224,6 @@ class Turn:
         outputs = self._pull()
         run = self._result(self.started, interrupted)
         run.outputs.update(outputs)
-        from .recording import stamp
-
         return stamp(run, self)
 
     def end(self, run: Run | None) -> None:
@@ -273,8 +264,6 @@ class Turn:
 
     def _pull(self) -> dict[str, Any]:
         """Bring the turn's output files home; images also appear in the transcript."""
-        from ..transcript import with_image
-
         try:
             outputs = self._pull_outputs()
         except NbAgentsError as exc:
