@@ -29,7 +29,6 @@ from ..run import Run
 from ..tools import ActionContext
 from ..transcript import fold, with_image, with_inputs, with_notice
 from ..transcript.deltas import PendingDeltas, is_delta
-from ..view.widget import LiveView
 from .recording import stamp, turn_recorder
 
 if TYPE_CHECKING:
@@ -184,6 +183,8 @@ class Turn:
     def _open_view(self) -> None:
         if not self.live:
             return
+        from ..view.widget import LiveView  # looked up per turn: tests and bench/ substitute an observed view
+
         self.view = LiveView(self.t, verbose=self.opts.verbose, quiet=self.opts.quiet)
         self.view.display()
 
