@@ -3,7 +3,9 @@
 Every mistake a user can make (bad flag, unknown `{{name}}`, missing file, no API key…)
 raises a subclass of `NbAgentsError`, which is an IPython `UsageError`: IPython prints its
 message on one line without a traceback. API failures are turned into one line with the
-status, the API's message and the request id by `format_api_error`.
+status, the API's message and the request id by `format_api_error`; the `AgentAPIError` keeps
+the status (or that no answer came at all) as attributes, so whether to try again is decided
+from those, never from the wording.
 """
 
 from __future__ import annotations
@@ -54,7 +56,16 @@ class NoBackendError(NbAgentsError):
 
 
 class AgentAPIError(NbAgentsError):
-    """An API call failed; the message is already one line."""
+    """An API call failed; the message is already one line.
+
+    `status`: the HTTP status the API answered with (None when there was no answer, or the
+    failure is not about one request); `connection`: True when the API could not be reached
+    (connection refused or reset, timeout, a stream cut mid-read)."""
+
+    def __init__(self, message: str, *, status: int | None = None, connection: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.connection = connection
 
 
 class SessionError(NbAgentsError):

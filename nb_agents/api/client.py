@@ -19,6 +19,7 @@ from typing import Any
 
 from ..config import Options
 from ..errors import AgentAPIError, NoBackendError, format_api_error
+from .agent_params import agent_params, cleared_fields, environment_config, split_agent_ref
 
 __all__ = [
     "Backend",
@@ -27,10 +28,12 @@ __all__ = [
     "go_offline",
     "go_online",
     "make_client",
+    "make_async_client",
     "ensure_agent",
     "ensure_environment",
     "config_hash",
     "api_call",
+    "api_error",
     "DEFAULT_SYSTEM",
 ]
 
@@ -104,21 +107,46 @@ def backend_kind() -> str | None:
         return None
 
 
-def make_client(opts: Options | None = None, **kw: Any) -> Any:
-    """An `anthropic.Anthropic` for the current backend (`offline=True` in opts starts the emulator)."""
+def _client_kwargs(opts: Options | None, kw: dict[str, Any]) -> dict[str, Any]:
+    """The constructor arguments of a client for the current backend, for both client classes:
+    `offline=True` in opts starts the emulator first."""
     if opts is not None and opts.offline and _emulator is None:
         go_offline()
     where = backend()
+    if where.offline:
+        return {"base_url": where.base_url, "api_key": "offline-emulator", **kw}
+    return kw
+
+
+def make_client(opts: Options | None = None, **kw: Any) -> Any:
+    """An `anthropic.Anthropic` for the current backend (`offline=True` in opts starts the emulator)."""
+    kwargs = _client_kwargs(opts, kw)
     import anthropic
 
-    if where.offline:
-        return anthropic.Anthropic(base_url=where.base_url, api_key="offline-emulator", **kw)
-    return anthropic.Anthropic(**kw)
+    return anthropic.Anthropic(**kwargs)
+
+
+def make_async_client(opts: Options | None = None, **kw: Any) -> Any:
+    """`make_client`'s `anthropic.AsyncAnthropic` twin. Make one per event loop and close it
+    there: an async connection pool is bound to the loop that opened it."""
+    kwargs = _client_kwargs(opts, kw)
+    import anthropic
+
+    return anthropic.AsyncAnthropic(**kwargs)
 
 
 def config_hash(config: dict[str, Any]) -> str:
     blob = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def api_error(exc: BaseException) -> AgentAPIError:
+    """The one-line `AgentAPIError` for an SDK failure (an `APIStatusError` or an
+    `APIConnectionError`), carrying the status, or that no answer came."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return AgentAPIError(format_api_error(exc), status=status)
+    return AgentAPIError(f"cannot reach the API: {exc}", connection=True)
 
 
 def api_call(fn: Any, *args: Any, **kw: Any) -> Any:
@@ -127,15 +155,11 @@ def api_call(fn: Any, *args: Any, **kw: Any) -> Any:
 
     try:
         return fn(*args, **kw)
-    except anthropic.APIStatusError as exc:
-        raise AgentAPIError(format_api_error(exc)) from exc
-    except anthropic.APIConnectionError as exc:
-        raise AgentAPIError(f"cannot reach the API: {exc}") from exc
+    except (anthropic.APIStatusError, anthropic.APIConnectionError) as exc:
+        raise api_error(exc) from exc
 
 
 def _agent_config(opts: Options) -> dict[str, Any]:
-    from .agent_params import agent_params  # skills, MCP servers + toolsets, subagents
-
     return agent_params(opts, {"model": opts.model, "system": opts.system or DEFAULT_SYSTEM, "tools": [TOOLSET]})
 
 
@@ -149,19 +173,13 @@ def _find_by_name(pages: Any, name: str) -> Any:
 def ensure_agent(client: Any, opts: Options) -> str:
     """The id of the agent for `opts` (get-or-create by name + config hash; update -> new version)."""
     if opts.agent_id:
-        from .agent_params import split_agent_ref  # `ID@VERSION` pins a version (session.py)
-
         return split_agent_ref(opts.agent_id)[0]
-    from .agent_params import cleared_fields  # an update keeps omitted fields: clear them
-
-    config = _agent_config(opts)
+    config = _agent_config(opts)  # an update keeps omitted fields: `cleared_fields` clears them
     return _get_or_create(client.beta.agents, client, opts.agent_name, opts.agent_name, config,
                           create=config, update={**config, **cleared_fields(config)})
 
 
 def _environment_config(opts: Options) -> dict[str, Any]:
-    from .agent_params import environment_config  # packages per manager, networking
-
     return environment_config(opts)
 
 

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .._version import __version__
 from ..errors import ConfigError
 
 __all__ = [
@@ -112,8 +113,6 @@ def session_title(opts: Any, session_name: str, shell: Any = None) -> str:
 
 def session_metadata(session_name: str, shell: Any = None) -> dict[str, str]:
     """Metadata identifying nb_agents, the notebook and the cell (<= 16 pairs, values <= 512)."""
-    from .._version import __version__
-
     shell = shell if shell is not None else _shell()
     meta = {"created_by": "nb_agents", "nb_agents_version": str(__version__), "nb_agents_session": session_name}
     notebook = _notebook_name(getattr(shell, "user_ns", None))

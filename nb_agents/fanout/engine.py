@@ -3,8 +3,9 @@
 Each item gets its own session (its own cloud container) on a shared agent and environment,
 created once on the caller's thread. At most `concurrency` items run at once, each on a worker
 thread that runs an ordinary turn (session.py / turn.py, no live view). Per item:
-- retries with backoff on 429 / 5xx / connection errors, but never a second run of the item:
-  once the session holds our `user.message`, a retry follows that turn instead of resending;
+- retries with backoff on transient API errors (api/retry.py: 408/409/429/5xx, connection
+  errors), but never a second run of the item: once the session holds our `user.message`, a
+  retry follows that turn instead of resending;
 - failures are isolated: the item's row gets status "failed" and the error;
 - a total budget (`max_usd`) stops NEW work: items not started become "skipped: budget";
 - Stop (button of a background fan-out, Ctrl-C while waiting, `.stop()`) interrupts every
@@ -22,6 +23,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from ..api import backoff, is_retryable
 from ..errors import ConfigError, NbAgentsError
 from ..sessions.background import SENT_TYPES
 from .items import (
@@ -32,9 +34,7 @@ from .items import (
     SKIPPED_BUDGET,
     SKIPPED_STOP,
     Item,
-    backoff,
     files_for,
-    is_retryable,
     normalize,
 )
 from .result import MapResult
@@ -42,7 +42,7 @@ from .result import MapResult
 __all__ = ["FanOut", "map"]
 
 
-def map(  # noqa: A001 - the public name design.md promises: nb_agents.map
+def map(  # noqa: A001 - the public name: nb_agents.map
     template: str,
     items: Any,
     *,

@@ -1,5 +1,5 @@
 """What a fan-out runs over: items (list, dict, DataFrame rows, groupby), their per-item state,
-their files, and the classification of errors worth retrying.
+and their files. (Which errors are worth retrying, and when: api/retry.py.)
 
 Split from fanout.py (the engine). `normalize(items)` gives `(key, value)` pairs: a list's key is
 its position, a dict's key its key, a DataFrame row's key its index label, a groupby's key the
@@ -10,13 +10,13 @@ group key (its value is the sub-frame, which the files module uploads when the t
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["Fields", "Item", "normalize", "files_for", "is_retryable", "DONE", "FAILED", "RUNNING", "PENDING"]
+__all__ = ["Fields", "Item", "normalize", "files_for", "DONE", "FAILED", "RUNNING", "PENDING"]
 
 PENDING, RUNNING, DONE, FAILED, INTERRUPTED = "pending", "running", "done", "failed", "interrupted"
 SKIPPED_BUDGET, SKIPPED_STOP = "skipped: budget", "skipped: stopped"
@@ -96,28 +96,6 @@ def files_for(files: Any, key: Any, value: Any) -> Any:
     return files
 
 
-def _anthropic_retryable(exc: BaseException) -> bool:
-    import anthropic
-
-    if isinstance(exc, (anthropic.RateLimitError, anthropic.InternalServerError, anthropic.APIConnectionError)):
-        return True
-    return isinstance(exc, anthropic.APIStatusError) and (exc.status_code == 429 or exc.status_code >= 500)
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """429 / 5xx / connection errors, also when wrapped in our one-line `AgentAPIError`."""
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if _anthropic_retryable(cur):
-            return True
-        cur = cur.__cause__ or cur.__context__
-    text = str(exc)
-    # stream.EventLoop.send gives up after its own attempts with a message, not a cause
-    return "could not send the message after" in text or any(f"API error {s}" in text for s in (429, 500, 502, 503, 529))
-
-
 @dataclass
 class Item:
     """One unit of a fan-out and, once run, its row of the result table."""
@@ -161,10 +139,3 @@ class Item:
     def mark(self, status: str, error: str | None = None) -> None:
         self.status, self.error = status, error
         self.finished = time.monotonic()
-
-
-def backoff(attempt: int, base: float = 0.5, cap: float = 8.0, jitter: Callable[[], float] | None = None) -> float:
-    """Seconds before retry `attempt` (1, 2, ...): exponential with jitter, capped."""
-    import random
-
-    return min(cap, base * 2 ** (attempt - 1)) * (0.5 + (jitter or random.random)())

@@ -95,8 +95,8 @@ class BackgroundRun:
         turn, run = self.turn, None
         try:
             interrupted = turn._read() or self._stop_requested
-            if self._stop_requested and not getattr(turn.t, "interrupted", False):
-                turn.notice("Interrupted: the agent was stopped; everything received so far is kept.", "warning")
+            if self._stop_requested:
+                turn.note_interrupted()
             run = turn.complete(interrupted)
         except BaseException as exc:  # kept for the caller: wait() raises it on its thread
             self.error = exc

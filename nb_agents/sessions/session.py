@@ -99,7 +99,7 @@ class AgentSession:
         self.tools_applied: str | None = None
         self.created_with: tuple[str, str] | None = None  # (model, system) the session was created with
         self.listeners: list[Callable[[Any], None]] = []
-        self._loop: EventLoop | None = None
+        self.event_loop: EventLoop | None = None  # kept across turns, so seen ids carry over (`loop()`)
         self.active: Any = None  # the background.BackgroundRun of this session, if any
         self.remote: Any = None  # the server session as created/attached (agent id+version, environment id)
         self.last_cache_key: str | None = None  # Run-All cache key of the previous turn (recording.py)
@@ -170,7 +170,7 @@ class AgentSession:
     def _reset(self, session_id: str | None) -> None:
         self.session_id = session_id
         self.history = empty(offline=self.offline, session_id=session_id) if session_id else None
-        self.events, self.seen, self._loop = [], set(), None
+        self.events, self.seen, self.event_loop = [], set(), None
         self.tools_applied = None
         self.created_with = None
 
@@ -275,9 +275,9 @@ class AgentSession:
 
     def loop(self) -> EventLoop:
         """The session's event loop (kept across turns so seen ids carry over)."""
-        if self._loop is None:
-            self._loop = EventLoop(self.client, str(self.session_id), on_event=lambda e: None, seen=self.seen)
-        return self._loop
+        if self.event_loop is None:
+            self.event_loop = EventLoop(self.client, str(self.session_id), on_event=lambda e: None, seen=self.seen)
+        return self.event_loop
 
     # -- other actions -----------------------------------------------------------------------
     def attach(self, session_id: str) -> str:
@@ -288,7 +288,7 @@ class AgentSession:
         self._reset(session_id)
         self.remote = remote
         loop = self.loop()
-        for event in api_call(loop._list):
+        for event in api_call(loop.history):
             self.record(event)
             key = event_key(event)
             if key is not None:

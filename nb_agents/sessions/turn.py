@@ -5,22 +5,30 @@ stream on the thread that called `ask()` — the main thread for a foreground ce
 notebook's stop button / Ctrl-C raises `KeyboardInterrupt` inside the loop. It is caught
 here: `user.interrupt` is sent, the loop keeps reading until the idle (bounded by
 `interrupt_wait`), "interrupted" is shown and everything received is kept. `--timeout` ends the
-same way through `DeadlineExceeded`.
+same way through `DeadlineExceeded`. The async turn (asynchronous.py) awaits the same steps:
+what is sent, what ends a read early and how a drain's outcome is reported are decided here,
+once (`_outgoing`, `STOPS`, `_stopping`, `_draining`).
 """
 
 from __future__ import annotations
 
-import re
+import asyncio
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..api.stream import DeadlineExceeded, EventLoop
+from ..api import DeadlineExceeded, EventLoop, backoff, is_retryable, turn_events
+from ..api.stream import INTERRUPT
 from ..config import Options
 from ..errors import NbAgentsError
 from ..events import event_type
 from ..run import Run
-from ..transcript import PendingDeltas, empty, is_delta
+from ..tools import ActionContext
+from ..transcript import PendingDeltas, empty, fold, is_delta, with_image, with_inputs, with_notice
+from ..view import LiveView
+from .recording import stamp, turn_recorder
 
 if TYPE_CHECKING:
     from .session import AgentSession
@@ -28,8 +36,9 @@ if TYPE_CHECKING:
 __all__ = ["Turn", "user_message"]
 
 PULL_ATTEMPTS = 3
-PULL_BACKOFF = 0.2  # seconds, doubled per attempt
-_TRANSIENT = re.compile(r"API error (408|409|429|5\d\d)\b|unreachable|connection", re.IGNORECASE)
+PULL_BACKOFF = 0.2  # seconds before the first retry of the output pull (retry.backoff's start)
+# What ends a read early: the turn then drains (sends `user.interrupt`, reads to the idle).
+STOPS = (KeyboardInterrupt, DeadlineExceeded)
 
 
 def user_message(text: str) -> dict[str, Any]:
@@ -45,12 +54,13 @@ def _describe_pending(event: Any) -> str:
 
 class Turn:
     _t: Any  # the transcript behind the `t` property
+    # The live view a turn opens; a test or a benchmark may set an observing subclass here.
+    view_class: type[LiveView] = LiveView
 
     def __init__(
         self, session: AgentSession, opts: Options, text: str | None, *, live: bool, inputs: Any = None, guard: Any = None
     ) -> None:
         """`text=None` follows a turn already running (attach) instead of sending one."""
-        from ..transcript import with_inputs
 
         self.session = session
         self.opts = opts
@@ -95,8 +105,6 @@ class Turn:
             if self.view is not None:
                 self.view.update(self._read_t)
             return
-        from ..transcript import fold
-
         self.t = fold(self.t, event)
         if getattr(event, "id", None):
             self.events.append(event)
@@ -108,8 +116,6 @@ class Turn:
         return self.t
 
     def notice(self, text: str, level: str = "info") -> None:
-        from ..transcript import with_notice
-
         self.t = with_notice(self.t, text, level)
         if self.view is not None:
             self.view.update(self.t)
@@ -130,8 +136,6 @@ class Turn:
         handler = self.session.action_handler
         if handler is None:
             return False, pending
-        from ..tools.handler import ActionContext
-
         ctx = ActionContext(
             history=tuple(self.session.events), deadline=self.deadline, background=self.background,
             on_notice=self.notice,
@@ -173,20 +177,16 @@ class Turn:
             return
         what = ", ".join(_describe_pending(e) for e in self._waiting(pending)) or "an answer"
         self.notice(f"the previous turn was still waiting for {what}: interrupted it so this message runs", "warning")
-        self.loop.send([{"type": "user.interrupt"}], arm=False)
+        self.loop.send(INTERRUPT, arm=False)
 
     # -- the turn ----------------------------------------------------------------------------
     def _open_view(self) -> None:
         if not self.live:
             return
-        from ..view.widget import LiveView
-
-        self.view = LiveView(self.t, verbose=self.opts.verbose, quiet=self.opts.quiet)
+        self.view = self.view_class(self.t, verbose=self.opts.verbose, quiet=self.opts.quiet)
         self.view.display()
 
     def _recorder(self) -> Any:
-        from .recording import turn_recorder
-
         return turn_recorder(self)
 
     def run(self) -> Run:
@@ -223,8 +223,6 @@ class Turn:
         outputs = self._pull()
         run = self._result(self.started, interrupted)
         run.outputs.update(outputs)
-        from .recording import stamp
-
         return stamp(run, self)
 
     def end(self, run: Run | None) -> None:
@@ -243,25 +241,28 @@ class Turn:
     def _read(self) -> bool:
         """Send (unless following) and read to the end of the turn; True if it was interrupted."""
         try:
-            if self.text is None:
-                self.loop.run(deadline=self.deadline)
-            else:
-                self._settle_previous()
-                from ..api import turn_events  # a user.message, or a user.define_outcome
-
-                self.loop.run(send=turn_events(self.text, self.opts), deadline=self.deadline)
+            self.loop.run(send=self._outgoing(), deadline=self.deadline)
             return False
-        except KeyboardInterrupt:
-            self._drain()
-        except DeadlineExceeded:
-            self.notice(f"timed out after {self.opts.timeout:g} s: stopping the agent…", "warning")
-            self._drain()
+        except STOPS as exc:
+            self._stopping(exc)
+        self._drain()
         return True
+
+    def _outgoing(self) -> list[dict[str, Any]] | None:
+        """What this turn sends (a user.message, or a user.define_outcome), after settling a
+        previous turn still waiting for an answer; None when it follows a turn already running."""
+        if self.text is None:
+            return None
+        self._settle_previous()
+        return turn_events(self.text, self.opts)
+
+    def _stopping(self, exc: BaseException) -> None:
+        """The read ended early (`STOPS`, or the async task was cancelled): say why before the drain."""
+        if isinstance(exc, DeadlineExceeded):
+            self.notice(f"timed out after {self.opts.timeout:g} s: stopping the agent…", "warning")
 
     def _pull(self) -> dict[str, Any]:
         """Bring the turn's output files home; images also appear in the transcript."""
-        from ..transcript import with_image
-
         try:
             outputs = self._pull_outputs()
         except NbAgentsError as exc:
@@ -282,28 +283,37 @@ class Turn:
         def pull() -> Any:
             return self.session.files.pull(self.session.client, self.opts, str(self.session.session_id), self.events)
 
-        for attempt in range(PULL_ATTEMPTS - 1):
+        for attempt in range(1, PULL_ATTEMPTS):
             try:
                 return pull()
             except NbAgentsError as exc:
-                if not _TRANSIENT.search(str(exc)):
+                if not is_retryable(exc):
                     raise
-                time.sleep(PULL_BACKOFF * 2**attempt)
+                time.sleep(backoff(attempt, start=PULL_BACKOFF))
         return pull()
 
     def _drain(self) -> None:
         """Send `user.interrupt` and keep reading until the session is idle (bounded)."""
-        loop = self.loop
+        with self._draining() as deadline:
+            self.loop.interrupt()
+            self.loop.run(deadline=deadline)
+
+    @contextmanager
+    def _draining(self) -> Iterator[float]:
+        """Around a drain (sync or async; yields its deadline): its outcome becomes a notice, it never raises."""
         try:
-            loop.send([{"type": "user.interrupt"}], arm=False)
-            loop.armed = True  # any idle from now on ends the turn
-            loop.run(deadline=time.monotonic() + self.opts.interrupt_wait)
-            if not getattr(self.t, "interrupted", False):
-                self.notice("Interrupted: the agent was stopped; everything received so far is kept.", "warning")
-        except (KeyboardInterrupt, DeadlineExceeded):
+            yield time.monotonic() + self.opts.interrupt_wait
+        except (*STOPS, asyncio.CancelledError):
             self.notice("interrupted; the session may still be running: `%agent interrupt` stops it", "warning")
         except NbAgentsError as exc:
             self.notice(f"could not interrupt: {exc}", "error")
+        else:
+            self.note_interrupted()
+
+    def note_interrupted(self) -> None:
+        """Say the agent was stopped, unless the transcript already shows its interrupt."""
+        if not getattr(self.t, "interrupted", False):
+            self.notice("Interrupted: the agent was stopped; everything received so far is kept.", "warning")
 
     def _result(self, started: float, interrupted: bool) -> Run:
         return Run(

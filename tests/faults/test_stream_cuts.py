@@ -76,7 +76,7 @@ def _server_types(emu: Emulator, session_id: str) -> list[str]:
 def quick(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shorter waits that are beside the point here: the reconnect backoff, and the output pull's
     settle time (the `pull_settle` option; this scenario never writes outputs)."""
-    monkeypatch.setattr("nb_agents.api.stream.BACKOFF_START", 0.01)
+    monkeypatch.setattr("nb_agents.api.retry.BACKOFF_START", 0.01)
     monkeypatch.setenv("NB_AGENTS_PULL_SETTLE", "0")
 
 

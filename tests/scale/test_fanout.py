@@ -85,7 +85,7 @@ def test_concurrency_is_bounded_and_used(make_emulator, monkeypatch):
 
 
 def test_retry_resends_only_when_the_message_was_not_accepted(emu, monkeypatch):
-    monkeypatch.setattr("nb_agents.api.stream.BACKOFF_START", 0.01)  # the loop's own 4 send attempts
+    monkeypatch.setattr("nb_agents.api.retry.BACKOFF_START", 0.01)  # the loop's own 4 send attempts
     # every send of the first attempt fails (429, before the server applies it): the item retries
     emu.faults.fail_next(4, 429, route="POST /v1/sessions/*/events")
     result = nb_agents.map(ECHO + "{{item}}", ["once"], concurrency=1, live=False)
@@ -103,7 +103,7 @@ def test_accepted_message_is_followed_not_resent(emu, monkeypatch):
         echoes = real_send(self, events, **kw)
         if not failed and events[0]["type"] == "user.message":
             failed.append(True)  # the message is on the server but the client saw an error
-            raise AgentAPIError("could not send the message after 4 attempts: API error 529")
+            raise AgentAPIError("could not send the message after 4 attempts: API error 529", status=529)
         return echoes
 
     monkeypatch.setattr(EventLoop, "send", send_then_fail)

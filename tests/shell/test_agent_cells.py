@@ -246,6 +246,7 @@ def test_changing_the_model_mid_session_says_it_needs_a_new_session(ip):
 
 def test_widget_view_holds_the_final_transcript(ip, monkeypatch):
     import nb_agents.view.widget as widget_mod
+    from nb_agents.sessions.turn import Turn
 
     monkeypatch.setenv("NB_AGENTS_VIEW", "widget")
     views = []
@@ -255,7 +256,7 @@ def test_widget_view_holds_the_final_transcript(ip, monkeypatch):
             super().__init__(*args, **kw)
             views.append(self)
 
-    monkeypatch.setattr(widget_mod, "LiveView", Recording)
+    monkeypatch.setattr(Turn, "view_class", Recording)
     cell(ip, "-o r", ECHO + "shown in the widget")
     (view,) = views
     assert view.mode == "widget" and view.widget is not None

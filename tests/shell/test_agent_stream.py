@@ -54,10 +54,10 @@ def test_transcript_after_stream_cuts_equals_an_uncut_run(ip, emu, scenario, mod
 
 
 def test_failed_sends_are_retried_once_never_doubled(ip, emu, monkeypatch):
-    import nb_agents.api.stream
+    import nb_agents.api.retry
     from nb_agents.api.client import make_client
 
-    monkeypatch.setattr(nb_agents.api.stream, "BACKOFF_START", 0.01)
+    monkeypatch.setattr(nb_agents.api.retry, "BACKOFF_START", 0.01)
     from nb_agents.errors import AgentAPIError
 
     ip.run_cell_magic("agent", "-o first", ECHO + "warm up")  # creates the session
