@@ -14,8 +14,7 @@ from typing import Any
 
 from .provenance import provenance_from_run
 from .transcript import OutcomeItem
-from .view.html import render_html
-from .view.text import render_text
+from .view import render_html, render_text
 
 __all__ = ["Run", "DryRun", "RunBundle", "Outcome", "outcome_of"]
 

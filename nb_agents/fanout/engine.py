@@ -23,9 +23,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..api import backoff, is_retryable
+from ..api import api_call, backoff, ensure_agent, ensure_environment, is_retryable
 from ..errors import ConfigError, NbAgentsError
+from ..sessions import AgentSession, StillRunning, user_namespace, want_live
 from ..sessions.background import SENT_TYPES
+from ..view import Progress, ProgressView
 from .items import (
     DONE,
     FAILED,
@@ -104,8 +106,6 @@ class FanOut:
     def start(self, *, stop_button: bool = False) -> FanOut:
         """Create the shared agent/environment, show the view, start the workers (main thread).
         `stop_button`: only for a background fan-out (a busy foreground cell takes no clicks)."""
-        from ..sessions import AgentSession, user_namespace, want_live
-
         if self.namespace is None and self.interpolate:
             self.namespace = user_namespace()
         probe = AgentSession(f"{self.name}-setup", **self.options)
@@ -113,8 +113,6 @@ class FanOut:
         self.client = probe.connect(opts)
         self._shared = self._agent_and_environment(opts, probe.offline)
         if want_live(self.live):
-            from ..view.progress import ProgressView
-
             self.view = ProgressView(self.progress())
             self.view.display()
             if stop_button:
@@ -129,8 +127,6 @@ class FanOut:
 
     def _agent_and_environment(self, opts: Any, offline: bool) -> dict[str, Any]:
         """Created (or found) once and shared by every item's session."""
-        from ..api.client import ensure_agent, ensure_environment
-
         agent_id = ensure_agent(self.client, opts)
         environment_id = ensure_environment(self.client, opts)
         self._offline = offline
@@ -161,8 +157,6 @@ class FanOut:
                 self._changed()
 
     def _session(self, item: Item) -> Any:
-        from ..sessions.session import AgentSession
-
         label = re.sub(r"[^\w.-]+", "_", str(item.key))[:60]
         sess = AgentSession(f"{self.name}-{item.index}-{label}", **{**self.options, **self._shared})
         sess.client, sess.offline = self.client, self._offline  # one connection pool for all
@@ -209,8 +203,6 @@ class FanOut:
     @staticmethod
     def _accepted(sess: Any) -> bool:
         """Whether the session already holds our message (sent by an attempt that then failed)."""
-        from ..api.client import api_call
-
         events = api_call(sess.client.beta.sessions.events.list, sess.session_id, limit=1000)
         return any(getattr(e, "type", None) in SENT_TYPES for e in events)
 
@@ -265,8 +257,6 @@ class FanOut:
         return sum(i.live_cost for i in self.items if i.session is not None)
 
     def progress(self) -> Any:
-        from ..view.progress import Progress
-
         return Progress.of(self.items, spent=self.spent(), elapsed=time.monotonic() - self.started,
                            concurrency=self.concurrency, max_usd=self.max_usd)
 
@@ -287,8 +277,6 @@ class FanOut:
             except KeyboardInterrupt:
                 self.stop()
             if deadline is not None and time.monotonic() >= deadline and not self.done:
-                from ..sessions.background import StillRunning
-
                 raise StillRunning(f"the fan-out is still running ({self.progress().line()})")
         return self._result()
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FileSyncError
+from .artifacts import guess_mime
 
 __all__ = ["InputSpec", "expand_inputs", "frame_kind", "prepare_pandas", "MAX_FILE_BYTES", "FORMATS"]
 
@@ -50,7 +51,6 @@ class InputSpec:
     def mime(self) -> str:
         if self.fmt:
             return _MIME[self.fmt]
-        from .artifacts import guess_mime
 
         return guess_mime(self.filename)
 

@@ -18,7 +18,7 @@ import asyncio
 from typing import Any
 
 from ..api import AsyncEventLoop, make_async_client
-from ..view.flusher import on_main_thread
+from ..view import on_main_thread
 from .turn import STOPS, Turn
 
 __all__ = ["ask_async"]

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import SessionError
 from ..events import event_type
-from ..view.flusher import on_main_thread
+from ..view import on_main_thread, static_bundle
 
 __all__ = ["BackgroundRun", "StillRunning", "start_background", "wait_all"]
 
@@ -204,8 +204,6 @@ class BackgroundRun:
         return f"<BackgroundRun session={self.session_name!r} ({self.session_id}) {state}>"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from ..view.widget import static_bundle
-
         t = self.transcript
         opts = self.turn.opts
         return static_bundle(t, verbose=opts.verbose, quiet=opts.quiet)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Options
 from ..events import event_type
+from ..files import FileSync, Outputs, written_output_paths
 from .interpolate import Interpolated, interpolate
 
 if TYPE_CHECKING:
@@ -50,8 +51,6 @@ class SessionFiles:
         return "\n\n".join([text, *cards]) if cards else text
 
     def _sync_for(self, client: Any, opts: Options) -> Any:
-        from ..files.sync import FileSync
-
         if self.sync is None or self.sync.client is not client:
             self.sync = FileSync(client, outputs_dir=opts.outputs_dir, session_name=self.session_name)
         return self.sync
@@ -60,7 +59,6 @@ class SessionFiles:
         """`--dry-run`: what would be sent, without serializing or uploading anything."""
         if not inputs:
             return ()
-        from ..files.sync import FileSync
 
         sync = self.sync or FileSync(None, outputs_dir=opts.outputs_dir, session_name=self.session_name)
         rows = sync.plan(dict(inputs), session_id=session_id, fmt=opts.file_format)
@@ -97,8 +95,6 @@ class SessionFiles:
         built-in tool can have written any, so a plain answer skips the listing; and the
         `pull_settle` wait for unannounced outputs is spent only when a bash command may
         have written some (see `settle_for`)."""
-        from ..files.sync import Outputs, written_output_paths
-
         if not opts.pull_outputs or not any(event_type(e) == "agent.tool_use" for e in events):
             return Outputs()
         sync = self._sync_for(client, opts)
@@ -106,8 +102,6 @@ class SessionFiles:
 
     def pull_again(self, client: Any, opts: Options, session_id: str, events: list[Any]) -> Outputs:
         """`%agent pull`: download every output again (force), waiting for nothing."""
-        from ..files.sync import written_output_paths
-
         return self._sync_for(client, opts).pull(session_id, written_paths=written_output_paths(events),
                                                  force=True, settle=0.0)
 
