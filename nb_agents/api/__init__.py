@@ -18,6 +18,7 @@ from .client import (
     go_online,
     make_async_client,
     make_client,
+    using_emulator,
 )
 from .listings import list_agents, list_environments
 from .retry import backoff, is_retryable
@@ -27,4 +28,4 @@ from .stream import BaseEventLoop, DeadlineExceeded, EventLoop, event_key
 __all__ = ["AsyncEventLoop", "Backend", "BaseEventLoop", "DeadlineExceeded", "EventLoop", "api_call", "api_error",
            "backend", "backend_kind", "backoff", "config_hash", "ensure_agent", "ensure_environment", "event_key",
            "go_offline", "go_online", "is_retryable", "list_agents", "list_environments", "make_async_client",
-           "make_client", "session_kwargs", "setup_notice", "split_agent_ref", "turn_events", "with_mcp_toolsets"]
+           "make_client", "session_kwargs", "setup_notice", "split_agent_ref", "turn_events", "using_emulator", "with_mcp_toolsets"]

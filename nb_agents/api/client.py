@@ -15,6 +15,8 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..config import Options
@@ -85,6 +87,23 @@ def go_online() -> None:
         _cache.clear()
     if emu is not None:
         emu.close()
+
+
+@contextmanager
+def using_emulator(server: Any) -> Iterator[Any]:
+    """Within the block every new client talks to `server`: an `Emulator` started elsewhere, or
+    anything with a `base_url` (a proxy in front of one); `None` means the service. The cached
+    agent/environment ids are forgotten on the way in and out: they belong to one backend."""
+    global _emulator
+    with _lock:
+        previous, _emulator = _emulator, server
+        _cache.clear()
+    try:
+        yield server
+    finally:
+        with _lock:
+            _emulator = previous
+            _cache.clear()
 
 
 def backend() -> Backend:

@@ -45,9 +45,8 @@ def long_turn(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     start_ipython()  # the widget view displays through a shell, as in a kernel
     monkeypatch.setenv("NB_AGENTS_VIEW", "widget")  # so the view's flusher thread is counted too
     with Emulator(brain="scenario:long", scenarios={"long": STEPS}) as emu:
-        monkeypatch.setattr(nb_client, "_emulator", emu)
-        monkeypatch.setattr(nb_client, "_cache", {})
-        yield emu
+        with nb_client.using_emulator(emu):
+            yield emu
     forget("intr")
 
 

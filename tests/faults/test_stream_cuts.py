@@ -61,9 +61,9 @@ def cut_emulator():  # type: ignore[no-untyped-def]
 
 def _run_through(proxy: TcpProxy, name: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     # point nb_agents' offline backend at the proxy instead of the emulator itself
-    monkeypatch.setattr(nb_client, "_emulator", types.SimpleNamespace(base_url=proxy.base_url))
     try:
-        return nb_agents.session(name).ask("count the runs", live=False, interpolate=False)
+        with nb_client.using_emulator(types.SimpleNamespace(base_url=proxy.base_url)):
+            return nb_agents.session(name).ask("count the runs", live=False, interpolate=False)
     finally:
         forget(name)  # leave the kernel-wide registry as other tests expect it
 

@@ -77,9 +77,9 @@ def _max_overlap(items):
 def test_concurrency_is_bounded_and_used(make_emulator, monkeypatch):
     from nb_agents.api import client
 
-    monkeypatch.setattr(client, "_emulator", make_emulator(brain="echo", turn_delay=0.3))
-    fan = nb_agents.map("{{item}}", list(range(9)), concurrency=3, live=False, background=True)
-    result = fan.wait(60)
+    with client.using_emulator(make_emulator(brain="echo", turn_delay=0.3)):
+        fan = nb_agents.map("{{item}}", list(range(9)), concurrency=3, live=False, background=True)
+        result = fan.wait(60)
     assert list(result.table.status) == ["done"] * 9
     assert _max_overlap(fan.items) == 3
 

@@ -143,8 +143,7 @@ def test_short_errors_false_shows_tracebacks(ip):
 def test_no_backend_is_one_line(ip, emu, monkeypatch):
     from nb_agents.api import client
 
-    monkeypatch.setattr(client, "_emulator", None)
-    with pytest.raises(NoBackendError, match="ANTHROPIC_API_KEY.*%agent offline"):
+    with client.using_emulator(None), pytest.raises(NoBackendError, match="ANTHROPIC_API_KEY.*%agent offline"):
         cell(ip, "-s nobackend", "hi")
 
 

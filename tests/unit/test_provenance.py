@@ -47,13 +47,13 @@ def test_the_backend_is_what_the_client_talks_to(monkeypatch, tmp_path):
 
     for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(client, "_emulator", None)
-    assert client.backend_kind() is None
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-000000000")
-    assert client.backend_kind() == client.backend().kind == "service"
-    monkeypatch.setattr(client, "_emulator", type("Emu", (), {"base_url": "http://127.0.0.1:9"})())
-    assert client.backend_kind() == "emulator"
-    assert Recorder(tmp_path / "c", meta={}).meta["backend"] == "emulator"  # given when recording starts
+    with client.using_emulator(None):
+        assert client.backend_kind() is None
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-000000000")
+        assert client.backend_kind() == client.backend().kind == "service"
+    with client.using_emulator(type("Emu", (), {"base_url": "http://127.0.0.1:9"})()):
+        assert client.backend_kind() == "emulator"
+        assert Recorder(tmp_path / "c", meta={}).meta["backend"] == "emulator"  # given when recording starts
 
 
 def _run():

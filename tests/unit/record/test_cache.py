@@ -86,11 +86,11 @@ def test_the_key_includes_the_current_backend(monkeypatch):
     from nb_agents.api import client
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-000000000")
-    monkeypatch.setattr(client, "_emulator", None)
     cache = RunCache("unused")
-    assert cache.key("p") == cache_key("p", backend="service")
-    monkeypatch.setattr(client, "_emulator", type("Emu", (), {"base_url": "http://127.0.0.1:9"})())
-    assert cache.key("p") == cache_key("p", backend="emulator") != cache_key("p", backend="service")
+    with client.using_emulator(None):
+        assert cache.key("p") == cache_key("p", backend="service")
+    with client.using_emulator(type("Emu", (), {"base_url": "http://127.0.0.1:9"})()):
+        assert cache.key("p") == cache_key("p", backend="emulator") != cache_key("p", backend="service")
 
 
 def test_default_directory_is_next_to_the_notebook(tmp_path, monkeypatch):
