@@ -85,6 +85,7 @@ _SECRET_ENV_PARTS = frozenset({
 })
 
 
+@functools.lru_cache(maxsize=1024)
 def _is_secret_env(name: str) -> bool:
     parts = set(_NAME_SPLIT.split(name.upper()))
     return bool(parts & _SECRET_ENV_PARTS)

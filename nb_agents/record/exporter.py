@@ -4,7 +4,9 @@ A source (events, a Transcript, a Run/ReplayRun, a Cassette or a cassette path) 
 flattened into `Part`s: user and agent messages, tool calls with their results and images.
 The writers only see Parts. In the notebook, bash calls become code cells (`%%bash`, or
 plain Python when the command is `python -c '…'` or a python heredoc) whose outputs are the
-tool's result; other tools are collapsible markdown. Images are inline everywhere.
+tool's result; other tools are collapsible markdown. Images are inline everywhere. Every
+text written (messages, tool inputs and results, title, provenance) is scrubbed of secrets
+by `nb_agents.scrub` first: exports are the files people share.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from ..errors import NbAgentsError
 from ..events import event_to_json, event_type
+from ..scrub import scrub, scrub_text
 
 __all__ = ["ExportError", "Part", "bash_to_python", "export", "export_command", "parts_of"]
 
@@ -57,13 +60,19 @@ def export(source: Any, path: str | os.PathLike[str], *, title: str | None = Non
     parts = parts_of(source)
     if not parts:
         raise ExportError("Nothing to export: the conversation has no messages yet")
-    title = title or _title_of(source)
+    title = scrub_text(title or _title_of(source))
     from . import writers as w
 
     writer = {".ipynb": w.write_ipynb, ".md": w.write_markdown, ".html": w.write_html}[suffix]
     target.parent.mkdir(parents=True, exist_ok=True)
-    writer(parts, target, title=title, metadata=_provenance_of(source))
+    writer([_scrubbed(p) for p in parts], target, title=title, metadata=scrub(_provenance_of(source)))
     return target
+
+
+def _scrubbed(part: Part) -> Part:
+    """The Part with its texts and tool input scrubbed (images are left as they are)."""
+    return dataclasses.replace(part, text=scrub_text(part.text), name=scrub_text(part.name),
+                               input=scrub(part.input), output=scrub_text(part.output))
 
 
 def export_command(argv: list[str]) -> Path:
