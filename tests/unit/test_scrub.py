@@ -163,3 +163,23 @@ def test_every_rule_has_a_case_here():
     assert {rule.name for rule in PATTERNS} == covered
     for rule in PATTERNS:  # a rule's needles are what lets a string reach its regex: lower case
         assert rule.needles and all(n == n.lower() for n in rule.needles), rule.name
+
+
+def test_every_planted_kind_is_redacted_and_the_rest_kept():
+    from fake_credentials import ALL_PLANTED, KEEP, leaked
+
+    out = scrub_text(ALL_PLANTED)
+    assert not leaked(out) and out.count(KEEP) == 2
+    assert not leaked(json.dumps(scrub({"text": ALL_PLANTED, "nested": [ALL_PLANTED]})))
+
+
+def test_provenance_metadata_is_scrubbed():
+    from fake_credentials import PLANTED, leaked
+
+    from nb_agents.provenance import build_provenance
+
+    token = PLANTED["ghp"][0]
+    meta = build_provenance(session_id="sesn_01x", input_hashes={f"creds-{token}.txt": "ab" * 32},
+                            replayed_from=f"/tmp/{token}/s.jsonl", note=PLANTED["url_password"][0])
+    text = json.dumps(meta)
+    assert not leaked(text) and "sesn_01x" in text and "ab" * 32 in text
