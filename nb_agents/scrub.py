@@ -24,12 +24,13 @@ and values too short (under 8 characters; quoted ones under 6) or all digits.
 
 Why a pattern table and not a detector package: detect-secrets (Apache-2.0, installs here) was
 measured on a 2 MB cassette: importing it costs ~130 ms (it pulls in requests and yaml), scanning
-takes ~13 s against ~0.5 s here, it reports ~12,000 high-entropy false positives (ids, hashes), and
-it finds secrets line by line without positions (a PEM block is reported by its header line only),
-so it cannot redact by itself. Its token formats are the same prefixes as the rows below.
+takes ~13 s against 0.3-0.4 s here (the same as the narrower scrubber this replaced), it reports
+~12,000 high-entropy false positives (ids, hashes), and it finds secrets line by line without
+positions (a PEM block is reported by its header line only), so it cannot redact by itself. Its
+token formats are the prefixes of the rows below. This module imports in under 1 ms (stdlib only).
 
-All patterns run as one compiled alternation, so a string is scanned once. The marker is
-`[REDACTED]`; tool results and errors sent to the model use `[redacted]` (`marker=`).
+A string is scanned once, by one alternation of the rules whose needles it contains. The marker
+is `[REDACTED]`; tool results and errors sent to the model use `[redacted]` (`marker=`).
 """
 
 from __future__ import annotations

@@ -30,8 +30,8 @@ PLANTED: dict[str, tuple[str, str]] = {
     "password": ("DB_PASSWORD=PlantedDbPassw0rd!", "PlantedDbPassw0rd"),
     "json_key": ('{"client_secret": "Planted client secret 0123"}', "Planted client secret 0123"),
 }
-KEEP = ("Kept: session sesn_01KeepThisId file file_011KeepThisFile tokens: 12, Basic building blocks, "
-        "sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855, /mnt/session/outputs/keep.md")
+KEEP = ("Kept: session sesn_01KeepThisId file file_011KeepThisFile tokens: 12, Basic building blocks, sha256 "
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855, /mnt/session/outputs/keep.md")
 ALL_PLANTED = "\n".join([KEEP, *(text for text, _ in PLANTED.values()), KEEP])
 
 

@@ -128,8 +128,9 @@ def test_no_credential_of_any_kind_reaches_a_shared_file(
 
     [cassette] = (tmp_path / "cassettes").glob("*.jsonl")
     stored = sorted(cassette.with_suffix(".files").rglob("*"))
+    sources = {"run": run, "cassette": cassette}
     exports = [export(source, tmp_path / f"from-{kind}{suffix}")
-               for suffix in (".ipynb", ".md", ".html") for kind, source in (("run", run), ("cassette", cassette))]
+               for suffix in (".ipynb", ".md", ".html") for kind, source in sources.items()]
     data, metadata = run._repr_mimebundle_()
     sent = [e.model_dump(mode="json") for e in run.events if e.type == "user.custom_tool_result"]
     shared = {

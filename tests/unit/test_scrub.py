@@ -85,7 +85,8 @@ def test_authorization_and_bearer():
     assert scrub_text("authorization: Bearer abcdefgh123") == f"authorization: Bearer {REDACTED}"
     assert scrub_text("Authorization: Basic dXNlcjpwYXNzd29yZA==") == f"Authorization: Basic {REDACTED}"
     assert scrub_text("-H 'Authorization: token abc123def456' x") == f"-H 'Authorization: token {REDACTED}' x"
-    assert scrub_text('{"Proxy-Authorization": "opaque-value-1"}') == f'{{"Proxy-Authorization": "{REDACTED}"}}'
+    proxy = '{"Proxy-Authorization": "opaque-value-1"}'
+    assert scrub_text(proxy) == f'{{"Proxy-Authorization": "{REDACTED}"}}'
     assert scrub_text("sent Bearer eyJhbGciOiJIUzI1NiJ9.c2VjcmV0 ok") == f"sent Bearer {REDACTED} ok"
 
 
