@@ -86,7 +86,7 @@ class AgentMagic(Configurable):
         config=True
     )
     max_usd = Float(0.0, help="Budget cap in USD for new sessions (0 = no budget).").tag(config=True)
-    # -- the rest of the surface (agent_config.py builds the request bodies; docs/surface.md) --
+    # -- agent capabilities (api/agent_params.py and api/session_params.py build the request bodies; docs/capabilities.md) --
     network = Unicode("unrestricted", help="Environment networking: unrestricted | limited.").tag(config=True)
     allow_hosts = List(Unicode(), [], help="With network=limited: hosts the container may reach.").tag(config=True)
     allow_package_managers = Bool(False, help="With network=limited: allow pip/apt/... registries.").tag(config=True)
@@ -183,6 +183,21 @@ def current_config() -> AgentMagic:
     return _current if _current is not None else AgentMagic()
 
 
+def split_list(name: str, value: str) -> list[str]:
+    """A list option given as one string (flag, env var, keyword): `packages` splits on spaces
+    (each word `manager:a,b`), everything else on commas."""
+    if name == "packages":
+        return [item for word in value.split() for item in _package_word(word)]
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _package_word(word: str) -> list[str]:
+    manager, sep, names = word.partition(":")
+    if not sep:
+        return [f"pip:{n}" for n in word.split(",") if n]
+    return [f"{manager}:{n}" for n in names.split(",") if n]
+
+
 def check_names(values: dict[str, Any], what: str) -> None:
     for key in values:
         if key not in OPTION_NAMES:
@@ -241,7 +256,6 @@ def _coerce_all(values: dict[str, Any]) -> dict[str, Any]:
     probe = AgentMagic()
     for key, value in values.items():
         if isinstance(value, str) and isinstance(AgentMagic.class_traits()[key], List):
-            from .api.agent_params import split_list  # "a,b" (or "pip:a apt:b") for a list option
 
             value = split_list(key, value)
         try:

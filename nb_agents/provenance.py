@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
-from .record.cassette import jsonable
+from .events import jsonable
 from .scrub import scrub
 
 __all__ = ["FIELDS", "backend_of", "build_provenance", "provenance_from_run", "provenance_from_cassette"]

@@ -14,7 +14,8 @@ from .client import (
     go_online,
     make_client,
 )
-from .session_params import Outcome, outcome_of, session_kwargs, surface_notice, turn_events
+from .listings import list_agents, list_environments
+from .session_params import session_kwargs, setup_notice, turn_events
 from .stream import DeadlineExceeded, EventLoop, event_key
 
-__all__ = ["Backend", "DeadlineExceeded", "EventLoop", "Outcome", "api_call", "backend", "config_hash", "ensure_agent", "ensure_environment", "event_key", "go_offline", "go_online", "make_client", "outcome_of", "session_kwargs", "split_agent_ref", "surface_notice", "turn_events", "with_mcp_toolsets"]
+__all__ = ["list_agents", "list_environments", "Backend", "DeadlineExceeded", "EventLoop", "api_call", "backend", "config_hash", "ensure_agent", "ensure_environment", "event_key", "go_offline", "go_online", "make_client", "session_kwargs", "split_agent_ref", "setup_notice", "turn_events", "with_mcp_toolsets"]

@@ -1,9 +1,9 @@
-"""The rest of the Managed Agents surface as params: `Options` -> agent and environment request
+"""Agent capabilities as request params: `Options` -> agent and environment request
 bodies (skills, MCP servers + toolsets, subagents, packages/networking, version pins). Session and
 turn params (repositories, memory stores, vaults, titles/metadata, `user.define_outcome`) live in
-session_config.py and are re-exported here.
+`session_params.py`.
 
-Pure functions (no API calls): client.py hashes what `agent_params` / `environment_config`
+Pure functions (no API calls): `client.py` hashes what `agent_params` / `environment_config`
 return. Every user mistake is a one-line `ConfigError` raised here, before anything is created.
 """
 
@@ -15,22 +15,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ..errors import ConfigError, did_you_mean
-from .session_params import (  # noqa: F401  (re-exported: session.py, turn.py, run.py use them from here)
-    Outcome,
-    memory_resources,
-    outcome_of,
-    repo_resources,
-    session_kwargs,
-    session_metadata,
-    session_title,
-    surface_notice,
-    turn_events,
-)
 
 __all__ = [
     "ANTHROPIC_SKILLS",
     "MAX_SKILLS",
-    "split_list",
     "parse_packages",
     "environment_config",
     "parse_skills",
@@ -45,21 +33,6 @@ ANTHROPIC_SKILLS = ("xlsx", "pdf", "docx", "pptx")
 MAX_SKILLS = 20
 MANAGERS = ("apt", "cargo", "gem", "go", "npm", "pip")
 MCP_TOOLSET_POLICY = "always_ask"  # the API's default for MCP tools, stated so the hash sees it
-
-
-def split_list(name: str, value: str) -> list[str]:
-    """A list option given as one string (flag, env var, keyword): `packages` splits on spaces
-    (each word `manager:a,b`), everything else on commas."""
-    if name == "packages":
-        return [item for word in value.split() for item in _package_word(word)]
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
-def _package_word(word: str) -> list[str]:
-    manager, sep, names = word.partition(":")
-    if not sep:
-        return [f"pip:{n}" for n in word.split(",") if n]
-    return [f"{manager}:{n}" for n in names.split(",") if n]
 
 
 # -- environments -----------------------------------------------------------------------------
@@ -192,7 +165,7 @@ def agent_params(opts: Any, base: dict[str, Any]) -> dict[str, Any]:
 
 
 def cleared_fields(params: dict[str, Any]) -> dict[str, Any]:
-    """For `agents.update`: the surface fields `params` leaves out, explicitly emptied (an update
+    """For `agents.update`: the capability fields `params` leaves out, explicitly emptied (an update
     keeps omitted fields, so dropping `--mcp` would otherwise leave the servers behind)."""
     empty: dict[str, Any] = {"skills": [], "mcp_servers": [], "multiagent": None}
     return {k: v for k, v in empty.items() if k not in params}

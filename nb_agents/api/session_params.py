@@ -1,8 +1,8 @@
 """Session-creation and per-turn params from `Options`: repositories, memory stores, vaults,
-titles and metadata (`session_kwargs`), the view's set-up line (`surface_notice`), and what a turn
-sends (`turn_events`: a `user.message` or a `user.define_outcome`) with its verdict (`Outcome`).
+titles and metadata (`session_kwargs`), the view's set-up line (`setup_notice`), and what a turn
+sends (`turn_events`: a `user.message` or a `user.define_outcome`).
 
-Split from agent_config.py (agents and environments), which re-exports these names. Repository
+Agents and environments are in `agent_params.py`. Repository
 tokens are read from the named environment variable here, at session creation only: they are
 never part of `Options`, the metadata, a cassette or the notebook.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +22,8 @@ __all__ = [
     "session_kwargs",
     "session_title",
     "session_metadata",
-    "surface_notice",
+    "setup_notice",
     "turn_events",
-    "Outcome",
-    "outcome_of",
 ]
 
 MAX_MEMORY_STORES = 8
@@ -145,7 +142,7 @@ def session_kwargs(opts: Any, session_name: str, *, shell: Any = None) -> dict[s
     return kwargs
 
 
-def surface_notice(opts: Any, new_session: bool) -> str | None:
+def setup_notice(opts: Any, new_session: bool) -> str | None:
     """One line for the view: what a new session was set up with, and this turn's outcome."""
     parts: list[str] = []
     if new_session:
@@ -187,30 +184,3 @@ def turn_events(text: str, opts: Any) -> list[dict[str, Any]]:
     description = opts.outcome if not text.strip() else f"{opts.outcome}\n\n{text}"
     return [{"type": "user.define_outcome", "description": description, "rubric": _rubric(opts.rubric),
              "max_iterations": opts.max_iterations}]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """`run.outcome`: the verdict of the turn's outcome (`result` e.g. satisfied, needs_revision)."""
-
-    outcome_id: str
-    description: str
-    result: str
-    iterations: int
-    explanation: str | None
-    max_iterations: int | None = None
-
-    @property
-    def satisfied(self) -> bool:
-        return self.result == "satisfied"
-
-
-def outcome_of(transcript: Any) -> Outcome | None:
-    """The last outcome of a transcript, or None."""
-    from ..transcript.items import OutcomeItem
-
-    items = [i for i in getattr(transcript, "items", ()) if isinstance(i, OutcomeItem)]
-    if not items:
-        return None
-    o = items[-1]
-    return Outcome(o.outcome_id, o.description, o.result, o.iterations, o.explanation, o.max_iterations)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,8 @@ __all__ = [
     "time_filter",
     "list_response",
     "ok",
+    "require_beta",
+    "api_key_id",
 ]
 
 
@@ -39,15 +42,18 @@ def ok(data: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status)
 
 
-async def read_json(request: Request, params_type: Any | None = None) -> dict[str, Any]:
-    """The JSON body (an object), validated against a params TypedDict when given."""
+async def read_json(
+    request: Request, params_type: Any | None = None, *, path_keys: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The JSON body (an object), validated against a params TypedDict when given (`path_keys`:
+    its params that travel in the URL)."""
     raw = await request.body()
     try:
         body = json.loads(raw) if raw.strip() else {}
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiError(400, f"request body is not valid JSON: {exc}") from None
     if params_type is not None:
-        return validate_body(params_type, body)
+        return validate_body(params_type, body, path_keys=path_keys)
     if not isinstance(body, dict):
         raise ApiError(400, "request body must be a JSON object")
     return body
@@ -132,9 +138,12 @@ def list_response(
     default_limit: int = 20,
     max_limit: int = 100,
     prev: bool = False,
+    cap: int | None = None,
 ) -> JSONResponse:
     limit = q_int(request, "limit", default_limit, 1, max_limit)
     assert limit is not None
+    if cap is not None:
+        limit = min(limit, cap)
     page: Page = paginate(
         items, limit=limit, page=request.query_params.get("page") or None, kind=kind, order=order
     )
@@ -142,3 +151,18 @@ def list_response(
     if prev:
         body["prev_page"] = page.prev_page
     return ok(body)
+
+
+def require_beta(request: Request, *accepted: str) -> None:
+    """The families served beside sessions check their beta header as the service does: one of
+    `accepted` must be among the comma-separated `anthropic-beta` values (other values may ride along)."""
+    sent = {b.strip() for b in request.headers.get("anthropic-beta", "").split(",") if b.strip()}
+    if not sent & set(accepted):
+        names = " or ".join(repr(b) for b in accepted)
+        raise ApiError(400, f"This endpoint is in beta: the anthropic-beta header must include {names}")
+
+
+def api_key_id(request: Request) -> str:
+    """A stable `apikey_...` id for the request's API key (an id, never the key)."""
+    key = request.headers.get("x-api-key") or request.headers.get("authorization", "")[7:].strip()
+    return "apikey_01" + hashlib.sha256(key.encode()).hexdigest()[:22]

@@ -11,7 +11,7 @@ thread that runs an ordinary turn (session.py / turn.py, no live view). Per item
   running session; items not started become "skipped: stopped";
 - sessions are archived when their item ends, unless `keep=True`.
 The progress view (fanout_view.py) follows the threading rules of design.md §3. The result is
-a `MapResult` (fanout_result.py): a table with one row per item and `.retry_failed()`.
+a `MapResult` (result.py): a table with one row per item and `.retry_failed()`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ConfigError, NbAgentsError, did_you_mean
+from ..errors import ConfigError, NbAgentsError
 from ..sessions.background import SENT_TYPES
 from .items import (
     DONE,
@@ -37,8 +37,9 @@ from .items import (
     is_retryable,
     normalize,
 )
+from .result import MapResult
 
-__all__ = ["FanOut", "map", "map_cell"]
+__all__ = ["FanOut", "map"]
 
 
 def map(  # noqa: A001 - the public name design.md promises: nb_agents.map
@@ -103,15 +104,15 @@ class FanOut:
     def start(self, *, stop_button: bool = False) -> FanOut:
         """Create the shared agent/environment, show the view, start the workers (main thread).
         `stop_button`: only for a background fan-out (a busy foreground cell takes no clicks)."""
-        from ..sessions.session import AgentSession, _user_namespace, _want_live
+        from ..sessions import AgentSession, user_namespace, want_live
 
         if self.namespace is None and self.interpolate:
-            self.namespace = _user_namespace()
+            self.namespace = user_namespace()
         probe = AgentSession(f"{self.name}-setup", **self.options)
         opts = probe.options()  # a bad option fails here, in one line, before anything is created
-        self.client = probe._client(opts)
+        self.client = probe.connect(opts)
         self._shared = self._agent_and_environment(opts, probe.offline)
-        if _want_live(self.live):
+        if want_live(self.live):
             from ..view.progress import ProgressView
 
             self.view = ProgressView(self.progress())
@@ -293,8 +294,6 @@ class FanOut:
 
     def _result(self) -> Any:
         if self.result is None:
-            from .result import MapResult
-
             if self.view is not None:
                 self.view.finish(self.progress())
             self.result = MapResult(self.items, self)
@@ -302,24 +301,3 @@ class FanOut:
 
     def __repr__(self) -> str:
         return f"<FanOut {self.progress().line()}>"
-
-
-def map_cell(magics: Any, args: Any, cell: str) -> Any:
-    """`%%agent --map VAR [--concurrency N] [--bg] ...`: the cell is the template."""
-    from ..ipython.magics import flag_overrides, tool_flags
-
-    ns = magics.shell.user_ns
-    if args.map not in ns:
-        visible = [k for k in ns if not k.startswith("_")]
-        raise ConfigError(f"%%agent --map: no variable named {args.map!r}{did_you_mean(args.map, visible)}")
-    if args.dry_run:
-        raise ConfigError("%%agent --map does not support --dry-run yet: try the template on one item first")
-    flags = tool_flags(args)
-    max_usd = flags.pop("max_usd", None)
-    result = map(
-        cell, ns[args.map], concurrency=args.concurrency or 8, max_usd=max_usd, files=args.files, namespace=ns,
-        interpolate=not args.no_interpolate, live=True, background=args.bg,
-        **flags, **flag_overrides(args),
-    )
-    magics.store_result(args, result)
-    return None if args.out or args.bg else result

@@ -56,8 +56,6 @@ class MapResult:
     def retry_failed(self, *, include_skipped: bool = True, **overrides: Any) -> MapResult:
         """Run again, in one call, every item that did not end "done" ("skipped" ones too unless
         `include_skipped=False`); keyword overrides: concurrency=, max_usd=, retries=, keep=, live=."""
-        from .engine import FanOut
-
         def wanted(item: Item) -> bool:
             return item.status != DONE and (include_skipped or not item.status.startswith("skipped"))
 
@@ -71,7 +69,7 @@ class MapResult:
             "name": old.name, "options": old.options,
         }
         settings.update(overrides)
-        fan = FanOut(old.template, [(item.key, item.value) for item in again], **settings)
+        fan = type(old)(old.template, [(item.key, item.value) for item in again], **settings)
         for new, item in zip(fan.items, again, strict=True):
             new.index = item.index  # same session name, same outputs folder
         fan.start()

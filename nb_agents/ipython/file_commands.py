@@ -1,78 +1,34 @@
 """The `%agent` subcommands for files and budgets: outputs, pull, upload, budget, cost [NAME].
 
-Each is `func(magics, argv)`, registered in `magics.SUBCOMMANDS` (imported by subcommands.py).
-They work on a named session's `SessionFiles` (files.FileSync underneath) and on budget.py;
+Each is `func(magics, argv)`, listed in `COMMANDS`. They work on a named session's
+`SessionFiles` (files.FileSync underneath) and on tools/budget.py;
 what they show is a `Table`: text/plain + text/html, indexable like its data.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..api import api_call
 from ..errors import ConfigError, FileSyncError, SessionError, did_you_mean
-from .magics import _name_arg, _session_or_fail, register_subcommand, sub_parser
-from .session_commands import Report
-from .session_commands import _cost as _all_costs
+from ..files import human_size
+from ..tools import cents, list_cost_usd, raise_budget, session_cost
+from .args import name_arg, session_or_fail, sub_parser
+from .report import Table
+from .session_commands import all_costs
 
-__all__ = ["Table"]
-
-
-class Table(Report):
-    """A titled table (`rows` of strings under `header`) over `data` (e.g. name -> Artifact)."""
-
-    def __init__(
-        self,
-        title: str,
-        header: Sequence[str],
-        rows: Sequence[Sequence[str]],
-        data: Any,
-        notes: Sequence[str] = (),
-    ) -> None:
-        self.title, self.header, self.rows, self.notes = (
-            title,
-            tuple(header),
-            [tuple(r) for r in rows],
-            tuple(notes),
-        )
-        super().__init__(self._text(), data)
-
-    def _text(self) -> str:
-        if not self.rows:
-            return "\n".join([self.title, *self.notes])
-        widths = [max(len(str(r[i])) for r in [self.header, *self.rows]) for i in range(len(self.header))]
-        lines = [
-            "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-            for r in [self.header, *self.rows]
-        ]
-        return "\n".join([self.title, *lines, *self.notes])
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in self.header)
-        body = "".join(
-            "<tr>" + "".join(f"<td><code>{html.escape(str(c))}</code></td>" for c in r) + "</tr>"
-            for r in self.rows
-        )
-        table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>" if self.rows else ""
-        notes = "".join(f"<div>{html.escape(n)}</div>" for n in self.notes)
-        return {
-            "text/plain": self.text,
-            "text/html": f"<div><b>{html.escape(self.title)}</b>{table}{notes}</div>",
-        }
+__all__: list[str] = []
 
 
 def _started(name: str) -> Any:
-    sess = _session_or_fail(name)
+    sess = session_or_fail(name)
     if sess.session_id is None:
         raise SessionError(f"session {name!r} has not started yet: run a %%agent cell first")
     return sess
 
 
 def _size(n: int | None) -> str:
-    from ..files.artifacts import human_size
-
     return "-" if n is None else human_size(n)
 
 
@@ -81,9 +37,9 @@ def _artifact_row(art: Any, status: str | None = None) -> tuple[str, ...]:
     return row if status is None else (row[0], status, *row[1:])
 
 
-def _outputs(m: Any, argv: list[str]) -> Table:
-    name = _name_arg(argv, "%agent outputs [NAME]")
-    sess = _session_or_fail(name)
+def outputs(m: Any, argv: list[str]) -> Table:
+    name = name_arg(argv, "%agent outputs [NAME]")
+    sess = session_or_fail(name)
     sync = sess.files.sync
     arts = dict(sorted(sync.outputs().items())) if sync is not None else {}
     if not arts:
@@ -95,12 +51,12 @@ def _outputs(m: Any, argv: list[str]) -> Table:
     return Table(title, ("path", "mime", "size", "sha256"), rows, arts)
 
 
-def _pull(m: Any, argv: list[str]) -> Table:
+def pull(m: Any, argv: list[str]) -> Table:
     """Download every output again (force) and say which ones are new or changed."""
-    name = _name_arg(argv, "%agent pull [NAME]")
+    name = name_arg(argv, "%agent pull [NAME]")
     sess = _started(name)
     opts = sess.options()
-    client = sess._client(opts)
+    client = sess.connect(opts)
     sync = sess.files.sync
     before = {n: a.sha256 for n, a in sync.outputs().items()} if sync is not None else {}
     got = sess.files.pull_again(client, opts, str(sess.session_id), list(sess.events))
@@ -125,7 +81,7 @@ def _upload_input(m: Any, what: str) -> Any:
     raise FileSyncError(f"%agent upload: no variable or file named {what!r}{did_you_mean(what, names)}")
 
 
-def _upload(m: Any, argv: list[str]) -> Table:
+def upload(m: Any, argv: list[str]) -> Table:
     parser = sub_parser("upload")
     parser.add_argument("what", metavar="VARIABLE|PATH")
     parser.add_argument("--session", "-s", default="default")
@@ -134,7 +90,7 @@ def _upload(m: Any, argv: list[str]) -> Table:
     sess = _started(args.session)
     obj = _upload_input(m, args.what)
     opts = sess.options(**({"file_format": args.format} if args.format else {}))
-    prep = sess.files.prepare(sess._client(opts), opts, {args.what: obj}, str(sess.session_id))
+    prep = sess.files.prepare(sess.connect(opts), opts, {args.what: obj}, str(sess.session_id))
     sess.files.announce(prep)
     rows = [(r.name, r.kind, r.status, _size(r.size), r.mount_path or "-") for r in prep.report]
     paths = ", ".join(f"`{r.mount_path}`" for r in prep.report if r.mount_path)
@@ -144,8 +100,6 @@ def _upload(m: Any, argv: list[str]) -> Table:
 
 
 def _usd(value: str) -> float | None:
-    from ..tools.budget import cents
-
     if value.lower() in ("none", "off"):
         return None
     try:
@@ -157,16 +111,13 @@ def _usd(value: str) -> float | None:
     return float(value)
 
 
-def _budget(m: Any, argv: list[str]) -> None:
-    from ..api.client import api_call
-    from ..tools.budget import list_cost_usd, raise_budget
-
+def budget(m: Any, argv: list[str]) -> None:
     if len(argv) not in (1, 2):
         raise ConfigError("usage: %agent budget [NAME] USD|none")
     name, value = (argv[0], argv[1]) if len(argv) == 2 else ("default", argv[0])
     usd = _usd(value)
     sess = _started(name)
-    updated = api_call(raise_budget, sess._client(sess.options()), str(sess.session_id), usd)
+    updated = api_call(raise_budget, sess.connect(), str(sess.session_id), usd)
     # The client-side guard of later turns follows the new cap (0 = none), not the old one.
     sess.defaults["max_usd"] = usd or 0.0
     spent = list_cost_usd(getattr(updated, "usage", None))
@@ -177,28 +128,10 @@ def _budget(m: Any, argv: list[str]) -> None:
     )
 
 
-def _cost(m: Any, argv: list[str]) -> Any:
+def cost(m: Any, argv: list[str]) -> Any:
     """`%agent cost`: every session and the total; `%agent cost NAME`: that session's usage."""
     if not argv:
-        return _all_costs(m, argv)
-    from ..api.client import api_call
-    from ..tools.budget import session_cost
-
-    name = _name_arg(argv, "%agent cost [NAME]")
+        return all_costs()
+    name = name_arg(argv, "%agent cost [NAME]")
     sess = _started(name)
-    return api_call(session_cost, sess._client(sess.options()), str(sess.session_id))
-
-
-for _name, _func, _usage, _help_text in [
-    ("outputs", _outputs, "%agent outputs [NAME]", "output files pulled so far (path, type, size, sha256)"),
-    ("pull", _pull, "%agent pull [NAME]", "download the session's outputs again; shows what changed"),
-    (
-        "upload",
-        _upload,
-        "%agent upload VAR|PATH [-s NAME] [--format csv]",
-        "upload and mount into a running session",
-    ),
-    ("budget", _budget, "%agent budget [NAME] USD|none", "raise, lower or remove a session's budget"),
-    ("cost", _cost, "%agent cost [NAME]", "cost of every session and the total, or one session's usage"),
-]:
-    register_subcommand(_name, _func, _usage, _help_text)
+    return api_call(session_cost, sess.connect(), str(sess.session_id))

@@ -1,184 +1,33 @@
-"""`%%agent` (a turn) and `%agent <subcommand>`: parse, hand off to session.py, show the result.
+"""`%%agent` (a turn) and `%agent <subcommand>`: parse, hand off, show the result.
 
-Thin on purpose: flags are parsed with IPython's magic_arguments, every action lives in
-session.py/client.py. Subcommands are a table (`SUBCOMMANDS`) so other modules add theirs with
-`register_subcommand(name, func, usage, help)` (outputs, pull, upload, export...).
+Thin on purpose: a cell is handed to `cells.py`, a subcommand is looked up in the table of
+`registry.py` (filled from `commands.py` when the extension loads). Loading the extension
+imports only this module, the flags, the configuration and the tables: the rest loads with
+the first `%%agent` cell or the first subcommand that needs it.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Callable
-from dataclasses import dataclass
+import sys
 from typing import Any
 
-from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
-from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments
 
-from ..config import AgentMagic, set_current_config
-from ..errors import ConfigError, NbAgentsError, SessionError, did_you_mean
+from ..config import AgentMagic, current_config, set_current_config
+from ..errors import ConfigError, NbAgentsError, did_you_mean
+from .commands import BUILTIN
+from .registry import SUBCOMMANDS, register_all
 
-__all__ = ["AgentMagics", "register", "unregister", "register_subcommand", "SUBCOMMANDS", "parse_cell_flags"]
-
-
-@magic_arguments()
-@argument("--out", "-o", metavar="NAME", help="Also store the Run in this variable (it is always in `_agent`).")
-@argument("--session", "-s", metavar="NAME", default="default", help="Named session to use (default: 'default').")
-@argument("--new", action="store_true", help="Start a new session (a fresh conversation and container).")
-@argument("--model", help="Model for this session's agent.")
-@argument("--system", help="System prompt for this session's agent.")
-@argument("--agent", metavar="ID", help="Use this existing agent id.")
-@argument("--environment", metavar="ID", help="Use this existing environment id.")
-@argument("--title", help="Title of a new session.")
-@argument("--no-interpolate", action="store_true", help="Send the cell as written: no {{name}} substitution.")
-@argument("--dry-run", action="store_true", help="Show the final prompt and what would be uploaded; send nothing.")
-@argument("--quiet", action="store_true", help="Show only the final answer.")
-@argument("--verbose", action="store_true", help="Show tool calls expanded.")
-@argument("--timeout", type=float, metavar="SECONDS", help="Interrupt the run after this many seconds.")
-@argument("--files", nargs="+", metavar="PATH", help="Upload and mount these files or directories too.")
-@argument("--sample", type=int, metavar="N", help="Sample rows in a DataFrame's schema card (0 = none).")
-@argument("--format", choices=("parquet", "csv"), help="How {{df}} DataFrames are uploaded (default parquet).")
-@argument("--no-pull", action="store_true", help="Do not download the session's output files after this turn.")
-@argument("--tools", metavar="F,G", help="Kernel functions the agent may call (custom tools), by name.")
-@argument("--ask", metavar="TOOLS", help="Ask before these built-in tools run (e.g. bash,write).")
-@argument("--ask-all", action="store_true", help="Ask before every built-in tool runs.")
-@argument("--auto", nargs="?", const=True, default=None, metavar="TOOLS",
-          help="Let the service decide per call (all tools, or these).")
-@argument("--kernel-tools", action="store_true", help="Offer read-only tools to look at kernel variables.")
-@argument("--max-usd", type=float, metavar="X", help="Budget cap in USD for a new session.")
-@argument("--record", metavar="PATH", help="Also record this run as a JSONL cassette at PATH (docs/replay.md).")
-@argument("--replay", metavar="PATH", help="Play a recorded cassette instead of running (no network, no key).")
-@argument("--speed", type=float, metavar="X", help="With --replay: X times the original pace (default 1).")
-@argument("--instant", action="store_true", help="With --replay: show the whole recording at once.")
-@argument("--cache", action="store_true", help="Replay this cell's recorded run if prompt, options and inputs match.")
-@argument("--refresh", action="store_true", help="With the cache: run for real and replace the cached run.")
-@argument("--bg", action="store_true", help="Run in the background: the cell returns at once (see %%agent wait).")
-@argument("--map", metavar="VAR", help="Fan out: one new session per item of this list/dict/DataFrame/groupby.")
-@argument("--concurrency", type=int, metavar="N", help="With --map: sessions running at once (default 8).")
-@argument("--packages", metavar="SPEC", help='Environment packages, e.g. "pip:pandas,scikit-learn apt:ffmpeg".')
-@argument("--network", choices=("unrestricted", "limited"), help="Environment networking.")
-@argument("--allow-host", action="append", metavar="HOST", help="With --network limited: a reachable host (repeat).")
-@argument("--allow-package-managers", action="store_true", help="With --network limited: allow package registries.")
-@argument("--allow-mcp-servers", action="store_true", help="With --network limited: allow the MCP servers.")
-@argument("--skills", metavar="S,...", help="Agent skills: xlsx,pdf,docx,pptx or skill_...[@version].")
-@argument("--repo", action="append", metavar="URL[@REF]", help="Mount a GitHub repository (repeat).")
-@argument("--repo-token-env", metavar="VAR", help="Environment variable holding the repository token.")
-@argument("--mcp", action="append", metavar="NAME=URL", help="An MCP server for the agent (repeat).")
-@argument("--vault", action="append", metavar="ID", help="A vault with MCP credentials (repeat).")
-@argument("--memory", action="append", metavar="ID[:read_only]", help="Attach a memory store (repeat).")
-@argument("--outcome", metavar="TEXT", help="Work until this outcome is met (graded against --rubric).")
-@argument("--rubric", metavar="TEXT|FILE", help="The outcome's rubric: text or a file.")
-@argument("--max-iterations", type=int, metavar="N", help="Outcome evaluation rounds at most (default 3).")
-@argument("--subagents", metavar="ID,...", help="Agents this agent may delegate to (coordinator).")
-def _cell_flags(line: str) -> None:
-    """%%agent [options] -- the cell is the prompt; `{{name}}` inserts a kernel variable."""
-
-
-_cell_flags.parser.prog = "%agent"  # magic_arguments prints it with one more "%"
-_FLAG_NAMES = sorted({opt for action in _cell_flags.parser._actions for opt in action.option_strings})
-
-
-def _suggest_flag(flag: str) -> str:
-    """Compare names without their dashes, so `--bogus` is not "close" to `--bg` just for the `--`."""
-    import difflib
-
-    bare = {name.lstrip("-"): name for name in _FLAG_NAMES}
-    close = difflib.get_close_matches(flag.lstrip("-"), list(bare), n=1, cutoff=0.6)
-    return f" (did you mean {bare[close[0]]!r}?)" if close else " (see %agent help for the options)"
-
-
-def parse_cell_flags(line: str) -> Any:
-    """Parse `%%agent` flags; an unknown flag is one line with a "did you mean"."""
-    try:
-        # POSIX splitting strips quotes (`--title 'my title'`); IPython's arg_split keeps them.
-        argv = shlex.split(line)
-    except ValueError as exc:
-        raise ConfigError(f"%%agent: {exc}") from None
-    try:
-        return _cell_flags.parser.parse_args(argv)
-    except UsageError as exc:
-        unknown = [tok for tok in re.findall(r"(?<!\S)(-{1,2}[\w-]+)", line) if tok not in _FLAG_NAMES]
-        if unknown:
-            raise ConfigError(f"%%agent: unknown option {unknown[0]}{_suggest_flag(unknown[0])}") from None
-        raise ConfigError(f"%%agent: {str(exc).splitlines()[-1]}") from None
-
-
-def tool_flags(args: Any) -> dict[str, Any]:
-    """Flags handed to tool_setup (custom tools, approvals, budget); absent ones are left out."""
-    given = {
-        "tools": args.tools,
-        "ask": args.ask,
-        "ask_all": args.ask_all or None,
-        "auto": args.auto,
-        "kernel_tools": args.kernel_tools or None,
-        "max_usd": args.max_usd,
-    }
-    return {k: v for k, v in given.items() if v is not None}
-
-
-def flag_overrides(args: Any) -> dict[str, Any]:
-    """Flags that are options; absent ones are left out, so lower layers decide."""
-    given = {
-        "model": args.model,
-        "system": args.system,
-        "agent_id": args.agent,
-        "environment_id": args.environment,
-        "title": args.title,
-        "timeout": args.timeout,
-        "verbose": True if args.verbose else None,
-        "quiet": True if args.quiet else None,
-        "sample_rows": args.sample,
-        "file_format": args.format,
-        "pull_outputs": False if args.no_pull else None,
-        "cache": True if args.cache else None,
-        **surface_overrides(args),
-    }
-    return {k: v for k, v in given.items() if v is not None}
-
-
-def surface_overrides(args: Any) -> dict[str, Any]:
-    """The environment/skills/repos/MCP/memory/outcome/subagents flags (agent_config.py)."""
-    return {
-        "packages": args.packages,
-        "network": args.network,
-        "allow_hosts": args.allow_host,
-        "allow_package_managers": True if args.allow_package_managers else None,
-        "allow_mcp_servers": True if args.allow_mcp_servers else None,
-        "skills": args.skills,
-        "repos": args.repo,
-        "repo_token_env": args.repo_token_env,
-        "mcp": args.mcp,
-        "vaults": args.vault,
-        "memory": args.memory,
-        "outcome": args.outcome,
-        "rubric": args.rubric,
-        "max_iterations": args.max_iterations,
-        "subagents": args.subagents,
-    }
-
-
-@dataclass(frozen=True)
-class Subcommand:
-    func: Callable[[AgentMagics, list[str]], Any]
-    usage: str
-    help: str
-
-
-SUBCOMMANDS: dict[str, Subcommand] = {}
-
-
-def register_subcommand(name: str, func: Callable[..., Any], usage: str, help: str) -> None:
-    """Add `%agent <name>`; `func(magics, argv)` gets the words after the name."""
-    SUBCOMMANDS[name] = Subcommand(func, usage, help)
+__all__ = ["NbAgentsMagics", "register", "unregister"]
 
 
 @magics_class
-class AgentMagics(Magics):
+class NbAgentsMagics(Magics):
     def __init__(self, shell: Any, config_obj: AgentMagic) -> None:
         super().__init__(shell)
-        self.agent_config = config_obj
+        self.settings = config_obj
 
     @line_cell_magic
     def agent(self, line: str, cell: str | None = None) -> Any:
@@ -190,59 +39,17 @@ class AgentMagics(Magics):
                 return self._subcommand(line)
             return self._cell(line, cell)
         except NbAgentsError as exc:
-            if self.agent_config.short_errors:
+            if self.settings.short_errors:
                 raise
             raise RuntimeError(str(exc)) from (exc.__cause__ or exc)
 
     def _cell(self, line: str, cell: str) -> Any:
-        from ..sessions.session import get_session
+        # The one deferred import of the extension: the cell machinery (sessions, the API client,
+        # files, record/replay) loads with the first cell, so `%load_ext` stays light
+        # (bench/bench_load_time.py).
+        from .cells import run_cell
 
-        shell = self.shell
-        assert shell is not None
-
-        args = parse_cell_flags(line)
-        if args.replay:
-            from ..sessions.recording import replay_cell
-
-            return self.store_result(args, replay_cell(args))
-        if args.speed is not None or args.instant:
-            raise ConfigError("%%agent: --speed and --instant go with --replay PATH")
-        if not cell.strip():
-            raise ConfigError("%%agent: the cell is empty: write the prompt below the %%agent line")
-        if args.map:
-            from ..fanout.engine import map_cell
-
-            return map_cell(self, args, cell)
-        sess = get_session(args.session)
-        if sess.active is not None and sess.active.done:
-            sess.active.wait()  # collect the finished background run (shows its static copy)
-        result = sess.ask(
-            cell,
-            namespace=shell.user_ns,
-            interpolate=not args.no_interpolate,
-            dry_run=args.dry_run,
-            new=args.new,
-            files=args.files,
-            **tool_flags(args),
-            live=True,
-            background=args.bg and not args.dry_run,
-            record=args.record,
-            refresh=args.refresh,
-            **flag_overrides(args),
-        )
-        if args.dry_run:
-            return result
-        self.store_result(args, result)
-        # The live view already left a static copy (text/plain + text/html) below the widget;
-        # a background run leaves it when it is waited for (`%agent wait`, `run.wait()`).
-        return None
-
-    def store_result(self, args: Any, result: Any) -> None:
-        """A cell's Run goes to `_agent` (and `--out NAME`); its view already showed it."""
-        assert self.shell is not None
-        self.shell.user_ns["_agent"] = result
-        if args.out:
-            self.shell.user_ns[args.out] = result
+        return run_cell(self, line, cell)
 
     def _subcommand(self, line: str) -> Any:
         argv = shlex.split(line)
@@ -258,10 +65,6 @@ class AgentMagics(Magics):
 def _one_line(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> Any:
     """Our errors as one line. IPython shortens only `UsageError` itself (`etype is UsageError`),
     not its subclasses, so the extension installs this handler for `NbAgentsError`."""
-    import sys
-
-    from ..config import current_config
-
     if current_config().short_errors:
         print(f"{etype.__name__}: {value}", file=sys.stderr)
         return None
@@ -275,10 +78,10 @@ def register(ipython: Any) -> None:
     ipython.configurables[:] = [c for c in ipython.configurables if not isinstance(c, AgentMagic)]
     ipython.configurables.append(cfg)
     set_current_config(cfg)
-    ipython.register_magics(AgentMagics(ipython, cfg))
+    ipython.register_magics(NbAgentsMagics(ipython, cfg))
     if not ipython.custom_exceptions:
         ipython.set_custom_exc((NbAgentsError,), _one_line)
-    from . import session_commands as subcommands  # noqa: F401  (fills SUBCOMMANDS)
+    register_all(BUILTIN)
 
 
 def unregister(ipython: Any) -> None:
@@ -288,23 +91,3 @@ def unregister(ipython: Any) -> None:
     set_current_config(None)
     if ipython.custom_exceptions == (NbAgentsError,):
         ipython.set_custom_exc((), None)
-
-
-def _name_arg(argv: list[str], usage: str) -> str:
-    if len(argv) > 1:
-        raise UsageError(f"usage: {usage}")
-    return argv[0] if argv else "default"
-
-
-def _session_or_fail(name: str) -> Any:
-    from ..sessions.session import registry
-
-    sess = registry().get(name)
-    if sess is None:
-        known = ", ".join(sorted(registry())) or "none yet"
-        raise SessionError(f"no session named {name!r}{did_you_mean(name, registry())} (sessions: {known})")
-    return sess
-
-
-def sub_parser(prog: str) -> MagicArgumentParser:
-    return MagicArgumentParser(prog=f"%agent {prog}", add_help=False)

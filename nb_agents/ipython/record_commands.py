@@ -1,8 +1,7 @@
 """The `%agent` subcommands of record/replay: `export` (a session's conversation as a file)
 and `cache` (where the Run-All cache is, how many runs it holds; `clear` empties it).
 
-Each is `func(magics, argv)`, registered in `magics.SUBCOMMANDS` (imported by subcommands.py);
-the work is in export.py and cache.py.
+Each is `func(magics, argv)`, listed in `COMMANDS`; the work is in record/.
 """
 
 from __future__ import annotations
@@ -10,10 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..config import resolve_options
 from ..errors import ConfigError
-from .magics import register_subcommand
+from ..record import ExportError, RunCache, export
+from ..sessions import registry
 
-__all__: list[str] = []
+__all__ = ["export_command"]
 
 
 def _split(argv: list[str]) -> tuple[list[str], str]:
@@ -28,26 +29,33 @@ def _split(argv: list[str]) -> tuple[list[str], str]:
     return rest, name
 
 
-def _export(m: Any, argv: list[str]) -> Path:
-    from ..record.exporter import export, export_command
-    from ..sessions.session import registry
+def export_session(m: Any, argv: list[str]) -> Path:
+    return export_command(argv)
 
+
+def export_command(argv: list[str]) -> Path:
+    """`%agent export PATH [--session NAME]`: the named session's whole conversation."""
     rest, name = _split(argv)
-    sess = registry().get(name)
-    runs = list(sess.runs) if sess is not None else []
-    if len(rest) != 1 or not name or not any(getattr(r, "replayed", False) for r in runs):
-        return export_command([*rest, "--session", name] if name else argv)
-    # Turns replayed from the cache are not in the server session's history: the conversation
-    # the notebook showed is the runs' events, in order.
-    target = export([e for r in runs for e in r.events], rest[0], title=f"Agent session {runs[-1].session_id} ({name})")
+    if not name:
+        raise ExportError("usage: %agent export PATH [--session NAME]")
+    if len(rest) != 1:
+        raise ExportError("usage: %agent export PATH [--session NAME]  (PATH ends in .ipynb, .md or .html)")
+    session = registry().get(name)
+    runs = list(session.runs) if session is not None else []
+    if any(getattr(r, "replayed", False) for r in runs):
+        # Turns replayed from the cache are not in the server session's history: the conversation
+        # the notebook showed is the runs' events, in order.
+        events, session_id = [e for r in runs for e in r.events], runs[-1].session_id
+    elif session is None or not session.events:
+        raise ExportError(f"Nothing to export: session {name!r} has no conversation yet")
+    else:
+        events, session_id = session.events, session.session_id
+    target = export(events, rest[0], title=f"Agent session {session_id} ({name})")
     print(f"exported session {name!r} to {target}")
     return target
 
 
-def _cache(m: Any, argv: list[str]) -> int:
-    from ..config import resolve_options
-    from ..record.cache import RunCache
-
+def cache(m: Any, argv: list[str]) -> int:
     if argv not in ([], ["clear"]):
         raise ConfigError("usage: %agent cache [clear]")
     cache = RunCache(resolve_options().cache_dir or None)
@@ -58,8 +66,3 @@ def _cache(m: Any, argv: list[str]) -> int:
     n = len(list(cache.directory.glob("*.jsonl"))) if cache.directory.is_dir() else 0
     print(f"{n} cached run{'s' if n != 1 else ''} in {cache.directory}")
     return n
-
-
-register_subcommand("export", _export, "%agent export PATH [--session NAME]",
-                    "write a session's conversation as .ipynb, .md or .html")
-register_subcommand("cache", _cache, "%agent cache [clear]", "the Run-All cache: how many runs, or empty it")

@@ -1,52 +1,37 @@
-"""The `%agent` line subcommands of issue 3: help, offline, status, sessions, new, attach,
-interrupt, cost, config, archive. Each is `func(magics, argv)`, registered in magics.SUBCOMMANDS.
+"""`%agent` subcommands about sessions and the backend: help, offline, status, sessions, new,
+attach, interrupt, wait, config, archive. Each is `func(magics, argv)`, listed in `COMMANDS`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .magics import SUBCOMMANDS, _cell_flags, _name_arg, _session_or_fail, register_subcommand, sub_parser
+from IPython.display import display
 
-__all__ = ["Report"]
+from ..api import backend, go_offline
+from ..config import find_pyproject, resolve_options
+from ..run import Run
+from ..sessions import StillRunning, get_session, registry
+from .args import name_arg, session_or_fail, sub_parser
+from .flags import cell_flags
+from .registry import SUBCOMMANDS
+from .report import Report
 
-
-class Report:
-    """What status/sessions/cost/config return: shown as text, indexable like its data."""
-
-    def __init__(self, text: str, data: Any) -> None:
-        self.text, self.data = text, data
-
-    def __getitem__(self, key: Any) -> Any:
-        return self.data[key]
-
-    def __iter__(self) -> Any:
-        return iter(self.data)
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __repr__(self) -> str:
-        return self.text
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(self.text)
+__all__ = ["all_costs"]
 
 
-def _help(m: Any, argv: list[str]) -> None:
+def help_(m: Any, argv: list[str]) -> None:
     lines = ["%agent subcommands:"]
     for name in SUBCOMMANDS:
         sub = SUBCOMMANDS[name]
         lines.append(f"  {sub.usage:<38} {sub.help}")
     # magic_arguments formats usage as reStructuredText ("::" + indented block): plain text here
-    flags = [ln[2:] if ln.startswith("  %%agent") else ln for ln in _cell_flags.parser.format_help().splitlines()]
+    flags = [ln[2:] if ln.startswith("  %%agent") else ln for ln in cell_flags.parser.format_help().splitlines()]
     lines += ["", "\n".join(ln for ln in flags if ln.strip() != "::").strip()]
     print("\n".join(lines))
 
 
-def _offline(m: Any, argv: list[str]) -> None:
-    from ..api.client import go_offline
-
+def offline(m: Any, argv: list[str]) -> None:
     emu = go_offline()
     print(f"offline emulator running at {emu.base_url} (scripted, not Claude); %%agent cells now use it")
 
@@ -56,8 +41,6 @@ def _fmt_cost(cost: float | None) -> str:
 
 
 def _backend_line() -> str:
-    from ..api.client import backend
-
     try:
         where = backend()
     except Exception as exc:  # no backend yet is a normal state to report
@@ -66,13 +49,11 @@ def _backend_line() -> str:
     return f"backend: {label}" + (f" at {where.base_url}" if where.base_url else "")
 
 
-def _status(m: Any, argv: list[str]) -> Report:
-    from ..sessions.session import registry
-
-    name = _name_arg(argv, "%agent status [NAME]")
+def status(m: Any, argv: list[str]) -> Report:
+    name = name_arg(argv, "%agent status [NAME]")
     if not argv and name not in registry():
         return Report(f"{_backend_line()}\nno session yet: run a %%agent cell", {"name": name, "session_id": None})
-    sess = _session_or_fail(name)
+    sess = session_or_fail(name)
     info = sess.info()
     text = (
         f"{_backend_line()}\nsession {info['name']!r}: {info['session_id'] or '(not started)'}, "
@@ -82,9 +63,7 @@ def _status(m: Any, argv: list[str]) -> Report:
     return Report(text, info)
 
 
-def _sessions(m: Any, argv: list[str]) -> Report:
-    from ..sessions.session import registry
-
+def sessions(m: Any, argv: list[str]) -> Report:
     rows = [s.info() for s in registry().values()]
     if not rows:
         return Report("no sessions yet: run a %%agent cell", rows)
@@ -95,20 +74,13 @@ def _sessions(m: Any, argv: list[str]) -> Report:
     return Report("\n".join(lines), rows)
 
 
-def _new(m: Any, argv: list[str]) -> None:
-    from ..sessions.session import get_session
-
-    name = _name_arg(argv, "%agent new [NAME]")
+def new(m: Any, argv: list[str]) -> None:
+    name = name_arg(argv, "%agent new [NAME]")
     get_session(name).new()
     print(f"session {name!r}: the next %%agent cell starts a new conversation")
 
 
-def _attach(m: Any, argv: list[str]) -> Any:
-    from IPython.display import display
-
-    from ..run import Run
-    from ..sessions.session import get_session
-
+def attach(m: Any, argv: list[str]) -> Any:
     parser = sub_parser("attach")
     parser.add_argument("session_id")
     parser.add_argument("--session", "-s", default=None)
@@ -128,23 +100,20 @@ def _attach(m: Any, argv: list[str]) -> Any:
     return None
 
 
-def _interrupt(m: Any, argv: list[str]) -> None:
-    name = _name_arg(argv, "%agent interrupt [NAME]")
-    sess = _session_or_fail(name)
+def interrupt(m: Any, argv: list[str]) -> None:
+    name = name_arg(argv, "%agent interrupt [NAME]")
+    sess = session_or_fail(name)
     background = sess.active is not None and not sess.active.done
     sess.interrupt()
     print(f"stopping the background run of session {name!r}" if background else f"sent user.interrupt to session {name!r}")
 
 
-def _wait(m: Any, argv: list[str]) -> None:
-    from ..sessions.background import StillRunning
-    from ..sessions.session import registry
-
+def wait(m: Any, argv: list[str]) -> None:
     parser = sub_parser("wait")
     parser.add_argument("name", nargs="?")
     parser.add_argument("--timeout", type=float, default=None)
     args = parser.parse_args(argv)
-    sessions = [_session_or_fail(args.name)] if args.name else list(registry().values())
+    sessions = [session_or_fail(args.name)] if args.name else list(registry().values())
     pending = [s for s in sessions if s.active is not None]
     if not pending:
         print(f"session {args.name!r} has no background run" if args.name else "no background runs")
@@ -156,9 +125,8 @@ def _wait(m: Any, argv: list[str]) -> None:
             print(f"session {sess.name!r} is still running after {args.timeout:g} s")
 
 
-def _cost(m: Any, argv: list[str]) -> Report:
-    from ..sessions.session import registry
-
+def all_costs() -> Report:
+    """Every session's cost and the total (`%agent cost` without a name)."""
     total, lines, rows = 0.0, [], {}
     for sess in registry().values():
         info = sess.info()
@@ -170,9 +138,7 @@ def _cost(m: Any, argv: list[str]) -> Report:
     return Report("\n".join(lines), rows)
 
 
-def _config(m: Any, argv: list[str]) -> Report:
-    from ..config import find_pyproject, resolve_options
-
+def config(m: Any, argv: list[str]) -> Report:
     opts = resolve_options()
     lines = [f"options (precedence: flag > %config > NB_AGENTS_* env > pyproject > default); pyproject: {find_pyproject()}"]
     for name in sorted(opts.sources):
@@ -181,26 +147,9 @@ def _config(m: Any, argv: list[str]) -> Report:
     return Report("\n".join(lines), {name: getattr(opts, name) for name in opts.sources})
 
 
-def _archive(m: Any, argv: list[str]) -> None:
-    name = _name_arg(argv, "%agent archive [NAME]")
-    sess = _session_or_fail(name)
+def archive(m: Any, argv: list[str]) -> None:
+    name = name_arg(argv, "%agent archive [NAME]")
+    sess = session_or_fail(name)
     sid = sess.session_id
     sess.archive()
     print(f"archived session {name!r} ({sid})" if sid else f"forgot session {name!r} (it had not started)")
-
-
-for _name, _func, _usage, _help_text in [
-    ("help", _help, "%agent help", "this list and the %%agent options"),
-    ("offline", _offline, "%agent offline", "start the built-in emulator in this kernel and use it"),
-    ("status", _status, "%agent status [NAME]", "backend, session id, status, turns and cost"),
-    ("sessions", _sessions, "%agent sessions", "every session of this kernel"),
-    ("new", _new, "%agent new [NAME]", "the next cell starts a new conversation"),
-    ("attach", _attach, "%agent attach SESSION_ID [--session NAME]", "rebuild a session's transcript and continue it"),
-    ("interrupt", _interrupt, "%agent interrupt [NAME]", "stop a session's run (foreground elsewhere or --bg)"),
-    ("wait", _wait, "%agent wait [NAME] [--timeout S]", "wait for background runs (all, or NAME's) and show them"),
-    ("cost", _cost, "%agent cost", "cost of every session and the total"),
-    ("config", _config, "%agent config", "resolved options and where each comes from"),
-    ("archive", _archive, "%agent archive [NAME]", "archive the session on the server and forget it"),
-]:
-    register_subcommand(_name, _func, _usage, _help_text)
-

@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .cassette import Cassette, CassetteError, Recorder, current_backend, jsonable, load_cassette
+from ..events import jsonable
+from .cassette import Cassette, CassetteError, Recorder, current_backend, load_cassette
 
 __all__ = ["DEFAULT_CACHE_DIR", "IGNORED_OPTIONS", "RunCache", "cache_key", "cache_notice", "run_cached"]
 

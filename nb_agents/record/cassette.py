@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import NbAgentsError
-from ..events import event_from_json, event_to_json
+from ..events import event_from_json, event_to_json, jsonable
 from ..scrub import scrub, scrub_bytes, scrub_text
 
 # The recording clock; a module attribute so tests can drive it without patching `time` for every thread.
@@ -41,7 +41,6 @@ __all__ = [
     "Recorder",
     "current_backend",
     "files_dir",
-    "jsonable",
     "load_cassette",
     "sha256_bytes",
     "summary_of",
@@ -57,25 +56,6 @@ class CassetteError(NbAgentsError):
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON data for SDK models, dataclasses, datetimes and mappings."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json", exclude_none=True)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return jsonable(dataclasses.asdict(value))
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return str(value)
 
 
 def _safe_name(name: str) -> str:

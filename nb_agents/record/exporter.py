@@ -1,50 +1,30 @@
 """Export a conversation as a notebook (.ipynb), Markdown (.md) or a self-contained HTML page.
 
 A source (events, a Transcript, a Run/ReplayRun, a Cassette or a cassette path) is first
-flattened into `Part`s: user and agent messages, tool calls with their results and images.
-The writers only see Parts. In the notebook, bash calls become code cells (`%%bash`, or
-plain Python when the command is `python -c '…'` or a python heredoc) whose outputs are the
-tool's result; other tools are collapsible markdown. Images are inline everywhere. Every
-text written (messages, tool inputs and results, title, provenance) is scrubbed of secrets
-by `nb_agents.scrub` first: exports are the files people share.
+flattened into `Part`s (`parts.py`); the writers (`writers.py`) only see Parts. In the notebook,
+bash calls become code cells whose outputs are the tool's result; other tools are collapsible
+markdown. Images are inline everywhere. Every text written (messages, tool inputs and results,
+title, provenance) is scrubbed of secrets by `nb_agents.scrub` first: exports are the files
+people share.
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import json
 import os
-import re
-import shlex
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import NbAgentsError
-from ..events import event_to_json, event_type
+from .. import provenance
 from ..scrub import scrub, scrub_text
+from . import writers as w
+from .cassette import load_cassette
+from .parts import ExportError, Part, parts_of
 
-__all__ = ["ExportError", "Part", "bash_to_python", "export", "export_command", "parts_of"]
+__all__ = ["export"]
 
 FORMATS = (".ipynb", ".md", ".html")
-_HEREDOC = re.compile(
-    r"\A\s*(?:python3?(?:\.\d+)?)\s+(?:-\s+)?<<-?\s*(['\"]?)(\w+)\1[ \t]*\n(?P<code>.*?)\n\2\s*\Z", re.S)
 
-
-class ExportError(NbAgentsError):
-    """Nothing to export, or an export path we cannot write."""
-
-
-@dataclasses.dataclass
-class Part:
-    kind: str  # "user" | "agent" | "tool" | "image"
-    text: str = ""
-    name: str = ""
-    input: dict[str, Any] = dataclasses.field(default_factory=dict)
-    output: str = ""
-    is_error: bool = False
-    images: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (mime, base64)
 
 
 def export(source: Any, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
@@ -54,15 +34,11 @@ def export(source: Any, path: str | os.PathLike[str], *, title: str | None = Non
     if suffix not in FORMATS:
         raise ExportError(f"Cannot export to {target.name}: use a .ipynb, .md or .html path")
     if isinstance(source, (str, os.PathLike)):
-        from .cassette import load_cassette
-
         source = load_cassette(source)
     parts = parts_of(source)
     if not parts:
         raise ExportError("Nothing to export: the conversation has no messages yet")
     title = scrub_text(title or _title_of(source))
-    from . import writers as w
-
     writer = {".ipynb": w.write_ipynb, ".md": w.write_markdown, ".html": w.write_html}[suffix]
     target.parent.mkdir(parents=True, exist_ok=True)
     writer([_scrubbed(p) for p in parts], target, title=title, metadata=scrub(_provenance_of(source)))
@@ -75,28 +51,6 @@ def _scrubbed(part: Part) -> Part:
                                input=scrub(part.input), output=scrub_text(part.output))
 
 
-def export_command(argv: list[str]) -> Path:
-    """`%agent export PATH [--session NAME]`: the named session's whole conversation."""
-    from ..sessions.session import registry
-
-    args = list(argv)
-    name = "default"
-    if "--session" in args:
-        i = args.index("--session")
-        if i + 1 >= len(args):
-            raise ExportError("usage: %agent export PATH [--session NAME]")
-        name = args[i + 1]
-        del args[i:i + 2]
-    if len(args) != 1:
-        raise ExportError("usage: %agent export PATH [--session NAME]  (PATH ends in .ipynb, .md or .html)")
-    session = registry().get(name)
-    if session is None or not session.events:
-        raise ExportError(f"Nothing to export: session {name!r} has no conversation yet")
-    target = export(session.events, args[0], title=f"Agent session {session.session_id} ({name})")
-    print(f"exported session {name!r} to {target}")
-    return target
-
-
 def _title_of(source: Any) -> str:
     sid = getattr(source, "session_id", None)
     if sid is None and hasattr(source, "summary"):
@@ -105,8 +59,6 @@ def _title_of(source: Any) -> str:
 
 
 def _provenance_of(source: Any) -> dict[str, Any]:
-    from .. import provenance
-
     if hasattr(source, "header") and hasattr(source, "summary"):
         return provenance.provenance_from_cassette(source)
     if hasattr(source, "events") and hasattr(source, "text"):
@@ -114,118 +66,3 @@ def _provenance_of(source: Any) -> dict[str, Any]:
     return {}
 
 
-def parts_of(source: Any) -> list[Part]:
-    """The conversation in any supported source, as Parts in order."""
-    from .cassette import load_cassette
-
-    if isinstance(source, (str, os.PathLike)):
-        source = load_cassette(source)
-    if hasattr(source, "items") and hasattr(source, "tool_calls"):
-        return _parts_of_transcript(source)
-    if hasattr(source, "header") and hasattr(source, "events"):  # Cassette
-        return _parts_of_events(r.event for r in source.events)
-    if hasattr(source, "events") and not isinstance(source, Iterable):  # Run / ReplayRun
-        parts = _parts_of_events(source.events)
-        return parts + _output_images(getattr(source, "outputs", None) or {})
-    if isinstance(source, Iterable):
-        return _parts_of_events(source)
-    raise ExportError(f"Cannot export a {type(source).__name__}: pass events, a Transcript, a Run or a cassette")
-
-
-def _block(b: Any) -> dict[str, Any]:
-    return b if isinstance(b, dict) else b.model_dump(mode="json", exclude_none=True)
-
-
-def _text_and_images(blocks: Iterable[Any]) -> tuple[str, list[tuple[str, str]]]:
-    texts, images = [], []
-    for raw in blocks or ():
-        b = _block(raw)
-        if b.get("type") == "text":
-            texts.append(b.get("text", ""))
-        elif b.get("type") == "image" and (b.get("source") or {}).get("type") == "base64":
-            images.append((b["source"].get("media_type", "image/png"), b["source"].get("data", "")))
-    return "\n".join(texts), images
-
-
-def _parts_of_events(events: Iterable[Any]) -> list[Part]:
-    parts: list[Part] = []
-    by_id: dict[str, Part] = {}
-    seen: set[str] = set()
-    for event in events:
-        data, kind = event_to_json(event), event_type(event)
-        eid = str(data.get("id") or "")
-        if kind in ("user.message", "agent.message", "agent.tool_use", "agent.mcp_tool_use",
-                    "agent.custom_tool_use"):
-            if eid in seen:
-                continue  # a queued echo and its processed copy are one message
-            seen.add(eid)
-        if kind in ("user.message", "agent.message"):
-            text, images = _text_and_images(data.get("content") or ())
-            parts.append(Part("user" if kind == "user.message" else "agent", text=text, images=images))
-        elif kind in ("agent.tool_use", "agent.mcp_tool_use", "agent.custom_tool_use"):
-            part = Part("tool", name=str(data.get("name", "")), input=dict(data.get("input") or {}))
-            parts.append(part)
-            by_id[eid] = part
-        elif kind in ("agent.tool_result", "agent.mcp_tool_result", "user.custom_tool_result"):
-            key = str(data.get("tool_use_id") or data.get("mcp_tool_use_id") or data.get("custom_tool_use_id"))
-            if key in by_id:
-                part = by_id[key]
-                part.output, part.images = _text_and_images(data.get("content") or ())
-                part.is_error = bool(data.get("is_error"))
-    return parts
-
-
-def _parts_of_transcript(t: Any) -> list[Part]:
-    parts: list[Part] = []
-    for item in t.items:
-        kind = type(item).__name__
-        if kind in ("UserMessage", "AgentMessage"):
-            _, images = _text_and_images(getattr(item, "blocks", ()))
-            role = "user" if kind == "UserMessage" else "agent"
-            parts.append(Part(role, text=item.text, images=images))
-        elif kind == "ToolCall":
-            text, images = _text_and_images(item.result_blocks)
-            parts.append(Part("tool", name=item.name, input=dict(item.input or {}),
-                              output=item.result_text or text, is_error=bool(item.is_error), images=images))
-        elif kind == "ImageItem" and str(item.mime).startswith("image/"):
-            parts.append(Part("image", name=item.name,
-                              images=[(item.mime, base64.b64encode(item.data).decode("ascii"))]))
-    return parts
-
-
-def _output_images(outputs: Mapping[str, Any]) -> list[Part]:
-    parts = []
-    for name, art in outputs.items():
-        mime = str(getattr(art, "mime", ""))
-        path = Path(getattr(art, "path", ""))
-        if mime in ("image/png", "image/jpeg", "image/gif") and path.is_file():
-            data = base64.b64encode(path.read_bytes()).decode("ascii")
-            parts.append(Part("image", name=str(name), images=[(mime, data)]))
-    return parts
-
-
-def bash_to_python(command: str) -> str | None:
-    """The Python source when a bash command only runs Python (`python -c`, heredoc), else None."""
-    m = _HEREDOC.match(command)
-    if m:
-        return m.group("code")
-    try:
-        argv = shlex.split(command)
-    except ValueError:
-        return None
-    if len(argv) == 3 and re.fullmatch(r"(?:.*/)?python3?(?:\.\d+)?", argv[0]) and argv[1] == "-c":
-        return argv[2]
-    return None
-
-
-def tool_summary(part: Part) -> str:
-    """One line naming a tool call: `read /mnt/data/x.csv`, `grep pattern`…"""
-    for key in ("command", "file_path", "path", "pattern", "url", "query"):
-        if key in part.input:
-            value = " ".join(str(part.input[key]).split())
-            return f"{part.name} {value[:80]}{'…' if len(value) > 80 else ''}"
-    return part.name
-
-
-def input_json(part: Part) -> str:
-    return json.dumps(part.input, indent=2, ensure_ascii=False, default=str)

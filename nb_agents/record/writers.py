@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .exporter import Part, bash_to_python, input_json, tool_summary
+from .parts import Part, bash_to_python, input_json, tool_summary
 
 __all__ = ["write_html", "write_ipynb", "write_markdown"]
 

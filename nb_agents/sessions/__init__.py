@@ -3,7 +3,8 @@ and async runs, `{{name}}` interpolation and the record/cache hooks.
 """
 
 from .background import BackgroundRun, StillRunning
+from .context import user_namespace, want_live
 from .recording import replay_cell
 from .session import AgentSession, attach, forget, get_session, registry
 
-__all__ = ["AgentSession", "BackgroundRun", "StillRunning", "attach", "forget", "get_session", "registry", "replay_cell"]
+__all__ = ["user_namespace", "want_live", "AgentSession", "BackgroundRun", "StillRunning", "attach", "forget", "get_session", "registry", "replay_cell"]

@@ -232,7 +232,7 @@ async def _aread(turn: Any) -> bool:
         if turn.text is None:
             await loop.arun(deadline=turn.deadline)
         else:
-            from ..api.agent_params import turn_events  # a user.message, or a user.define_outcome
+            from ..api import turn_events  # a user.message, or a user.define_outcome
 
             await asyncio.to_thread(turn._settle_previous)
             await loop.arun(send=turn_events(turn.text, turn.opts), deadline=turn.deadline)

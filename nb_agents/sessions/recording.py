@@ -20,8 +20,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..config import resolve_options
 from ..errors import ConfigError
-from ..record.cassette import Recorder, current_backend, files_dir
+from ..files import clean_component, expand_inputs
+from ..record import (
+    Recorder,
+    RunCache,
+    current_backend,
+    files_dir,
+    load_cassette,
+    outputs_dir_of,
+    replay,
+    run_cached,
+)
+from .context import split_keywords, user_namespace, want_live
+from .files import collect_inputs
 
 if TYPE_CHECKING:
     from ..config import Options
@@ -81,7 +94,6 @@ def turn_recorder(turn: Turn) -> Recorder | None:
     """The turn's Recorder: `--record PATH` for this cell, else one file per run in `record_dir`."""
     path = getattr(turn, "record_path", None)
     if not path and turn.opts.record_dir:
-        from ..files.safe_names import clean_component
 
         stamp_ = time.strftime("%Y%m%d-%H%M%S")
         name = clean_component(turn.session.name) or "session"
@@ -115,21 +127,17 @@ def wants_cache(session: AgentSession, overrides: Mapping[str, Any], refresh: bo
     return bool(session.options().cache)
 
 
-def ask_cached(session: AgentSession, prompt: str, overrides: dict[str, Any], *, refresh: bool = False,
+def ask_cached(session: AgentSession, prompt: str, *, refresh: bool = False,
                namespace: Mapping[str, Any] | None = None, interpolate: bool = True, files: Any = None,
-               live: bool | None = None, new: bool = False, record: str | None = None) -> Any:
+               live: bool | None = None, new: bool = False, record: str | None = None, **overrides: Any) -> Any:
     """`session.ask` through the cache: the key is computed before anything is uploaded or
     created, so a hit replays the recorded run and touches no server at all."""
-    from ..record.cache import RunCache, run_cached
-    from .session import TOOL_KEYWORDS, _file_keywords, _user_namespace, _want_live
 
     session.check_free()
-    option_kw = dict(overrides)
-    _file_keywords(option_kw)
-    tool_kw = {k: option_kw.pop(k) for k in TOOL_KEYWORDS if k in option_kw}
+    option_kw, tool_kw = split_keywords(overrides)
     opts = session.options(**option_kw)
     if namespace is None and interpolate:
-        namespace = _user_namespace()
+        namespace = user_namespace()
     cache = RunCache(opts.cache_dir or None)
     key = _key(session, cache, prompt, opts, tool_kw, namespace, interpolate, files, new)
 
@@ -145,9 +153,8 @@ def ask_cached(session: AgentSession, prompt: str, overrides: dict[str, Any], *,
         session.runs.append(run)
         return run
 
-    from ..files.safe_names import clean_component
 
-    run = run_cached(cache, key, run_live, refresh=refresh, view=_want_live(live), verbose=opts.verbose,
+    run = run_cached(cache, key, run_live, refresh=refresh, view=want_live(live), verbose=opts.verbose,
                      quiet=opts.quiet, outputs_dir=Path(opts.outputs_dir) / (clean_component(session.name) or "default"))
     if getattr(run, "replayed", False):
         if new:
@@ -162,8 +169,6 @@ def ask_cached(session: AgentSession, prompt: str, overrides: dict[str, Any], *,
 def _key(session: AgentSession, cache: Any, prompt: str, opts: Options, tool_kw: dict[str, Any],
          namespace: Mapping[str, Any] | None, interpolate: bool, files: Any, new: bool) -> str:
     """Key of (interpolated prompt, options, input content hashes, previous turn's key)."""
-    from ..files.inputs import expand_inputs
-    from .files import collect_inputs
 
     prepared = session.prepare_prompt(prompt, namespace if namespace is not None else {}, interpolate)
     inputs = collect_inputs(prepared, [files] if isinstance(files, str) else files)
@@ -186,9 +191,6 @@ def _copy_cassette(source: Path, target: Path) -> None:
 # -- %%agent --replay --------------------------------------------------------------------------
 def replay_cell(args: Any) -> Any:
     """`%%agent --replay PATH [--speed X | --instant]`: play a cassette into the live view."""
-    from ..config import resolve_options
-    from ..record.cassette import load_cassette
-    from ..record.playback import outputs_dir_of, replay
 
     if args.instant and args.speed is not None:
         raise ConfigError("%%agent: use --speed X or --instant, not both")

@@ -19,19 +19,37 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..api.stream import EventLoop, event_key
+from ..api import (
+    EventLoop,
+    api_call,
+    backend,
+    ensure_agent,
+    ensure_environment,
+    event_key,
+    make_client,
+    session_kwargs,
+    setup_notice,
+    split_agent_ref,
+    turn_events,
+    with_mcp_toolsets,
+)
 from ..config import Options, resolve_options
 from ..errors import SessionError
 from ..events import event_type
 from ..run import DryRun, Run
+from ..tools import tool_setup
+from ..transcript import empty, fold
+from .asynchronous import ask_async
+from .background import start_background
+from .context import split_keywords, user_namespace, want_live
 from .files import SessionFiles, collect_inputs
 from .interpolate import Interpolated, interpolate
+from .recording import ask_cached, wants_cache
+from .turn import Turn
 
 __all__ = ["AgentSession", "get_session", "registry", "attach", "forget"]
 
 _registry: dict[str, AgentSession] = {}
-# ask() keywords that configure tools/approvals (tool_setup.py) rather than options
-TOOL_KEYWORDS = ("tools", "ask", "ask_all", "auto", "kernel_tools")
 _PREVIEW_TYPES = frozenset({"event_start", "event_delta"})
 
 
@@ -62,22 +80,6 @@ def attach(session_id: str, name: str | None = None, **options: Any) -> AgentSes
     return sess
 
 
-def _new_transcript(offline: bool, session_id: str | None = None, **meta: Any) -> Any:
-    from ..transcript import empty
-
-    return empty(offline=offline, session_id=session_id, **meta)
-
-
-def _stop_reason(event: Any) -> str | None:
-    if event is None:
-        return None
-    etype = event_type(event)
-    if etype == "session.status_idle":
-        reason = getattr(event, "stop_reason", None)
-        return getattr(reason, "type", None) or "end_turn"
-    return {"session.status_terminated": "terminated", "session.deleted": "deleted"}.get(etype, etype)
-
-
 class AgentSession:
     """One named conversation; `ask(prompt) -> Run`. Mirrors the `%%agent` flags as keywords."""
 
@@ -95,7 +97,7 @@ class AgentSession:
         self.action_handler: Any = None
         self.tool_options: dict[str, Any] = {}
         self.tools_applied: str | None = None
-        self.agent_config: tuple[str, str] | None = None  # (model, system) the session was created with
+        self.created_with: tuple[str, str] | None = None  # (model, system) the session was created with
         self.listeners: list[Callable[[Any], None]] = []
         self._loop: EventLoop | None = None
         self.active: Any = None  # the background.BackgroundRun of this session, if any
@@ -109,9 +111,10 @@ class AgentSession:
     def options(self, **overrides: Any) -> Options:
         return resolve_options({**self.defaults, **overrides})
 
-    def _client(self, opts: Options) -> Any:
-        from ..api.client import backend, make_client
-
+    def connect(self, opts: Options | None = None) -> Any:
+        """The session's `anthropic` client (made on first use; made again when the backend changed,
+        e.g. after `%agent offline`)."""
+        opts = opts if opts is not None else self.options()
         if self.client is None or self.offline != backend().offline:
             self.client = make_client(opts)
             self.offline = backend().offline
@@ -124,13 +127,9 @@ class AgentSession:
             self.tool_options = dict(tool_kw)
         if not self.tool_options and not opts.tools and not opts.max_usd and not opts.mcp:
             return None  # (MCP tools ask by default: their approvals need the handler)
-        from ..tools.setup import tool_setup
-
         setup = tool_setup(
             namespace=ns, defaults=opts.tools, max_usd=opts.max_usd or None, background=background, **self.tool_options
         )
-        from ..api.agent_params import with_mcp_toolsets
-
         setup.config = with_mcp_toolsets(setup.config, opts)  # custom tools replace the list: keep MCP's
         self.action_handler = setup.handler
         return setup
@@ -138,10 +137,7 @@ class AgentSession:
     def _ensure_session(self, opts: Options, prep: Any = None, setup: Any = None) -> str:
         """Create the server session if there is none (mounting `prep`'s inputs at creation);
         bring an existing one's tools in line with `setup`."""
-        from ..api.agent_params import session_kwargs, split_agent_ref
-        from ..api.client import api_call, ensure_agent, ensure_environment
-
-        client = self._client(opts)
+        client = self.connect(opts)
         if self.session_id is not None:
             if setup is not None:
                 self.tools_applied = api_call(setup.sync, client, self.session_id, self.tools_applied)
@@ -150,22 +146,22 @@ class AgentSession:
             agent_id = ensure_agent(client, opts)
             version = split_agent_ref(opts.agent_id)[1] if opts.agent_id else None
             env_id = ensure_environment(client, opts)
-            surface = session_kwargs(opts, self.name)  # title, metadata, repos, memory, vaults
+            created_with = session_kwargs(opts, self.name)  # title, metadata, repos, memory, vaults
             extra: dict[str, Any] = (
                 setup.create_kwargs(agent_id, version) if setup is not None
                 else {"agent": agent_id if version is None else {"type": "agent", "id": agent_id, "version": version}}
             )
             resources = list(prep.resources) if prep is not None else []
-            resources += surface.pop("resources", [])
+            resources += created_with.pop("resources", [])
             if resources:
                 extra["resources"] = resources
-            created = api_call(client.beta.sessions.create, environment_id=env_id, **surface, **extra)
+            created = api_call(client.beta.sessions.create, environment_id=env_id, **created_with, **extra)
         except BaseException:
             self.files.discard(prep)  # nothing of the batch stays uploaded
             raise
         self._reset(str(created.id))
         self.remote = created
-        self.agent_config = (opts.model, opts.system)
+        self.created_with = (opts.model, opts.system)
         self.files.bind(prep, created)
         customised = setup is not None and setup.config.customised
         self.tools_applied = setup.config.fingerprint if customised else None
@@ -173,10 +169,10 @@ class AgentSession:
 
     def _reset(self, session_id: str | None) -> None:
         self.session_id = session_id
-        self.history = _new_transcript(self.offline, session_id) if session_id else None
+        self.history = empty(offline=self.offline, session_id=session_id) if session_id else None
         self.events, self.seen, self._loop = [], set(), None
         self.tools_applied = None
-        self.agent_config = None
+        self.created_with = None
 
     def new(self) -> None:
         """Start a new conversation on the next `ask` (the old session stays on the server)."""
@@ -189,44 +185,24 @@ class AgentSession:
             return Interpolated(text=prompt, refs=())
         return interpolate(prompt, namespace if namespace is not None else {})
 
-    def ask(
-        self,
-        prompt: str,
-        *,
-        namespace: Mapping[str, Any] | None = None,
-        interpolate: bool = True,
-        dry_run: bool = False,
-        files: Any = None,
-        live: bool | None = None,
-        new: bool = False,
-        background: bool = False,
-        record: str | None = None,
-        refresh: bool = False,
-        **overrides: Any,
-    ) -> Any:
+    def ask(self, prompt: str, *, dry_run: bool = False, background: bool = False, refresh: bool = False,
+            **kw: Any) -> Any:
         """Send `prompt` as the next turn and follow it to the end (Ctrl-C interrupts it cleanly).
 
-        `files`: paths to upload and mount besides the `{{df}}` DataFrames (`fmt="csv"` uploads
-        the DataFrames as CSV, `pull=False` skips downloading the outputs); `live`: show the
-        live view (default: inside IPython); `new`: start a new conversation first;
-        `background`: return a `background.BackgroundRun` at once (the turn runs on a worker
-        thread); `record`: also write this turn's cassette there; `cache=True` / `refresh`:
-        the Run-All cache (docs/replay.md); other keywords are options (model=, timeout=...)."""
-        if not dry_run and not background:
-            from .recording import ask_cached, wants_cache
-
-            if wants_cache(self, overrides, refresh):
-                return ask_cached(self, prompt, overrides, refresh=refresh, namespace=namespace,
-                                  interpolate=interpolate, files=files, live=live, new=new, record=record)
-        turn = self.prepare_turn(
-            prompt, namespace=namespace, interpolate=interpolate, dry_run=dry_run, files=files,
-            live=live, new=new, background=background, record=record, **overrides,
-        )
+        Keywords: `namespace` (where `{{name}}` is looked up; default: the IPython user namespace),
+        `interpolate=False` (send the prompt as written), `files`: paths to upload and mount besides
+        the `{{df}}` DataFrames (`fmt="csv"` uploads the DataFrames as CSV, `pull=False` skips
+        downloading the outputs); `live`: show the live view (default: inside IPython); `new`:
+        start a new conversation first; `dry_run`: return what would be sent, spend nothing;
+        `background`: return a `BackgroundRun` at once (the turn runs on a worker thread);
+        `record`: also write this turn's cassette there; `cache=True` / `refresh`: the Run-All
+        cache (docs/replay.md); other keywords are options (model=, timeout=...)."""
+        if not dry_run and not background and wants_cache(self, kw, refresh):
+            return ask_cached(self, prompt, refresh=refresh, **kw)
+        turn = self.prepare_turn(prompt, dry_run=dry_run, background=background, **kw)
         if isinstance(turn, DryRun):
             return turn
         if background:
-            from .background import start_background
-
             return start_background(turn)
         run = turn.run()
         self.runs.append(run)
@@ -235,8 +211,6 @@ class AgentSession:
     async def ask_async(self, prompt: str, **kw: Any) -> Any:
         """`ask` for async code: `await session.ask_async(prompt, ...)` reads the stream with
         `AsyncAnthropic` (async_api.py); same keywords (except `background`) and the same `Run`."""
-        from .asynchronous import ask_async
-
         return await ask_async(self, prompt, **kw)
 
     def prepare_turn(
@@ -255,14 +229,11 @@ class AgentSession:
     ) -> Any:
         """Everything of `ask` before the read: interpolate, upload, create; a `Turn` (or a `DryRun`)."""
         self.check_free()
-        _file_keywords(overrides)
-        tool_kw = {k: overrides.pop(k) for k in TOOL_KEYWORDS if k in overrides}
+        overrides, tool_kw = split_keywords(overrides)
         opts = self.options(**overrides)
-        from ..api.agent_params import turn_events
-
         turn_events(prompt, opts)  # an outcome without a rubric fails here, before anything is created
         if namespace is None and interpolate:
-            namespace = _user_namespace()
+            namespace = user_namespace()
         ns = namespace if namespace is not None else {}
         prepared = self.prepare_prompt(prompt, ns, interpolate)
         inputs = collect_inputs(prepared, [files] if isinstance(files, str) else files)
@@ -272,27 +243,23 @@ class AgentSession:
         if new:
             self.new()
         setup = self._tool_setup(ns, tool_kw, opts, background)
-        client = self._client(opts)
+        client = self.connect(opts)
         prep = self.files.prepare(client, opts, inputs, self.session_id)
         fresh = self.session_id is None
         self._ensure_session(opts, prep, setup)
         text = prepared.text if prep is None else self.files.prompt(prompt, ns, prep, interpolate)
         text = self.files.with_pending(text, self.session_id)  # cards of `%agent upload`s since the last turn
-        from .turn import Turn
-
         guard = setup.guard if setup is not None else None
-        turn = Turn(self, opts, text, live=_want_live(live), inputs=prep, guard=guard)
+        turn = Turn(self, opts, text, live=want_live(live), inputs=prep, guard=guard)
         turn.background = background
         turn.record_path = record
-        from ..api.agent_params import surface_notice
-
-        note = surface_notice(opts, fresh)  # skills, MCP, repos, memory... and this turn's outcome
+        note = setup_notice(opts, fresh)  # skills, MCP, repos, memory... and this turn's outcome
         if note:
             turn.notice(note)
-        if self.agent_config not in (None, (opts.model, opts.system)) and not opts.agent_id:
+        if self.created_with not in (None, (opts.model, opts.system)) and not opts.agent_id:
             # A session keeps the agent snapshot it was created with (the API cannot change it).
             turn.notice(
-                f"this session keeps model {self.agent_config[0]} and its system prompt; "
+                f"this session keeps model {self.created_with[0]} and its system prompt; "
                 "start a new session (--new) to use the new model/system", "warning"
             )
         return turn
@@ -316,9 +283,7 @@ class AgentSession:
     def attach(self, session_id: str) -> str:
         """Rebuild the transcript of `session_id` from its event history and continue it here;
         returns the server status (`running` -> `follow()` shows the rest of the turn)."""
-        from ..api.client import api_call
-
-        client = self._client(self.options())
+        client = self.connect()
         remote = api_call(client.beta.sessions.retrieve, session_id)
         self._reset(session_id)
         self.remote = remote
@@ -335,9 +300,7 @@ class AgentSession:
         if self.session_id is None:
             raise SessionError(f"session {self.name!r} has not started yet")
         self.check_free()
-        from .turn import Turn
-
-        run = Turn(self, self.options(**overrides), None, live=_want_live(live)).run()
+        run = Turn(self, self.options(**overrides), None, live=want_live(live)).run()
         self.runs.append(run)
         return run
 
@@ -347,8 +310,6 @@ class AgentSession:
         (the turn's own transcript shows previews), and folding every delta twice was half the
         reading thread's time on long messages (docs/benchmarks.md)."""
         if event_type(event) not in _PREVIEW_TYPES:
-            from ..transcript import fold
-
             self.history = fold(self.history, event)
             if getattr(event, "id", None):
                 self.events.append(event)
@@ -365,28 +326,22 @@ class AgentSession:
 
     def send_interrupt(self) -> None:
         """Send `user.interrupt` to the server session (thread-safe: one API call)."""
-        from ..api.client import api_call
-
         if self.session_id is None:
             raise SessionError(f"session {self.name!r} has not started yet")
-        api_call(self._client(self.options()).beta.sessions.events.send, self.session_id, events=[{"type": "user.interrupt"}])
+        api_call(self.connect().beta.sessions.events.send, self.session_id, events=[{"type": "user.interrupt"}])
 
     def archive(self) -> None:
         """Archive the session on the server and forget it here."""
-        from ..api.client import api_call
-
         if self.session_id is not None:
-            api_call(self._client(self.options()).beta.sessions.archive, self.session_id)
+            api_call(self.connect().beta.sessions.archive, self.session_id)
         self._reset(None)
         forget(self.name)
 
     def info(self) -> dict[str, Any]:
         """Status, usage and cost from the server (`%agent status`)."""
-        from ..api.client import api_call
-
         if self.session_id is None:
             return {"name": self.name, "session_id": None, "status": "not started", "turns": 0, "cost_usd": None}
-        remote = api_call(self._client(self.options()).beta.sessions.retrieve, self.session_id)
+        remote = api_call(self.connect().beta.sessions.retrieve, self.session_id)
         return {
             "name": self.name,
             "session_id": self.session_id,
@@ -398,11 +353,6 @@ class AgentSession:
         }
 
 
-def _file_keywords(overrides: dict[str, Any]) -> None:
-    """`ask(fmt="csv", pull=False)` are the `--format` / `--no-pull` flags: options underneath."""
-    for short, option in (("fmt", "file_format"), ("pull", "pull_outputs")):
-        if short in overrides:
-            overrides[option] = overrides.pop(short)
 
 
 def cost_of(remote: Any) -> float | None:
@@ -419,23 +369,3 @@ def _describe_resource(r: Any) -> str:
     if kind == "github_repository":
         return f"repo {r.url} at {r.mount_path}"
     return f"file {getattr(r, 'file_id', '?')} at {getattr(r, 'mount_path', '?')}"
-
-
-def _user_namespace() -> Mapping[str, Any]:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return {}
-    shell = get_ipython()
-    return shell.user_ns if shell is not None else {}
-
-
-def _want_live(live: bool | None) -> bool:
-    if live is not None:
-        return live
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    return get_ipython() is not None
-

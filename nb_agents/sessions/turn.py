@@ -20,7 +20,7 @@ from ..config import Options
 from ..errors import NbAgentsError
 from ..events import event_type
 from ..run import Run
-from ..transcript.deltas import PendingDeltas, is_delta
+from ..transcript import PendingDeltas, empty, is_delta
 
 if TYPE_CHECKING:
     from .session import AgentSession
@@ -51,7 +51,6 @@ class Turn:
     ) -> None:
         """`text=None` follows a turn already running (attach) instead of sending one."""
         from ..transcript import with_inputs
-        from .session import _new_transcript
 
         self.session = session
         self.opts = opts
@@ -59,7 +58,7 @@ class Turn:
         self.live = live
         self._pending = PendingDeltas()  # text deltas not folded yet (see `t`)
         self._fold_lock = threading.Lock()
-        self.t = _new_transcript(session.offline, session.session_id, model=opts.model)
+        self.t = empty(offline=session.offline, session_id=session.session_id, model=opts.model)
         if inputs is not None:
             self.t = with_inputs(self.t, inputs.report)
         self.events: list[Any] = []
@@ -248,7 +247,7 @@ class Turn:
                 self.loop.run(deadline=self.deadline)
             else:
                 self._settle_previous()
-                from ..api.agent_params import turn_events  # a user.message, or a user.define_outcome
+                from ..api import turn_events  # a user.message, or a user.define_outcome
 
                 self.loop.run(send=turn_events(self.text, self.opts), deadline=self.deadline)
             return False
@@ -307,8 +306,6 @@ class Turn:
             self.notice(f"could not interrupt: {exc}", "error")
 
     def _result(self, started: float, interrupted: bool) -> Run:
-        from .session import _stop_reason
-
         return Run(
             transcript=self.t,
             events=self.events,
@@ -321,3 +318,13 @@ class Turn:
             verbose=self.opts.verbose,
             quiet=self.opts.quiet,
         )
+
+
+def _stop_reason(event: Any) -> str | None:
+    if event is None:
+        return None
+    etype = event_type(event)
+    if etype == "session.status_idle":
+        reason = getattr(event, "stop_reason", None)
+        return getattr(reason, "type", None) or "end_turn"
+    return {"session.status_terminated": "terminated", "session.deleted": "deleted"}.get(etype, etype)

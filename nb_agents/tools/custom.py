@@ -1,9 +1,8 @@
 """Kernel functions as custom tools: the registry, their schemas and the agent's tool list.
 
-This module owns `@nb_agents.tool`, the resolution of `--tools f,g` from the user namespace and
-`ToolConfig`, which turns custom tools plus approval flags into the `tools` list the agent runs
-with. Schemas come from the SDK's `beta_tool` machinery (type hints + docstring via pydantic);
-nothing here writes JSON Schema by hand. Executing calls lives in `tool_handler.py`.
+This module owns `@nb_agents.tool` and the resolution of `--tools f,g` from the user namespace
+(`ToolConfig`, the agent's `tools` list, is built in `setup.py`). Schemas come from the SDK's `beta_tool` machinery (type hints + docstring via pydantic);
+nothing here writes JSON Schema by hand. Executing calls lives in `handler.py`.
 
 Tools reach the agent as `agent_with_overrides` at session creation (and `sessions.update`
 when a later cell changes them), never as new agent versions: see docs/tools.md for why.
@@ -12,25 +11,18 @@ when a later cell changes them), never as new agent versions: see docs/tools.md 
 from __future__ import annotations
 
 import difflib
-import hashlib
 import inspect
-import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ToolSetupError
-
-if TYPE_CHECKING:
-    from .handler import ActionHandler
 
 __all__ = [
     "DEFAULT_TOOL_TIMEOUT",
     "KernelTool",
-    "ToolConfig",
     "as_tool",
-    "build_tool_config",
     "resolve_tools",
     "tool",
 ]
@@ -181,86 +173,3 @@ def resolve_tools(
             )
         out[kt.name] = kt
     return list(out.values())
-
-
-@dataclass(frozen=True)
-class ToolConfig:
-    """Custom tools + approval policy: everything that decides the agent's `tools` list."""
-
-    tools: tuple[KernelTool, ...] = ()
-    ask: tuple[str, ...] = ()
-    ask_all: bool = False
-    auto: bool | tuple[str, ...] = False
-    # Custom tools replace the agent's whole `tools` list: the agent's MCP toolsets ride along here
-    # (agent_config.with_mcp_toolsets fills it; it does not make a config `customised` by itself).
-    mcp_toolsets: tuple[Mapping[str, Any], ...] = ()
-
-    @property
-    def customised(self) -> bool:
-        return bool(self.tools or self.ask or self.ask_all or self.auto)
-
-    def agent_tools(self) -> list[dict[str, Any]]:
-        """The full replacement `tools` list: the built-in toolset, one entry per custom tool, then
-        the MCP toolsets."""
-        from .approvals import toolset_param
-
-        toolset = toolset_param(ask=self.ask, ask_all=self.ask_all, auto=self.auto)
-        return [toolset] + [t.definition() for t in self.tools] + [dict(t) for t in self.mcp_toolsets]
-
-    def agent_param(self, agent_id: str, version: int | None = None) -> str | dict[str, Any]:
-        """`sessions.create(agent=...)`: the bare id, or `agent_with_overrides` carrying the tools."""
-        if not self.customised:
-            return agent_id if version is None else {"type": "agent", "id": agent_id, "version": version}
-        param: dict[str, Any] = {"type": "agent_with_overrides", "id": agent_id, "tools": self.agent_tools()}
-        if version is not None:
-            param["version"] = version
-        return param
-
-    def update_param(self) -> dict[str, Any]:
-        """`sessions.update(session_id, agent=...)` when a later cell changes the tools."""
-        return {"tools": self.agent_tools()}
-
-    @property
-    def fingerprint(self) -> str:
-        blob = json.dumps(self.agent_tools(), sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-    def handler(self, **kwargs: Any) -> ActionHandler:
-        """An `ActionHandler` answering these tools (kwargs: prompter, tool_timeout)."""
-        from .handler import ActionHandler
-
-        return ActionHandler(self.tools, **kwargs)
-
-
-def build_tool_config(
-    tools: str | Iterable[Any] | None = None,
-    namespace: Mapping[str, Any] | None = None,
-    *,
-    ask: str | Sequence[str] | None = None,
-    ask_all: bool = False,
-    auto: bool | str | Sequence[str] = False,
-    kernel_tools: bool = False,
-    defaults: str | Iterable[Any] | None = (),
-) -> ToolConfig:
-    """Validate magic/API options into a `ToolConfig` (one-line errors for every mistake)."""
-    from .approvals import parse_tool_names
-
-    resolved = resolve_tools(tools, namespace, defaults=defaults)
-    if kernel_tools:
-        from .kernel import make_kernel_tools
-
-        taken = {t.name for t in resolved}
-        resolved += [t for t in make_kernel_tools(namespace or {}) if t.name not in taken]
-    auto_value: bool | tuple[str, ...]
-    if isinstance(auto, bool):
-        auto_value = auto
-    elif isinstance(auto, str) and auto.strip().lower() in {"all", "true", "*"}:
-        auto_value = True
-    else:
-        auto_value = parse_tool_names(auto, flag="--auto")
-    return ToolConfig(
-        tools=tuple(resolved),
-        ask=parse_tool_names(ask, flag="--ask"),
-        ask_all=bool(ask_all),
-        auto=auto_value,
-    )

@@ -11,12 +11,12 @@ import types
 from typing import Any
 
 import pytest
+from hostile_server import HTML_500, HostileProxy
 
 import nb_agents.api.client as nb_client
 from nb_agents.errors import AgentAPIError, NoBackendError
 
 from .conftest import one_line
-from .hostile_server import HTML_500, HostileProxy
 
 ECHO = "[[emulator: echo]]\n"
 REQ = r"\[request_id: req_\w+\]"

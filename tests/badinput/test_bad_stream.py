@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile_server import HostileProxy
 
 import nb_agents.api.client as nb_client
 from nb_agents.view.text import render_text
 from nb_agents.view.widget import static_bundle
-
-from .hostile_server import HostileProxy
 
 ECHO = "[[emulator: echo]]\n"
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # C0 controls but \t and \n (ESC is \x1b)

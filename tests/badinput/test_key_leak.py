@@ -5,7 +5,7 @@ emulator) with a recognisable fake key, records a cassette, shows the widget vie
 that dumps the sandbox's environment, pulls an output file, answers the status/config/cost
 subcommands and meets a 401 with a second fake key. Then everything the user or a saved
 notebook could see is searched for both keys. A second run plants a made-up credential of every
-kind the scrubber knows (tests/fake_credentials.py) and searches every file people share."""
+kind the scrubber knows (tests/helpers/fake_credentials.py) and searches every file people share."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def test_the_api_key_never_leaks(
 def test_no_credential_of_any_kind_reaches_a_shared_file(
     ip: Any, emu: Any, scenario: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every kind of credential in tests/fake_credentials.py is planted in a prompt, a bash
+    """Every kind of credential in tests/helpers/fake_credentials.py is planted in a prompt, a bash
     command and its output, a kernel tool's result and its error, the tool's input, a written
     output file, the answer and an input file's name. None may survive in the files people share
     (the cassette and its stored files, each export format, the saved output's provenance) nor

@@ -13,13 +13,12 @@ import types
 from typing import Any
 
 import pytest
+from tcp_proxy import TcpProxy
 
 import nb_agents
 import nb_agents.api.client as nb_client
 from nb_agents.emulator import Emulator
 from nb_agents.sessions.session import forget
-
-from .tcp_proxy import TcpProxy
 
 STEPS = [
     {"say": "Let me count how often this tool runs, then report back."},

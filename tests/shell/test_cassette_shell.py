@@ -6,8 +6,8 @@ import re
 import socket
 
 from nb_agents.events import event_to_json
+from nb_agents.record import export
 from nb_agents.record.cassette import load_cassette
-from nb_agents.record.exporter import export
 from nb_agents.record.playback import replay
 from nb_agents.view.text import render_text
 
@@ -58,7 +58,8 @@ def test_export_command_writes_the_named_session(ip, scenario, tmp_path, capsys)
     import nbformat
     import pytest
 
-    from nb_agents.record.exporter import ExportError, export_command
+    from nb_agents.ipython.record_commands import export_command
+    from nb_agents.record import ExportError
 
     ip.run_cell_magic("agent", "--new --session exp", scenario(STEPS) + "Add up 0..9")
     ip.run_cell_magic("agent", "--session exp", "[[emulator: echo]]\nthanks")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from nb_agents.record.exporter import ExportError
+from nb_agents.record import ExportError
 
 from .conftest import ECHO
 

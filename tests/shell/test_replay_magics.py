@@ -79,7 +79,7 @@ def test_replay_at_a_speed_and_flag_mistakes(ip, scenario, tmp_path, monkeypatch
     _no_network(monkeypatch)
     ip.run_line_magic("agent", f"--replay {path} --speed 50 -o r")
     assert ip.user_ns["r"].text == "paced" and "Replay of a recording from" in capsys.readouterr().out
-    magics = ip.magics_manager.registry["AgentMagics"]
+    magics = ip.magics_manager.registry["NbAgentsMagics"]
     with pytest.raises(ConfigError, match="not both"):
         magics._cell(f"--replay {path} --speed 2 --instant", "")
     with pytest.raises(ConfigError, match="go with --replay"):

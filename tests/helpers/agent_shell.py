@@ -1,4 +1,4 @@
-"""Shared pieces of the shell-level suites (shell, scale, surface, badinput): the in-kernel
+"""Shared pieces of the shell-level suites (shell, scale, capabilities, badinput): the in-kernel
 offline emulator, the global IPython test shell with the extension loaded, scenario files.
 
 Each suite's conftest keeps its own fixtures (their set-up differs a little) and builds them

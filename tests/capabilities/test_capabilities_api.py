@@ -8,8 +8,8 @@ import json
 import pytest
 
 import nb_agents
+from nb_agents.api import list_agents, list_environments
 from nb_agents.errors import ConfigError
-from nb_agents.ipython.resource_commands import list_agents, list_environments
 from nb_agents.view.html import render_html
 from nb_agents.view.text import render_text
 
@@ -123,7 +123,7 @@ def test_mcp_tools_ask_through_the_approval_flow(api, scenario, monkeypatch):
 
 
 def test_subagents_coordinator_and_threads(api):
-    client = nb_agents.session("probe")._client(nb_agents.session("probe").options())
+    client = nb_agents.session("probe").connect()
     reviewer = client.beta.agents.create(name="surface-reviewer", model="claude-sonnet-4-6",
                                          tools=[{"type": "agent_toolset_20260401"}])
     s = nb_agents.session("coord", subagents=[reviewer.id], agent_name="surface-coordinator")
@@ -165,7 +165,7 @@ def test_custom_tools_keep_the_mcp_toolsets(api, monkeypatch):
 
 
 def test_dropping_skills_mcp_and_subagents_clears_them_on_the_agent(api):
-    client = nb_agents.session("probe2")._client(nb_agents.session("probe2").options())
+    client = nb_agents.session("probe2").connect()
     helper = client.beta.agents.create(name="surface-helper", model="claude-sonnet-4-6",
                                        tools=[{"type": "agent_toolset_20260401"}])
     full = nb_agents.session("full", agent_name="surface-clear", skills="pdf", mcp=["docs=https://docs.test/mcp"],

@@ -7,8 +7,8 @@ from typing import Literal
 import pytest
 
 from nb_agents.errors import ConfigError, NbAgentsError, ToolSetupError
+from nb_agents.tools import ToolConfig, as_tool, build_tool_config, resolve_tools, tool
 from nb_agents.tools.approvals import parse_tool_names, toolset_param
-from nb_agents.tools.custom import ToolConfig, as_tool, build_tool_config, resolve_tools, tool
 
 
 @tool

@@ -10,8 +10,9 @@ import nbformat
 import pytest
 from cassette_events import PNG, turn_events
 
+from nb_agents.record import ExportError, export, parts_of
 from nb_agents.record.cassette import Recorder
-from nb_agents.record.exporter import ExportError, bash_to_python, export, parts_of
+from nb_agents.record.parts import bash_to_python
 from nb_agents.transcript import empty, fold_all
 
 B64 = base64.b64encode(PNG).decode()

@@ -1,4 +1,4 @@
-"""agent_config.py: Options -> agent / environment / session / outcome params, and its one-line errors."""
+"""api/agent_params.py and api/session_params.py: Options -> agent / environment / session / outcome params, and its one-line errors."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import types
 import pytest
 
 from nb_agents.api import agent_params as ac
+from nb_agents.api import session_params as sp
 from nb_agents.api.client import config_hash
 from nb_agents.config import Options, resolve_options
 from nb_agents.errors import ConfigError
@@ -93,55 +94,55 @@ def test_agent_ref_pins_a_version():
 def test_repositories_checkout_and_token_from_the_environment():
     o = opts(repos=["https://github.com/o/r@main", "https://github.com/o/s.git@0123abc", "git@github.com:o/t.git"],
              repo_token_env="GH_TOKEN")
-    res = ac.repo_resources(o, environ={"GH_TOKEN": "ghp_secret"})
+    res = sp.repo_resources(o, environ={"GH_TOKEN": "ghp_secret"})
     assert res[0] == {"type": "github_repository", "url": "https://github.com/o/r",
                       "checkout": {"type": "branch", "name": "main"}, "authorization_token": "ghp_secret"}
     assert res[1]["checkout"] == {"type": "commit", "sha": "0123abc"}
     assert res[2]["url"] == "git@github.com:o/t.git" and "checkout" not in res[2]
     assert "ghp_secret" not in repr(o)  # only the variable's name is an option
     with pytest.raises(ConfigError, match="GH_TOKEN is not set"):
-        ac.repo_resources(o, environ={})
+        sp.repo_resources(o, environ={})
 
 
 def test_memory_stores_and_vaults():
     o = opts(memory=["memstore_a", "memstore_b:read_only"], vaults="vlt_1")
-    kw = ac.session_kwargs(o, "default", shell=types.SimpleNamespace(user_ns={}, execution_count=0))
+    kw = sp.session_kwargs(o, "default", shell=types.SimpleNamespace(user_ns={}, execution_count=0))
     assert kw["resources"] == [{"type": "memory_store", "memory_store_id": "memstore_a"},
                                {"type": "memory_store", "memory_store_id": "memstore_b", "access": "read_only"}]
     assert kw["vault_ids"] == ["vlt_1"]
     with pytest.raises(ConfigError, match="memory store id"):
-        ac.memory_resources(opts(memory=["notes"]))
+        sp.memory_resources(opts(memory=["notes"]))
     with pytest.raises(ConfigError, match="read_only or read_write"):
-        ac.memory_resources(opts(memory=["memstore_a:ro"]))
+        sp.memory_resources(opts(memory=["memstore_a:ro"]))
     with pytest.raises(ConfigError, match="vault id"):
-        ac.session_kwargs(opts(vaults=["v1"]), "x", shell=types.SimpleNamespace(user_ns={}, execution_count=0))
+        sp.session_kwargs(opts(vaults=["v1"]), "x", shell=types.SimpleNamespace(user_ns={}, execution_count=0))
 
 
 def test_title_and_metadata_name_the_notebook_and_cell(monkeypatch):
     shell = types.SimpleNamespace(user_ns={"__session__": "/home/me/work/analysis.ipynb"}, execution_count=7)
-    assert ac.session_title(Options(), "default", shell) == "analysis.ipynb cell 7 · default"
-    meta = ac.session_metadata("default", shell)
+    assert sp.session_title(Options(), "default", shell) == "analysis.ipynb cell 7 · default"
+    meta = sp.session_metadata("default", shell)
     assert meta["created_by"] == "nb_agents" and meta["notebook"] == "analysis.ipynb" and meta["cell"] == "7"
     monkeypatch.setenv("JPY_SESSION_NAME", "/srv/other.ipynb")
     bare = types.SimpleNamespace(user_ns={}, execution_count=None)
-    assert ac.session_title(Options(), "s", bare) == "other.ipynb · s"
+    assert sp.session_title(Options(), "s", bare) == "other.ipynb · s"
     monkeypatch.delenv("JPY_SESSION_NAME")
-    assert ac.session_title(Options(), "s", bare) == "nb_agents: s"
-    assert ac.session_title(opts(title="Mine"), "s", shell) == "Mine"
-    long = ac.session_metadata("x" * 900, shell)
+    assert sp.session_title(Options(), "s", bare) == "nb_agents: s"
+    assert sp.session_title(opts(title="Mine"), "s", shell) == "Mine"
+    long = sp.session_metadata("x" * 900, shell)
     assert len(long) <= 16 and all(len(k) <= 64 and len(v) <= 512 for k, v in long.items())
 
 
 def test_turn_events_message_or_outcome(tmp_path):
-    assert ac.turn_events("hi", Options()) == [{"type": "user.message", "content": [{"type": "text", "text": "hi"}]}]
+    assert sp.turn_events("hi", Options()) == [{"type": "user.message", "content": [{"type": "text", "text": "hi"}]}]
     with pytest.raises(ConfigError, match="--rubric"):
-        ac.turn_events("hi", opts(outcome="A report"))
+        sp.turn_events("hi", opts(outcome="A report"))
     rubric = tmp_path / "rubric.md"
     rubric.write_text("- has a title\n- has a chart\n")
-    (event,) = ac.turn_events("use the data", opts(outcome="A report", rubric=str(rubric), max_iterations=5))
+    (event,) = sp.turn_events("use the data", opts(outcome="A report", rubric=str(rubric), max_iterations=5))
     assert event == {"type": "user.define_outcome", "description": "A report\n\nuse the data",
                      "rubric": {"type": "text", "content": "- has a title\n- has a chart\n"}, "max_iterations": 5}
-    (inline,) = ac.turn_events("", opts(outcome="A report", rubric="Has a title"))
+    (inline,) = sp.turn_events("", opts(outcome="A report", rubric="Has a title"))
     assert inline["description"] == "A report" and inline["rubric"]["content"] == "Has a title"
     with pytest.raises(ConfigError, match="1 to 20"):
-        ac.turn_events("x", opts(outcome="A", rubric="r", max_iterations=21))
+        sp.turn_events("x", opts(outcome="A", rubric="r", max_iterations=21))

@@ -1,12 +1,12 @@
 """`ToolConfig.mcp_toolsets`: custom tools replace the agent's whole tools list, so the agent's MCP
-toolsets travel in the config (agent_config.with_mcp_toolsets fills the field)."""
+toolsets travel in the config (api.agent_params.with_mcp_toolsets fills the field)."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 from nb_agents.api.agent_params import with_mcp_toolsets
-from nb_agents.tools.custom import ToolConfig, build_tool_config
+from nb_agents.tools import ToolConfig, build_tool_config
 
 
 def word_count(text: str) -> int:

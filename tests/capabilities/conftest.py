@@ -1,4 +1,4 @@
-"""Fixtures for the surface tests (environments, skills, repositories, MCP, memory, outcomes,
+"""Fixtures for the capability tests (environments, skills, repositories, MCP, memory, outcomes,
 threads): the in-kernel emulator, a real IPython shell with the extension, scenario files and a
 local git repository. Outputs go to a temporary working directory."""
 

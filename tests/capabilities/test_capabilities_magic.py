@@ -1,4 +1,4 @@
-"""The surface through `%%agent` flags, `%config` and `%agent envs/agents/status` in a real shell."""
+"""Agent capabilities through `%%agent` flags, `%config` and `%agent envs/agents/status` in a real shell."""
 
 from __future__ import annotations
 

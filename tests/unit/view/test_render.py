@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from test_sanitize import assert_safe, tags_of
+from html_checks import assert_safe, tags_of
 from transcript_builders import B, text_blocks
 
 from nb_agents.transcript import empty, fold_all, with_image, with_inputs, with_notice
