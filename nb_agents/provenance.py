@@ -2,7 +2,8 @@
 
 It records what ran (session, agent and version, model, environment, backend), on what
 (input content hashes), what it cost (usage, cost, stop reason) and when, so a saved notebook
-says where each answer came from. Everything is JSON-safe (nbformat stores it as is).
+says where each answer came from. Everything is JSON-safe (nbformat stores it as is) and
+scrubbed of secrets (`nb_agents.scrub`): a saved notebook is shared with its metadata.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .events import jsonable
+from .scrub import scrub
 
 __all__ = ["FIELDS", "build_provenance", "provenance_from_run", "provenance_from_cassette"]
 
@@ -70,7 +72,7 @@ def build_provenance(*, session_id: str | None = None, agent_id: str | None = No
         "nb_agents_version": __version__,
     }
     data.update({k: jsonable(v) for k, v in extra.items()})
-    return {"nb_agents": data}
+    return {"nb_agents": scrub(data)}
 
 
 def provenance_from_run(run: Any, *, backend: str | None = None, **fields: Any) -> dict[str, dict[str, Any]]:

@@ -5,7 +5,8 @@ This module owns the cassette format, the recorder and the loader (playback is i
 its monotonic offset, footer with the Run summary and the outputs manifest) plus, when the
 turn produced files, a folder `<name>.files/` beside it holding them byte for byte: text
 outputs stay diffable in git and the JSONL stays small and line-oriented. Secrets never
-reach disk: every string (and every text file) is scrubbed on the way out.
+reach disk: every string (and every text file) is scrubbed on the way out by `nb_agents.scrub`,
+and a streamed message is also scrubbed whole, since a secret can be split across its deltas.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 from ..api import backend_kind
 from ..errors import NbAgentsError
 from ..events import event_from_json, event_to_json, jsonable
-from ..scrub import scrub, scrub_bytes
+from ..scrub import scrub, scrub_bytes, scrub_text
 
 # The recording clock; a module attribute so tests can drive it without patching `time` for every thread.
 _clock = time.monotonic
@@ -115,6 +116,29 @@ def _guess_mime(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
+def _scrub_streamed_text(lines: list[dict[str, Any]], secrets: Iterable[str]) -> None:
+    """Scrub each streamed message's text as a whole, in place. Each delta alone can hide part of
+    a secret (`aws_secret_access_key = ` in one, the value in the next); where the whole text
+    needs a redaction that the deltas one by one would miss, the first delta carries the whole
+    scrubbed text and the others none (replay then shows that message at once)."""
+    streams: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+    for line in lines:
+        event = line.get("event") if line.get("kind") == "event" else None
+        if not isinstance(event, dict) or event.get("type") != "event_delta":
+            continue
+        delta = event.get("delta") or {}
+        content = delta.get("content") if isinstance(delta, dict) else None
+        if isinstance(content, dict) and isinstance(content.get("text"), str):
+            streams.setdefault((event.get("event_id"), delta.get("index")), []).append(content)
+    for contents in streams.values():
+        if len(contents) < 2:
+            continue
+        whole = scrub_text("".join(c["text"] for c in contents), secrets)
+        if whole != "".join(scrub_text(c["text"], secrets) for c in contents):
+            for i, content in enumerate(contents):
+                content["text"] = whole if i == 0 else ""
+
+
 class Recorder:
     """Collects one turn (events with offsets, produced files) and writes the cassette on close."""
 
@@ -168,6 +192,7 @@ class Recorder:
             summary_d = summary_of(summary)
             summary_d["outputs"] = manifest
             lines = [self._header(), *self._events, {"kind": "footer", "summary": summary_d}]
+        _scrub_streamed_text(lines, self._secrets)
         lines = scrub(lines, self._secrets)
         self._write(lines, files)
         return self.path

@@ -3,7 +3,8 @@
 Text, numbers and JSON-able values become a text block; a pandas DataFrame/Series a compact,
 size-bounded CSV table; a matplotlib figure (or axes) or a PIL image a base64 PNG image
 block; a list of API content blocks passes through. Errors become one text block with the
-exception's type and message only, with anything that looks like a secret scrubbed.
+exception's type and message only. Every text block sent is scrubbed by `nb_agents.scrub`
+(marker `[redacted]`): a tool can print an environment or a config file.
 """
 
 from __future__ import annotations
@@ -11,42 +12,23 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
-import re
 from typing import Any
 
-__all__ = ["MAX_TEXT_CHARS", "MAX_TABLE_ROWS", "error_content", "scrub_secrets", "to_content"]
+from ..scrub import scrub_text
+
+__all__ = ["MAX_TEXT_CHARS", "MAX_TABLE_ROWS", "REDACTED", "error_content", "to_content"]
 
 MAX_TEXT_CHARS = 20_000
 MAX_TABLE_ROWS = 50
 _BLOCK_TYPES = {"text", "image", "document", "search_result"}
-_SECRET_PATTERNS = [
-    re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}"),
-    re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}"),
-    re.compile(r"\b(?:ghp|gho|ghs|github_pat|xox[baprs]|AKIA)[A-Za-z0-9_\-]{12,}"),
-    re.compile(r"(?i)\bBearer\s+[A-Za-z0-9._\-]{12,}"),
-    re.compile(r"(?i)((?:api[_-]?key|token|secret|password|passwd)\s*[=:]\s*)['\"]?[^\s'\",;]{6,}"),
-]
-_SECRET_ENV = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)")
+REDACTED = "[redacted]"  # what the model sees in place of a secret
 
 
 def _text(text: str) -> list[dict[str, Any]]:
+    text = scrub_text(text, marker=REDACTED)
     if len(text) > MAX_TEXT_CHARS:
         text = text[: MAX_TEXT_CHARS - 40] + f"\n... [truncated, {len(text)} chars in total]"
     return [{"type": "text", "text": text}]
-
-
-def scrub_secrets(text: str) -> str:
-    """Replace API keys, tokens and the values of secret-looking environment variables by `[redacted]`."""
-    for name, value in os.environ.items():
-        if len(value) >= 8 and _SECRET_ENV.search(name) and value in text:
-            text = text.replace(value, "[redacted]")
-    for pattern in _SECRET_PATTERNS:
-        if pattern.groups:
-            text = pattern.sub(lambda m: m.group(1) + "[redacted]", text)
-        else:
-            text = pattern.sub("[redacted]", text)
-    return text
 
 
 def error_content(exc: BaseException) -> list[dict[str, Any]]:
@@ -55,13 +37,13 @@ def error_content(exc: BaseException) -> list[dict[str, Any]]:
 
     if isinstance(exc, ToolError):
         content = exc.content
-        return _text(scrub_secrets(content)) if isinstance(content, str) else _scrub_blocks(list(content))
+        return _text(content) if isinstance(content, str) else _scrub_blocks(list(content))
     message = str(exc)
     cause = exc.__cause__
     if cause is not None and type(cause).__name__ == "ValidationError":
         message = f"{message}: {_validation_summary(cause)}"
     text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    return _text(scrub_secrets(" ".join(text.split())))
+    return _text(" ".join(text.split()))
 
 
 def _validation_summary(err: Any) -> str:
@@ -81,7 +63,7 @@ def _scrub_blocks(blocks: list[Any]) -> list[dict[str, Any]]:
     for block in blocks:
         block = dict(block)
         if block.get("type") == "text":
-            block["text"] = scrub_secrets(str(block.get("text", "")))
+            block["text"] = scrub_text(str(block.get("text", "")), marker=REDACTED)
         out.append(block)
     return out
 
@@ -148,7 +130,7 @@ def to_content(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, str):
         return _text(value)
     if _is_blocks(value):
-        return [dict(b) for b in value]
+        return _scrub_blocks(value)
     for convert in (_image_content, _table_content):
         blocks = convert(value)
         if blocks is not None:

@@ -6,7 +6,9 @@ Dispatch is on `event.type` strings only; unknown types pass through (counted in
 
 Dedupe by event id happens here once, before dispatch: an already-seen id is ignored,
 except a user event whose `processed_at` goes from None to set (queued -> processed).
-Conversation handlers (user.*, agent.*, previews) are in `conversation.py`.
+Conversation handlers (user.*, agent.*, previews) are in `conversation.py`. Error messages
+are scrubbed of secrets (`nb_agents.scrub`): server text can echo a credential, and every view
+shows it and saves it with the notebook.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..events import event_from_json, get_field, usd
+from ..scrub import scrub_text
 from .conversation import CONVERSATION_HANDLERS
 from .items import ErrorItem, Notice, OutcomeItem, ThreadItem, ToolCall, Usage
 from .ops import Handler, append, close_previews, put, stamp
@@ -146,7 +149,7 @@ def _status(value: str, ends: bool) -> Handler:
 def _error(t: Transcript, e: Any) -> Transcript:
     err = get_field(e, "error")
     retry = get_field(get_field(err, "retry_status"), "type")
-    item = ErrorItem(e.id, str(get_field(err, "type", "unknown_error")), str(get_field(err, "message", "")), retry)
+    item = ErrorItem(e.id, str(get_field(err, "type", "unknown_error")), scrub_text(get_field(err, "message", "")), retry)
     return put(t, e.id, item)
 
 
@@ -209,7 +212,7 @@ def _workflow_notice(t: Transcript, e: Any) -> Transcript:
 
 def _workflow_error(t: Transcript, e: Any) -> Transcript:
     err = get_field(e, "error")
-    item = ErrorItem(e.id, str(get_field(err, "type", "unknown_error")), str(get_field(err, "message", "")), None)
+    item = ErrorItem(e.id, str(get_field(err, "type", "unknown_error")), scrub_text(get_field(err, "message", "")), None)
     return put(t, e.id, item)
 
 

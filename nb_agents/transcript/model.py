@@ -1,7 +1,8 @@
 """The immutable `Transcript` of a session and its client-side additions.
 
 The fold that builds it from events is in `fold.py`; its items are in `items.py`.
-Client-side additions (notices, pulled images, input summaries) are the `with_*` helpers.
+Client-side additions (notices, pulled images, input summaries) are the `with_*` helpers;
+a notice's text is scrubbed of secrets (it can quote an API or tool error).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..scrub import scrub_text
 from .items import (
     AgentMessage,
     ErrorItem,
@@ -159,7 +161,7 @@ _META_FIELDS = frozenset({"offline", "session_id", "title", "model", "started_at
 
 def with_notice(t: Transcript, text: str, level: str = "info") -> Transcript:
     """Append a client-side note (retries, interrupted, uploads, budget…)."""
-    return replace(t, items=t.items + (Notice(str(text), level),))
+    return replace(t, items=t.items + (Notice(scrub_text(text), level),))
 
 
 def with_image(t: Transcript, name: str, mime: str, data: bytes) -> Transcript:

@@ -121,6 +121,23 @@ def test_scrub_keeps_ordinary_data():
         assert scrub(code) == code
 
 
+
+def test_a_secret_split_across_streamed_deltas_is_scrubbed(tmp_path):
+    from fake_credentials import ALL_PLANTED, KEEP, leaked
+
+    rec = Recorder(tmp_path / "d.jsonl")
+    chunks = [ALL_PLANTED[i:i + 7] for i in range(0, len(ALL_PLANTED), 7)]  # every secret is cut
+    for chunk in chunks:
+        rec.on_event({"type": "event_delta", "event_id": "sevt_1", "delta": {
+            "type": "content_delta", "index": 0, "content": {"type": "text", "text": chunk}}})
+    rec.on_event({"type": "event_delta", "event_id": "sevt_2", "delta": {
+        "type": "content_delta", "index": 0, "content": {"type": "text", "text": "plain words"}}})
+    text = rec.close({"text": "done"}).read_text()
+    assert not leaked(text)
+    deltas = [json.loads(line)["event"]["delta"]["content"]["text"] for line in text.splitlines()[1:-1]]
+    assert KEEP in deltas[0] and not any(deltas[1:-1]) and deltas[-1] == "plain words"
+
+
 @pytest.mark.parametrize("content, match", [
     ("", "no header"),
     ("{not json\n", "bad JSON on line 1"),

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from nb_agents.tools.results import MAX_TABLE_ROWS, MAX_TEXT_CHARS, error_content, scrub_secrets, to_content
+from nb_agents.scrub import scrub_text
+from nb_agents.tools.results import MAX_TABLE_ROWS, MAX_TEXT_CHARS, REDACTED, error_content, to_content
 
 
 def _text(blocks):
@@ -106,8 +107,18 @@ def test_error_scrubs_secrets(monkeypatch):
     text = _text(error_content(exc))
     assert "sk-ant" not in text and "s3cr3t" not in text and "hunter22" not in text
     assert text.count("[redacted]") == 3
-    assert scrub_secrets("Authorization: Bearer abcdefghijklmnop123") == "Authorization: [redacted]"
-    assert scrub_secrets("nothing to hide") == "nothing to hide"
+    # the one scrubber (nb_agents.scrub), with the model's marker; the header's scheme word is kept
+    header = "Authorization: Bearer abcdefghijklmnop123"
+    assert scrub_text(header, marker=REDACTED) == "Authorization: Bearer [redacted]"
+    assert scrub_text("nothing to hide", marker=REDACTED) == "nothing to hide"
+
+
+def test_tool_results_are_scrubbed_too():
+    # a tool that prints a config file or the environment: the model never sees the values
+    text = _text(to_content("DB_PASSWORD=hunter22x\nGITHUB_TOKEN=ghp_" + "a1" * 18 + "\nrows=12"))
+    assert text == "DB_PASSWORD=[redacted]\nGITHUB_TOKEN=[redacted]\nrows=12"
+    blocks = to_content([{"type": "text", "text": "key sk-ant-api03-abcdefgh"}])
+    assert blocks == [{"type": "text", "text": "key [redacted]"}]
 
 
 def test_tool_error_content_is_used_as_is():
