@@ -117,7 +117,5 @@ class AsyncEventLoop(EventLoop):
                         self._read_one(deadline)
                 reason = "the stream ended"
             except Exception as exc:
-                if not self._api_failure(exc):
-                    raise
                 reason = self._reconnect_reason(exc)
             await self.asleep(self._reconnecting(reason, deadline))

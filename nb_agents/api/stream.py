@@ -249,8 +249,10 @@ class BaseEventLoop:
 
     @staticmethod
     def _reconnect_reason(exc: Exception) -> str:
-        """Why the stream is opened again after `exc` (an `_api_failure`); raises the one-line
-        error for a status a retry cannot fix."""
+        """Why the stream is opened again after `exc`. What is not an `_api_failure` (an error of
+        our own handlers) is raised untouched; a status a retry cannot fix, as the one-line error."""
+        if not BaseEventLoop._api_failure(exc):
+            raise exc
         if isinstance(exc, BadFrame):
             return "a malformed event frame"  # lost from this stream only: the backfill lists it
         if is_connection_error(exc):
@@ -350,7 +352,5 @@ class EventLoop(BaseEventLoop):
                         self._read_one(deadline)
                 reason = "the stream ended"
             except Exception as exc:
-                if not self._api_failure(exc):
-                    raise
                 reason = self._reconnect_reason(exc)
             self.sleep(self._reconnecting(reason, deadline))

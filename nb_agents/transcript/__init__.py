@@ -5,45 +5,15 @@ conversation handlers in `conversation.py`); the items are frozen dataclasses (`
 long streamed messages fold in batches (`deltas.py`). Nothing here does I/O.
 """
 
+from . import items
 from .deltas import PendingDeltas, fold_deltas, is_delta
 from .fold import fold, fold_all
-from .items import (
-    AgentMessage,
-    ErrorItem,
-    ImageItem,
-    InputRow,
-    InputsItem,
-    Item,
-    Notice,
-    OutcomeItem,
-    Thinking,
-    ThreadItem,
-    ThreadMessage,
-    ToolCall,
-    Usage,
-    UserMessage,
-    blocks_text,
-)
+from .items import *  # noqa: F403  (the item classes: `items.__all__`)
 from .model import Transcript, empty, with_image, with_inputs, with_notice
 
 __all__ = [
-    "AgentMessage",
-    "ErrorItem",
-    "ImageItem",
-    "InputRow",
-    "InputsItem",
-    "Item",
-    "Notice",
-    "OutcomeItem",
     "PendingDeltas",
-    "Thinking",
-    "ThreadItem",
-    "ThreadMessage",
-    "ToolCall",
     "Transcript",
-    "Usage",
-    "UserMessage",
-    "blocks_text",
     "empty",
     "fold",
     "fold_all",
@@ -52,4 +22,5 @@ __all__ = [
     "with_image",
     "with_inputs",
     "with_notice",
+    *items.__all__,
 ]

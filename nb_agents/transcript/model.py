@@ -21,36 +21,12 @@ from .items import (
     InputsItem,
     Item,
     Notice,
-    OutcomeItem,
-    Thinking,
-    ThreadItem,
-    ThreadMessage,
     ToolCall,
     Usage,
     UserMessage,
 )
 
-__all__ = [
-    "Transcript",
-    "empty",
-    "with_notice",
-    "with_image",
-    "with_inputs",
-    "Usage",
-    "UserMessage",
-    "AgentMessage",
-    "Thinking",
-    "ToolCall",
-    "ErrorItem",
-    "Notice",
-    "ThreadItem",
-    "ThreadMessage",
-    "OutcomeItem",
-    "ImageItem",
-    "InputRow",
-    "InputsItem",
-    "Item",
-]
+__all__ = ["Transcript", "empty", "with_image", "with_inputs", "with_notice"]
 
 _TERMINAL_STATUSES = ("terminated", "deleted")
 

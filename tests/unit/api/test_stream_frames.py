@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_stream_loop import MSG, FakeClient, ev, idle, make_loop
+from stream_fakes import MSG, FakeClient, ev, idle, make_loop
 
 
 def _bad_frame() -> json.JSONDecodeError:

@@ -12,8 +12,8 @@ from types import SimpleNamespace
 import anthropic
 import httpx2
 import pytest
-from test_stream_loop import MSG, FakeClient, ev, idle
-from test_turn_settle import make_turn, notes
+from stream_fakes import MSG, FakeClient, ev, idle
+from turn_fakes import make_turn, notes
 
 from nb_agents.api import client as nb_client
 from nb_agents.api.async_stream import AsyncEventLoop
