@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
-__all__ = ["COALESCE", "MIN_INTERVAL", "Flusher", "on_main_thread", "set_values"]
+__all__ = ["COALESCE", "MIN_INTERVAL", "FlushedView", "Flusher", "on_main_thread", "set_values"]
 
 MIN_INTERVAL = 0.1  # seconds between two syncs: at most ~10 per second
 COALESCE = 0.02  # seconds the first sync after a quiet spell waits for the rest of the burst
@@ -132,3 +132,17 @@ class Flusher(Generic[S]):
             self._wake.clear()
             if self._write(self._latest, news):
                 self._last_sync = time.monotonic()
+
+
+class FlushedView:
+    """What both live views say about their flushing (`_flusher` is set by the view)."""
+
+    _flusher: Flusher[Any]
+
+    @property
+    def min_interval(self) -> float:
+        return self._flusher.min_interval
+
+    @property
+    def sync_count(self) -> int:
+        return self._flusher.sync_count

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .flusher import MIN_INTERVAL, Flusher, on_main_thread
+from .flusher import MIN_INTERVAL, FlushedView, Flusher, on_main_thread
 from .style import hide_rule
 from .widget import detect_mode
 
@@ -86,7 +86,7 @@ class Progress:
         )
 
 
-class ProgressView:
+class ProgressView(FlushedView):
     """See the module docstring. `.widget` is an ipywidgets VBox (None in text mode)."""
 
     def __init__(self, first: Progress, *, mode: str | None = None, min_interval: float = MIN_INTERVAL) -> None:
@@ -108,14 +108,6 @@ class ProgressView:
             self._button.layout.display = "none"
             self._button.on_click(self._clicked)
             self.widget = w.VBox([self._style, self._html, self._button])
-
-    @property
-    def min_interval(self) -> float:
-        return self._flusher.min_interval
-
-    @property
-    def sync_count(self) -> int:
-        return self._flusher.sync_count
 
     def display(self) -> None:
         if self.mode != "widget":

@@ -29,7 +29,7 @@ from typing import Any
 
 from ..transcript import Transcript
 from . import common as c
-from .flusher import MIN_INTERVAL, Flusher, on_main_thread, set_values
+from .flusher import MIN_INTERVAL, FlushedView, Flusher, on_main_thread, set_values
 from .html import ROOT_CLASS, render_body, render_footer, render_header, render_html, render_quiet
 from .style import hide_rule, style_tag
 from .text import footer_line, render_compact, render_items, render_text
@@ -69,7 +69,7 @@ def static_bundle(
     }
 
 
-class LiveView:
+class LiveView(FlushedView):
     """See the module docstring. `mode` is "widget", "text" or None (detect)."""
 
     def __init__(
@@ -103,14 +103,6 @@ class LiveView:
             self._build()
 
     # -- public ---------------------------------------------------------------------
-    @property
-    def min_interval(self) -> float:
-        return self._flusher.min_interval
-
-    @property
-    def sync_count(self) -> int:
-        return self._flusher.sync_count
-
     @property
     def transcript(self) -> Transcript:
         latest = self._flusher.latest
