@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import fields
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from ..config import Options
 from ..errors import ConfigError
 
 __all__ = ["cell_flags", "flag_overrides", "parse_cell_flags", "tool_flags"]
@@ -22,44 +24,44 @@ __all__ = ["cell_flags", "flag_overrides", "parse_cell_flags", "tool_flags"]
 @argument("--new", action="store_true", help="Start a new session (a fresh conversation and container).")
 @argument("--model", help="Model for this session's agent.")
 @argument("--system", help="System prompt for this session's agent.")
-@argument("--agent", metavar="ID", help="Use this existing agent id.")
-@argument("--environment", metavar="ID", help="Use this existing environment id.")
+@argument("--agent", dest="agent_id", metavar="ID", help="Use this existing agent id.")
+@argument("--environment", dest="environment_id", metavar="ID", help="Use this existing environment id.")
 @argument("--title", help="Title of a new session.")
 @argument("--no-interpolate", action="store_true", help="Send the cell as written: no {{name}} substitution.")
 @argument("--dry-run", action="store_true", help="Show the final prompt and what would be uploaded; send nothing.")
-@argument("--quiet", action="store_true", help="Show only the final answer.")
-@argument("--verbose", action="store_true", help="Show tool calls expanded.")
+@argument("--quiet", action="store_const", const=True, help="Show only the final answer.")
+@argument("--verbose", action="store_const", const=True, help="Show tool calls expanded.")
 @argument("--timeout", type=float, metavar="SECONDS", help="Interrupt the run after this many seconds.")
 @argument("--files", nargs="+", metavar="PATH", help="Upload and mount these files or directories too.")
-@argument("--sample", type=int, metavar="N", help="Sample rows in a DataFrame's schema card (0 = none).")
-@argument("--format", choices=("parquet", "csv"), help="How {{df}} DataFrames are uploaded (default parquet).")
-@argument("--no-pull", action="store_true", help="Do not download the session's output files after this turn.")
+@argument("--sample", dest="sample_rows", type=int, metavar="N", help="Sample rows in a DataFrame's schema card (0 = none).")
+@argument("--format", dest="file_format", choices=("parquet", "csv"), help="How {{df}} DataFrames are uploaded (default parquet).")
+@argument("--no-pull", dest="pull_outputs", action="store_const", const=False, help="Do not download the session's output files after this turn.")
 @argument("--tools", metavar="F,G", help="Kernel functions the agent may call (custom tools), by name.")
 @argument("--ask", metavar="TOOLS", help="Ask before these built-in tools run (e.g. bash,write).")
-@argument("--ask-all", action="store_true", help="Ask before every built-in tool runs.")
+@argument("--ask-all", action="store_const", const=True, help="Ask before every built-in tool runs.")
 @argument("--auto", nargs="?", const=True, default=None, metavar="TOOLS",
           help="Let the service decide per call (all tools, or these).")
-@argument("--kernel-tools", action="store_true", help="Offer read-only tools to look at kernel variables.")
+@argument("--kernel-tools", action="store_const", const=True, help="Offer read-only tools to look at kernel variables.")
 @argument("--max-usd", type=float, metavar="X", help="Budget cap in USD for a new session.")
 @argument("--record", metavar="PATH", help="Also record this run as a JSONL cassette at PATH (docs/replay.md).")
 @argument("--replay", metavar="PATH", help="Play a recorded cassette instead of running (no network, no key).")
 @argument("--speed", type=float, metavar="X", help="With --replay: X times the original pace (default 1).")
 @argument("--instant", action="store_true", help="With --replay: show the whole recording at once.")
-@argument("--cache", action="store_true", help="Replay this cell's recorded run if prompt, options and inputs match.")
+@argument("--cache", action="store_const", const=True, help="Replay this cell's recorded run if prompt, options and inputs match.")
 @argument("--refresh", action="store_true", help="With the cache: run for real and replace the cached run.")
 @argument("--bg", action="store_true", help="Run in the background: the cell returns at once (see %%agent wait).")
 @argument("--map", metavar="VAR", help="Fan out: one new session per item of this list/dict/DataFrame/groupby.")
 @argument("--concurrency", type=int, metavar="N", help="With --map: sessions running at once (default 8).")
 @argument("--packages", metavar="SPEC", help='Environment packages, e.g. "pip:pandas,scikit-learn apt:ffmpeg".')
 @argument("--network", choices=("unrestricted", "limited"), help="Environment networking.")
-@argument("--allow-host", action="append", metavar="HOST", help="With --network limited: a reachable host (repeat).")
-@argument("--allow-package-managers", action="store_true", help="With --network limited: allow package registries.")
-@argument("--allow-mcp-servers", action="store_true", help="With --network limited: allow the MCP servers.")
+@argument("--allow-host", dest="allow_hosts", action="append", metavar="HOST", help="With --network limited: a reachable host (repeat).")
+@argument("--allow-package-managers", action="store_const", const=True, help="With --network limited: allow package registries.")
+@argument("--allow-mcp-servers", action="store_const", const=True, help="With --network limited: allow the MCP servers.")
 @argument("--skills", metavar="S,...", help="Agent skills: xlsx,pdf,docx,pptx or skill_...[@version].")
-@argument("--repo", action="append", metavar="URL[@REF]", help="Mount a GitHub repository (repeat).")
+@argument("--repo", dest="repos", action="append", metavar="URL[@REF]", help="Mount a GitHub repository (repeat).")
 @argument("--repo-token-env", metavar="VAR", help="Environment variable holding the repository token.")
 @argument("--mcp", action="append", metavar="NAME=URL", help="An MCP server for the agent (repeat).")
-@argument("--vault", action="append", metavar="ID", help="A vault with MCP credentials (repeat).")
+@argument("--vault", dest="vaults", action="append", metavar="ID", help="A vault with MCP credentials (repeat).")
 @argument("--memory", action="append", metavar="ID[:read_only]", help="Attach a memory store (repeat).")
 @argument("--outcome", metavar="TEXT", help="Work until this outcome is met (graded against --rubric).")
 @argument("--rubric", metavar="TEXT|FILE", help="The outcome's rubric: text or a file.")
@@ -98,55 +100,19 @@ def parse_cell_flags(line: str) -> Any:
         raise ConfigError(f"%%agent: {str(exc).splitlines()[-1]}") from None
 
 
+# The flags whose value configures tools (tools.setup), not an option; the others that name an
+# `Options` field (each flag's `dest` is the field's name) are options.
+TOOL_FLAGS = ("tools", "ask", "ask_all", "auto", "kernel_tools", "max_usd")
+OPTION_FLAGS = frozenset(
+    action.dest for action in cell_flags.parser._actions if action.dest in {f.name for f in fields(Options)}
+) - set(TOOL_FLAGS)
+
+
 def tool_flags(args: Any) -> dict[str, Any]:
     """Flags handed to tool_setup (custom tools, approvals, budget); absent ones are left out."""
-    given = {
-        "tools": args.tools,
-        "ask": args.ask,
-        "ask_all": args.ask_all or None,
-        "auto": args.auto,
-        "kernel_tools": args.kernel_tools or None,
-        "max_usd": args.max_usd,
-    }
-    return {k: v for k, v in given.items() if v is not None}
+    return {name: getattr(args, name) for name in TOOL_FLAGS if getattr(args, name) is not None}
 
 
 def flag_overrides(args: Any) -> dict[str, Any]:
     """Flags that are options; absent ones are left out, so lower layers decide."""
-    given = {
-        "model": args.model,
-        "system": args.system,
-        "agent_id": args.agent,
-        "environment_id": args.environment,
-        "title": args.title,
-        "timeout": args.timeout,
-        "verbose": True if args.verbose else None,
-        "quiet": True if args.quiet else None,
-        "sample_rows": args.sample,
-        "file_format": args.format,
-        "pull_outputs": False if args.no_pull else None,
-        "cache": True if args.cache else None,
-        **capability_overrides(args),
-    }
-    return {k: v for k, v in given.items() if v is not None}
-
-
-def capability_overrides(args: Any) -> dict[str, Any]:
-    """The environment/skills/repos/MCP/memory/outcome/subagents flags (api/agent_params.py, api/session_params.py)."""
-    return {
-        "packages": args.packages,
-        "network": args.network,
-        "allow_hosts": args.allow_host,
-        "allow_package_managers": True if args.allow_package_managers else None,
-        "allow_mcp_servers": True if args.allow_mcp_servers else None,
-        "skills": args.skills,
-        "repos": args.repo,
-        "repo_token_env": args.repo_token_env,
-        "mcp": args.mcp,
-        "vaults": args.vault,
-        "memory": args.memory,
-        "outcome": args.outcome,
-        "rubric": args.rubric,
-        "max_iterations": args.max_iterations,
-        "subagents": args.subagents,
-    }
+    return {name: getattr(args, name) for name in OPTION_FLAGS if getattr(args, name) is not None}
