@@ -37,7 +37,10 @@ def _artifact_row(art: Any, status: str | None = None) -> tuple[str, ...]:
     return row if status is None else (row[0], status, *row[1:])
 
 
-def outputs(m: Any, argv: list[str]) -> Table:
+def cmd_outputs(m: Any, argv: list[str]) -> Table:
+    """%agent outputs [NAME]
+
+    output files pulled so far (path, type, size, sha256)"""
     name = name_arg(argv, "%agent outputs [NAME]")
     sess = session_or_fail(name)
     sync = sess.files.sync
@@ -51,8 +54,10 @@ def outputs(m: Any, argv: list[str]) -> Table:
     return Table(title, ("path", "mime", "size", "sha256"), rows, arts)
 
 
-def pull(m: Any, argv: list[str]) -> Table:
-    """Download every output again (force) and say which ones are new or changed."""
+def cmd_pull(m: Any, argv: list[str]) -> Table:
+    """%agent pull [NAME]
+
+    download the session's outputs again; shows what changed"""
     name = name_arg(argv, "%agent pull [NAME]")
     sess = _started(name)
     opts = sess.options()
@@ -81,7 +86,10 @@ def _upload_input(m: Any, what: str) -> Any:
     raise FileSyncError(f"%agent upload: no variable or file named {what!r}{did_you_mean(what, names)}")
 
 
-def upload(m: Any, argv: list[str]) -> Table:
+def cmd_upload(m: Any, argv: list[str]) -> Table:
+    """%agent upload VAR|PATH [-s NAME] [--format csv]
+
+    upload and mount into a running session"""
     parser = sub_parser("upload")
     parser.add_argument("what", metavar="VARIABLE|PATH")
     parser.add_argument("--session", "-s", default="default")
@@ -111,7 +119,10 @@ def _usd(value: str) -> float | None:
     return float(value)
 
 
-def budget(m: Any, argv: list[str]) -> None:
+def cmd_budget(m: Any, argv: list[str]) -> None:
+    """%agent budget [NAME] USD|none
+
+    raise, lower or remove a session's budget"""
     if len(argv) not in (1, 2):
         raise ConfigError("usage: %agent budget [NAME] USD|none")
     name, value = (argv[0], argv[1]) if len(argv) == 2 else ("default", argv[0])
@@ -128,8 +139,10 @@ def budget(m: Any, argv: list[str]) -> None:
     )
 
 
-def cost(m: Any, argv: list[str]) -> Any:
-    """`%agent cost`: every session and the total; `%agent cost NAME`: that session's usage."""
+def cmd_cost(m: Any, argv: list[str]) -> Any:
+    """%agent cost [NAME]
+
+    cost of every session and the total, or one session's usage"""
     if not argv:
         return all_costs()
     name = name_arg(argv, "%agent cost [NAME]")

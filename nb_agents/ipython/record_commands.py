@@ -29,7 +29,10 @@ def _split(argv: list[str]) -> tuple[list[str], str]:
     return rest, name
 
 
-def export_session(m: Any, argv: list[str]) -> Path:
+def cmd_export(m: Any, argv: list[str]) -> Path:
+    """%agent export PATH [--session NAME]
+
+    write a session's conversation as .ipynb, .md or .html"""
     return export_command(argv)
 
 
@@ -55,7 +58,10 @@ def export_command(argv: list[str]) -> Path:
     return target
 
 
-def cache(m: Any, argv: list[str]) -> int:
+def cmd_cache(m: Any, argv: list[str]) -> int:
+    """%agent cache [clear]
+
+    the Run-All cache: how many runs, or empty it"""
     if argv not in ([], ["clear"]):
         raise ConfigError("usage: %agent cache [clear]")
     cache = RunCache(resolve_options().cache_dir or None)

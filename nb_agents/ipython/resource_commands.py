@@ -29,13 +29,19 @@ def _table(rows: list[dict[str, Any]], columns: list[str], empty: str) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def envs(m: Any, argv: list[str]) -> Any:
+def cmd_envs(m: Any, argv: list[str]) -> Any:
+    """%agent envs
+
+    environments: networking and packages"""
     sub_parser("envs").parse_args(argv)
     rows = list_environments(_client())
     return Report(_table(rows, ["id", "name", "networking", "packages"], "no environments yet"), rows)
 
 
-def agents(m: Any, argv: list[str]) -> Any:
+def cmd_agents(m: Any, argv: list[str]) -> Any:
+    """%agent agents
+
+    agents with their versions (--agent ID@VERSION pins one)"""
     sub_parser("agents").parse_args(argv)
     rows = [dict(r, versions=",".join(map(str, r["versions"]))) for r in list_agents(_client())]
     columns = ["id", "name", "version", "versions", "model", "skills", "mcp", "subagents"]

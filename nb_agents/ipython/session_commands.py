@@ -20,7 +20,10 @@ from .report import Report
 __all__ = ["all_costs"]
 
 
-def help_(m: Any, argv: list[str]) -> None:
+def cmd_help(m: Any, argv: list[str]) -> None:
+    """%agent help
+
+    this list and the %%agent options"""
     lines = ["%agent subcommands:"]
     for name in SUBCOMMANDS:
         sub = SUBCOMMANDS[name]
@@ -31,7 +34,10 @@ def help_(m: Any, argv: list[str]) -> None:
     print("\n".join(lines))
 
 
-def offline(m: Any, argv: list[str]) -> None:
+def cmd_offline(m: Any, argv: list[str]) -> None:
+    """%agent offline
+
+    start the built-in emulator in this kernel and use it"""
     emu = go_offline()
     print(f"offline emulator running at {emu.base_url} (scripted, not Claude); %%agent cells now use it")
 
@@ -49,7 +55,10 @@ def _backend_line() -> str:
     return f"backend: {label}" + (f" at {where.base_url}" if where.base_url else "")
 
 
-def status(m: Any, argv: list[str]) -> Report:
+def cmd_status(m: Any, argv: list[str]) -> Report:
+    """%agent status [NAME]
+
+    backend, session id, status, turns and cost"""
     name = name_arg(argv, "%agent status [NAME]")
     if not argv and name not in registry():
         return Report(f"{_backend_line()}\nno session yet: run a %%agent cell", {"name": name, "session_id": None})
@@ -63,7 +72,10 @@ def status(m: Any, argv: list[str]) -> Report:
     return Report(text, info)
 
 
-def sessions(m: Any, argv: list[str]) -> Report:
+def cmd_sessions(m: Any, argv: list[str]) -> Report:
+    """%agent sessions
+
+    every session of this kernel"""
     rows = [s.info() for s in registry().values()]
     if not rows:
         return Report("no sessions yet: run a %%agent cell", rows)
@@ -74,13 +86,19 @@ def sessions(m: Any, argv: list[str]) -> Report:
     return Report("\n".join(lines), rows)
 
 
-def new(m: Any, argv: list[str]) -> None:
+def cmd_new(m: Any, argv: list[str]) -> None:
+    """%agent new [NAME]
+
+    the next cell starts a new conversation"""
     name = name_arg(argv, "%agent new [NAME]")
     get_session(name).new()
     print(f"session {name!r}: the next %%agent cell starts a new conversation")
 
 
-def attach(m: Any, argv: list[str]) -> Any:
+def cmd_attach(m: Any, argv: list[str]) -> Any:
+    """%agent attach SESSION_ID [--session NAME]
+
+    rebuild a session's transcript and continue it"""
     parser = sub_parser("attach")
     parser.add_argument("session_id")
     parser.add_argument("--session", "-s", default=None)
@@ -100,7 +118,10 @@ def attach(m: Any, argv: list[str]) -> Any:
     return None
 
 
-def interrupt(m: Any, argv: list[str]) -> None:
+def cmd_interrupt(m: Any, argv: list[str]) -> None:
+    """%agent interrupt [NAME]
+
+    stop a session's run (foreground elsewhere or --bg)"""
     name = name_arg(argv, "%agent interrupt [NAME]")
     sess = session_or_fail(name)
     background = sess.active is not None and not sess.active.done
@@ -108,7 +129,10 @@ def interrupt(m: Any, argv: list[str]) -> None:
     print(f"stopping the background run of session {name!r}" if background else f"sent user.interrupt to session {name!r}")
 
 
-def wait(m: Any, argv: list[str]) -> None:
+def cmd_wait(m: Any, argv: list[str]) -> None:
+    """%agent wait [NAME] [--timeout S]
+
+    wait for background runs (all, or NAME's) and show them"""
     parser = sub_parser("wait")
     parser.add_argument("name", nargs="?")
     parser.add_argument("--timeout", type=float, default=None)
@@ -138,7 +162,10 @@ def all_costs() -> Report:
     return Report("\n".join(lines), rows)
 
 
-def config(m: Any, argv: list[str]) -> Report:
+def cmd_config(m: Any, argv: list[str]) -> Report:
+    """%agent config
+
+    resolved options and where each comes from"""
     opts = resolve_options()
     lines = [f"options (precedence: flag > %config > NB_AGENTS_* env > pyproject > default); pyproject: {find_pyproject()}"]
     for name in sorted(opts.sources):
@@ -147,7 +174,10 @@ def config(m: Any, argv: list[str]) -> Report:
     return Report("\n".join(lines), {name: getattr(opts, name) for name in opts.sources})
 
 
-def archive(m: Any, argv: list[str]) -> None:
+def cmd_archive(m: Any, argv: list[str]) -> None:
+    """%agent archive [NAME]
+
+    archive the session on the server and forget it"""
     name = name_arg(argv, "%agent archive [NAME]")
     sess = session_or_fail(name)
     sid = sess.session_id
