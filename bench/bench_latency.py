@@ -123,7 +123,7 @@ CURRENT: list[Probe] = []  # the probe of the round being measured (instrument()
 def instrument() -> None:
     import nb_agents.emulator.runtime as runtime
     import nb_agents.view.widget as widget_mod
-    from nb_agents.sessions.turn import Turn
+    from nb_agents.sessions import Turn
 
     original = runtime.SessionRuntime.broadcast
 

@@ -62,7 +62,7 @@ def baseline(client: Any, df: pd.DataFrame) -> str:
 
 def measure(rows: int, reps: int) -> dict[str, Any]:
     from nb_agents.emulator import Emulator
-    from nb_agents.files.sync import FileSync
+    from nb_agents.files import FileSync
 
     df = make_frame(rows)
     times: dict[str, list[float]] = {"baseline": [], "first": [], "unchanged": []}

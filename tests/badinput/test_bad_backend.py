@@ -117,7 +117,7 @@ def test_session_deleted_on_the_server_between_cells(ip: Any, emu: Any) -> None:
 
 def test_session_cannot_be_deleted_mid_run(ip: Any, emu: Any, scenario: Any) -> None:
     """The API refuses to delete a running session (400); the run goes on and ends normally."""
-    from nb_agents.sessions.session import get_session
+    from nb_agents.sessions import get_session
 
     sess, refused = get_session("default"), []
 
@@ -183,7 +183,7 @@ def test_slow_stream_with_timeout_ends_the_cell(ip: Any, emu: Any, monkeypatch: 
 
 
 def test_deadline_is_kept_when_the_stream_is_slow_to_open(ip: Any, emu: Any) -> None:
-    from nb_agents.api.stream import DeadlineExceeded, EventLoop
+    from nb_agents.api import DeadlineExceeded, EventLoop
 
     sid = (
         emu.client()

@@ -15,8 +15,7 @@ from typing import Any
 from hostile_server import HostileProxy
 
 import nb_agents.api.client as nb_client
-from nb_agents.view.text import render_text
-from nb_agents.view.widget import static_bundle
+from nb_agents.view import render_text, static_bundle
 
 ECHO = "[[emulator: echo]]\n"
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # C0 controls but \t and \n (ESC is \x1b)

@@ -7,8 +7,8 @@ import types
 import pytest
 
 from nb_agents.api import agent_params as ac
+from nb_agents.api import config_hash
 from nb_agents.api import session_params as sp
-from nb_agents.api.client import config_hash
 from nb_agents.config import Options, resolve_options
 from nb_agents.errors import ConfigError
 

@@ -10,8 +10,7 @@ import pytest
 import nb_agents
 from nb_agents.api import list_agents, list_environments
 from nb_agents.errors import ConfigError
-from nb_agents.view.html import render_html
-from nb_agents.view.text import render_text
+from nb_agents.view import render_html, render_text
 
 from .conftest import ECHO
 

@@ -7,7 +7,7 @@ import builtins
 import pytest
 
 from nb_agents.errors import ConfigError
-from nb_agents.view.text import render_text
+from nb_agents.view import render_text
 
 from .conftest import ECHO
 
@@ -18,7 +18,7 @@ def cell(ip, line, body):
 
 
 def _remote(ip, name="default"):
-    from nb_agents.sessions.session import registry
+    from nb_agents.sessions import registry
 
     sess = registry()[name]
     return sess.client.beta.sessions.retrieve(sess.session_id)
@@ -96,7 +96,7 @@ def test_outcome_flags(ip, tmp_path):
 
 
 def test_subagents_agents_listing_and_version_pin(ip):
-    from nb_agents.api.client import make_client
+    from nb_agents.api import make_client
 
     client = make_client()
     reviewer = client.beta.agents.create(name="magic-reviewer", model="claude-sonnet-4-6",

@@ -18,8 +18,8 @@ import nb_agents
 import nb_agents.api.client as nb_client
 import nb_agents.files.sync as nb_files
 from nb_agents.emulator import Emulator
-from nb_agents.sessions.session import forget
-from nb_agents.view.text import render_text
+from nb_agents.sessions import forget
+from nb_agents.view import render_text
 
 STEPS = [
     {

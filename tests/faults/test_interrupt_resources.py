@@ -22,7 +22,7 @@ import pytest
 import nb_agents
 import nb_agents.api.client as nb_client
 from nb_agents.emulator import Emulator
-from nb_agents.sessions.session import forget
+from nb_agents.sessions import forget
 
 STEPS = [{"say": "Starting the long job."}, {"delay": 30}, {"say": "never shown"}]
 IDLE_WITHIN = 2.0
@@ -105,7 +105,7 @@ def test_ctrl_c_mid_stream_is_idle_within_2_s_and_leaks_nothing(
     assert run.interrupted and run.stop_reason == "interrupted"
     assert [m.text for m in run.messages] == ["Starting the long job."]  # what arrived is kept
     assert run.transcript.status == "idle"
-    from nb_agents.view.text import render_text
+    from nb_agents.view import render_text
 
     assert "Interrupted: the agent was stopped; everything received so far is kept." in render_text(
         run.transcript

@@ -18,7 +18,7 @@ from tcp_proxy import TcpProxy
 import nb_agents
 import nb_agents.api.client as nb_client
 from nb_agents.emulator import Emulator
-from nb_agents.sessions.session import forget
+from nb_agents.sessions import forget
 
 STEPS = [
     {"say": "Let me count how often this tool runs, then report back."},

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from nb_agents.emulator import Emulator
-from nb_agents.files.sync import FileSync
+from nb_agents.files import FileSync
 
 
 @pytest.fixture(scope="module")

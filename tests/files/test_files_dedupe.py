@@ -11,7 +11,7 @@ import pytest
 import nb_agents.files.inputs as inputs_mod
 import nb_agents.files.sync as files_mod
 from nb_agents.errors import FileSyncError
-from nb_agents.files.sync import FileSync, written_output_paths
+from nb_agents.files import FileSync, written_output_paths
 
 from .conftest import run_turn
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from IPython.display import Image
 
-from nb_agents.files.sync import FileSync, written_output_paths
+from nb_agents.files import FileSync, written_output_paths
 
 from .conftest import run_turn
 

@@ -39,7 +39,7 @@ def offline_env(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> None:
 @contextmanager
 def clean_sessions(emu: Any) -> Iterator[None]:
     """An empty session registry and no emulator faults, before and after."""
-    from nb_agents.sessions.session import registry
+    from nb_agents.sessions import registry
 
     registry().clear()
     emu.faults.reset()

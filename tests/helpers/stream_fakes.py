@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from nb_agents.api.stream import EventLoop
+from nb_agents.api import EventLoop
 from nb_agents.events import event_from_json
 
 T = "2026-10-08T16:24:35.000001Z"

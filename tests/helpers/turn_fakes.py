@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 from nb_agents.config import Options
 from nb_agents.events import event_from_json
-from nb_agents.sessions.turn import Turn
-from nb_agents.tools.handler import ActionHandler
+from nb_agents.sessions import Turn
+from nb_agents.tools import ActionHandler
 
 T = "2026-11-25T04:00:00Z"
 

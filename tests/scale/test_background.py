@@ -7,8 +7,7 @@ import time
 import pytest
 
 from nb_agents.errors import SessionError
-from nb_agents.sessions.background import BackgroundRun, StillRunning
-from nb_agents.sessions.session import get_session
+from nb_agents.sessions import BackgroundRun, StillRunning, get_session
 
 from .conftest import user_messages
 

@@ -95,7 +95,7 @@ def test_retry_resends_only_when_the_message_was_not_accepted(emu, monkeypatch):
 
 
 def test_accepted_message_is_followed_not_resent(emu, monkeypatch):
-    from nb_agents.api.stream import EventLoop
+    from nb_agents.api import EventLoop
 
     real_send, failed = EventLoop.send, []
 
@@ -214,7 +214,7 @@ def test_stop_all_button_of_a_background_fanout(emu, monkeypatch):
 
 def test_foreground_fanout_has_no_stop_button(emu, monkeypatch):
     monkeypatch.setenv("NB_AGENTS_VIEW", "widget")
-    from nb_agents.fanout.engine import FanOut
+    from nb_agents.fanout import FanOut
     from nb_agents.fanout.items import normalize
 
     fg = FanOut(ECHO + "{{item}}", normalize(["y"]), live=True).start()

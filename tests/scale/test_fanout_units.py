@@ -8,11 +8,11 @@ import httpx2
 import pandas as pd
 import pytest
 
-from nb_agents.api.retry import backoff, is_retryable
+from nb_agents.api import backoff, is_retryable
 from nb_agents.errors import AgentAPIError, ConfigError
 from nb_agents.fanout.items import Fields, Item, files_for, normalize
-from nb_agents.sessions.interpolate import interpolate
-from nb_agents.view.progress import Progress, ProgressView
+from nb_agents.sessions import interpolate
+from nb_agents.view import Progress, ProgressView
 
 
 def test_normalize_every_kind():

@@ -48,7 +48,7 @@ def test_cells_continue_the_session_new_and_named_sessions(ip, emu):
 
 
 def test_agent_and_environment_are_reused_and_updated_by_version(ip, emu):
-    from nb_agents.api.client import make_client
+    from nb_agents.api import make_client
 
     cell(ip, "-o a", ECHO + "x")
     cell(ip, "--new -o b", ECHO + "y")
@@ -71,7 +71,7 @@ def test_agent_and_environment_are_reused_and_updated_by_version(ip, emu):
 
 
 def test_system_title_agent_environment_flags(ip, emu):
-    from nb_agents.api.client import make_client
+    from nb_agents.api import make_client
 
     cell(ip, "--new --system 'Be brief.' --title 'my title' -o r", ECHO + "x")
     client = make_client()
@@ -156,7 +156,7 @@ def test_config_traits_feed_the_cell(ip, emu):
     ip.run_line_magic("config", "AgentMagic.title = 'from config'")
     try:
         cell(ip, "--new -o r", ECHO + "x")
-        from nb_agents.api.client import make_client
+        from nb_agents.api import make_client
 
         assert make_client().beta.sessions.retrieve(ip.user_ns["r"].session_id).title == "from config"
     finally:
@@ -231,7 +231,7 @@ def test_one_line_errors_through_run_cell(ip, capsys):
 
 
 def test_changing_the_model_mid_session_says_it_needs_a_new_session(ip):
-    from nb_agents.transcript.items import Notice
+    from nb_agents.transcript import Notice
 
     cell(ip, "-o a", ECHO + "one")
     cell(ip, "--model claude-opus-4-7 -o b", ECHO + "two")
@@ -245,7 +245,7 @@ def test_changing_the_model_mid_session_says_it_needs_a_new_session(ip):
 
 def test_widget_view_holds_the_final_transcript(ip, monkeypatch):
     import nb_agents.view.widget as widget_mod
-    from nb_agents.sessions.turn import Turn
+    from nb_agents.sessions import Turn
 
     monkeypatch.setenv("NB_AGENTS_VIEW", "widget")
     views = []

@@ -6,10 +6,8 @@ import re
 import socket
 
 from nb_agents.events import event_to_json
-from nb_agents.record import export
-from nb_agents.record.cassette import load_cassette
-from nb_agents.record.playback import replay
-from nb_agents.view.text import render_text
+from nb_agents.record import export, load_cassette, replay
+from nb_agents.view import render_text
 
 STEPS = [
     {"tool": "bash", "input": {"command": "python3 -c 'print(sum(range(10)))'"}, "think": True},

@@ -10,9 +10,8 @@ import pytest
 from nb_agents.errors import ConfigError
 from nb_agents.events import event_to_json
 from nb_agents.provenance import FIELDS
-from nb_agents.record.cassette import CassetteError, load_cassette
-from nb_agents.record.playback import ReplayRun
-from nb_agents.view.text import render_text
+from nb_agents.record import CassetteError, ReplayRun, load_cassette
+from nb_agents.view import render_text
 
 from .conftest import ECHO
 
@@ -97,7 +96,7 @@ def test_a_cached_cell_rerun_creates_no_session(ip, emu, cache_dir, capsys):
     sessions, turns = emu.stats["sessions_created"], emu.stats["turns"]
     capsys.readouterr()
 
-    from nb_agents.sessions.session import get_session
+    from nb_agents.sessions import get_session
 
     get_session().new()  # Run All in a fresh kernel: the conversation starts over
     ip.run_cell_magic("agent", "--cache -o again", ECHO + "cache me")

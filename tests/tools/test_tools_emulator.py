@@ -12,8 +12,15 @@ import time
 
 import pytest
 
-from nb_agents.api.stream import EventLoop
-from nb_agents.tools.approvals import ButtonPrompter, StdinPrompter
+from nb_agents.api import EventLoop
+from nb_agents.tools import (
+    ActionHandler,
+    ButtonPrompter,
+    StdinPrompter,
+    requires_action_hook,
+    tool,
+    tool_setup,
+)
 from nb_agents.tools.budget import (
     BudgetGuard,
     budget_reached_notice,
@@ -21,9 +28,6 @@ from nb_agents.tools.budget import (
     raise_budget,
     session_cost,
 )
-from nb_agents.tools.custom import tool
-from nb_agents.tools.handler import ActionHandler, requires_action_hook
-from nb_agents.tools.setup import tool_setup
 
 pytestmark = pytest.mark.timeout(60)
 

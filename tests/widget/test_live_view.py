@@ -12,9 +12,9 @@ from IPython.utils.capture import capture_output
 
 from nb_agents.events import event_from_json
 from nb_agents.transcript import empty, fold, fold_all
+from nb_agents.view import LiveView, detect_mode
 from nb_agents.view import widget as widget_mod
 from nb_agents.view.html import ROOT_CLASS, render_body, render_footer, render_html
-from nb_agents.view.widget import LiveView, detect_mode
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
