@@ -32,7 +32,7 @@ def sales_table():  # type: ignore[no-untyped-def]
 
 def record(out: Path) -> Path:
     import nb_agents
-    from nb_agents.record.cassette import Recorder, load_cassette
+    from nb_agents.record import Recorder, load_cassette
     from nb_agents.config import AgentMagic, set_current_config
 
     nb_agents.offline()
