@@ -69,6 +69,7 @@ class Bench:
 
     def _instrument_views(self) -> None:
         import nb_agents.view.widget as widget_mod
+        from nb_agents.sessions import Turn
 
         views = self.views
 
@@ -77,7 +78,7 @@ class Bench:
                 super().__init__(*args, **kw)
                 views.append(self)
 
-        widget_mod.LiveView = CountedView  # turn.py imports it at call time
+        Turn.view_class = CountedView  # the view every turn opens
 
     def pipeline(self) -> dict[str, float]:
         import nb_agents
