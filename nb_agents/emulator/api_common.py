@@ -1,4 +1,5 @@
-"""Helpers shared by the `api_*` endpoint modules: body and query parsing, list responses."""
+"""Helpers shared by the `api_*` endpoint modules: body and query parsing, list responses,
+applying an update."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .common import ApiError, EmulatorConfig, parse_iso
+from .common import ApiError, EmulatorConfig, now_iso, parse_iso
+from .resolve import patch_metadata
 from .store import Page, Store, paginate
 from .validation import validate_body
 
@@ -24,6 +26,7 @@ __all__ = [
     "q_order",
     "time_filter",
     "list_response",
+    "apply_update",
     "ok",
     "require_beta",
     "api_key_id",
@@ -151,6 +154,25 @@ def list_response(
     if prev:
         body["prev_page"] = page.prev_page
     return ok(body)
+
+
+def apply_update(
+    current: dict[str, Any],
+    changed: dict[str, Any],
+    metadata: dict[str, str | None] | None,
+    *,
+    also_changed: bool = False,
+) -> bool:
+    """End an update: `changed`, an edited copy of `current`, gets `current`'s metadata patched with
+    the body's `metadata`; if it then differs from `current` (or `also_changed`, for state kept
+    beside the wire object), it is stamped `updated_at` and copied into `current`. Returns whether
+    it was."""
+    changed["metadata"] = patch_metadata(current["metadata"], metadata)
+    if changed == current and not also_changed:
+        return False
+    changed["updated_at"] = now_iso()
+    current.update(changed)
+    return True
 
 
 def require_beta(request: Request, *accepted: str) -> None:

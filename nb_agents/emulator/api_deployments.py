@@ -21,10 +21,20 @@ from anthropic.types.beta import deployment_create_params, deployment_update_par
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .api_common import list_response, ok, q_bool, q_int, read_json, require_beta, store_of, time_filter
+from .api_common import (
+    apply_update,
+    list_response,
+    ok,
+    q_bool,
+    q_int,
+    read_json,
+    require_beta,
+    store_of,
+    time_filter,
+)
 from .api_sessions import check_budget, open_session
 from .common import ApiError, new_id, now_iso
-from .resolve import check_metadata, patch_metadata
+from .resolve import check_metadata
 from .scheduler import Scheduler, check_schedule, upcoming
 from .store import Store
 
@@ -227,10 +237,8 @@ async def update(request: Request) -> JSONResponse:
                 last = (dep["schedule"] or {}).get("last_run_at")
                 changed["schedule"] = {**fresh, "last_run_at": last, "upcoming_runs_at": []}
             schedule_changed = changed["schedule"] != dep["schedule"]
-        changed["metadata"] = patch_metadata(dep["metadata"], body.get("metadata"))
-        if changed != dep or raw_resources != record["resources"]:
-            changed["updated_at"] = now_iso()
-            dep.update(changed)
+        resources_changed = raw_resources != record["resources"]
+        if apply_update(dep, changed, body.get("metadata"), also_changed=resources_changed):
             record["resources"] = raw_resources
     if schedule_changed:
         _scheduler(request).reset(dep["id"])

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 
 from .api_common import (
     api_key_id,
+    apply_update,
     list_response,
     ok,
     q_bool,
@@ -28,7 +29,6 @@ from .api_common import (
 )
 from .common import ApiError, now_iso
 from .memory import MemoryBank, check_store_fields
-from .resolve import patch_metadata
 
 __all__ = ["ROUTES", "BETAS", "api_actor"]
 
@@ -89,10 +89,7 @@ async def update_store(request: Request) -> JSONResponse:
             changed["name"] = body["name"]
         if "description" in body:
             changed["description"] = body["description"] or ""
-        changed["metadata"] = patch_metadata(store["metadata"], body.get("metadata"))
-        if changed != store:
-            changed["updated_at"] = now_iso()
-            store.update(changed)
+        apply_update(store, changed, body.get("metadata"))
     return ok(store)
 
 

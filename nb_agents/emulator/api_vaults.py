@@ -22,9 +22,9 @@ from anthropic.types.beta.vaults import credential_create_params, credential_upd
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .api_common import list_response, ok, q_bool, read_json, require_beta, store_of
+from .api_common import apply_update, list_response, ok, q_bool, read_json, require_beta, store_of
 from .common import ApiError, iso, new_id, now, now_iso, parse_iso
-from .resolve import check_metadata, patch_metadata
+from .resolve import check_metadata
 from .store import Store
 from .validation import validate_body
 
@@ -102,10 +102,7 @@ async def update_vault(request: Request) -> JSONResponse:
         changed = dict(vault)
         if body.get("display_name") is not None:
             changed["display_name"] = body["display_name"]
-        changed["metadata"] = patch_metadata(vault["metadata"], body.get("metadata"))
-        if changed != vault:
-            changed["updated_at"] = now_iso()
-            vault.update(changed)
+        apply_update(vault, changed, body.get("metadata"))
     return ok(vault)
 
 
@@ -331,12 +328,11 @@ async def update_credential(request: Request) -> JSONResponse:
         auth, secrets = copy.deepcopy(cred["auth"]), dict(store.secrets.get(cred["id"], {}))
         if "auth" in body:
             _changed_auth(auth, secrets, body["auth"])
-        changed = {**cred, "auth": auth, "metadata": patch_metadata(cred["metadata"], body.get("metadata"))}
+        changed = {**cred, "auth": auth}
         if body.get("display_name") is not None:
             changed["display_name"] = body["display_name"]
-        if changed != cred or secrets != store.secrets.get(cred["id"]):
-            changed["updated_at"] = now_iso()
-            cred.update(changed)
+        secrets_changed = secrets != store.secrets.get(cred["id"])
+        if apply_update(cred, changed, body.get("metadata"), also_changed=secrets_changed):
             store.secrets[cred["id"]] = secrets
     return ok(cred)
 
