@@ -1,10 +1,12 @@
-"""Helpers shared by the `api_*` endpoint modules: body and query parsing, list responses,
-applying an update."""
+"""Helpers shared by the `api_*` endpoint modules: body and query parsing, list responses (also of
+archivable objects), applying an update."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +28,7 @@ __all__ = [
     "q_order",
     "time_filter",
     "list_response",
+    "list_archivable",
     "apply_update",
     "ok",
     "require_beta",
@@ -154,6 +157,25 @@ def list_response(
     if prev:
         body["prev_page"] = page.prev_page
     return ok(body)
+
+
+def list_archivable(
+    request: Request,
+    lock: AbstractContextManager[Any],
+    stored: Iterable[dict[str, Any]],
+    *,
+    kind: str,
+    dated: bool = True,
+) -> JSONResponse:
+    """List wire objects newest first (`stored`, oldest first, is read under `lock`): archived ones
+    only with `include_archived=true` and, when `dated`, only those created within
+    `created_at[gte]` and `created_at[lte]`."""
+    include_archived = q_bool(request, "include_archived")
+    keep = time_filter(request, ops=("gte", "lte") if dated else ())
+    with lock:
+        stored = list(stored)
+    items = [o for o in stored if (include_archived or not o.get("archived_at")) and keep(o["created_at"])]
+    return list_response(request, items[::-1], kind=kind, order="desc")
 
 
 def apply_update(

@@ -8,7 +8,7 @@ from anthropic.types.beta import environment_create_params, environment_update_p
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .api_common import apply_update, list_response, ok, q_bool, read_json, store_of
+from .api_common import apply_update, list_archivable, ok, read_json, store_of
 from .common import ApiError, new_id, now_iso
 from .resolve import check_metadata, resolve_env_config
 from .store import Store
@@ -93,10 +93,7 @@ async def update(request: Request) -> JSONResponse:
 
 async def list_environments(request: Request) -> JSONResponse:
     store = store_of(request)
-    include_archived = q_bool(request, "include_archived")
-    with store.lock:
-        items = [e for e in store.environments.values() if include_archived or not e.get("archived_at")]
-    return list_response(request, items[::-1], kind="environments", order="desc")
+    return list_archivable(request, store.lock, store.environments.values(), kind="environments", dated=False)
 
 
 async def delete(request: Request) -> JSONResponse:

@@ -18,9 +18,9 @@ from starlette.responses import JSONResponse
 from .api_common import (
     api_key_id,
     apply_update,
+    list_archivable,
     list_response,
     ok,
-    q_bool,
     q_int,
     read_json,
     require_beta,
@@ -95,12 +95,7 @@ async def update_store(request: Request) -> JSONResponse:
 
 async def list_stores(request: Request) -> JSONResponse:
     bank = _bank(request)
-    include_archived = q_bool(request, "include_archived")
-    keep = time_filter(request, ops=("gte", "lte"))
-    with bank.lock:
-        stores = list(bank.stores.values())
-    items = [s for s in stores if (include_archived or not s.get("archived_at")) and keep(s["created_at"])]
-    return list_response(request, items[::-1], kind="memory_stores", order="desc")
+    return list_archivable(request, bank.lock, bank.stores.values(), kind="memory_stores")
 
 
 async def delete_store(request: Request) -> JSONResponse:

@@ -22,7 +22,16 @@ from anthropic.types.beta.vaults import credential_create_params, credential_upd
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .api_common import apply_update, list_response, ok, q_bool, read_json, require_beta, store_of
+from .api_common import (
+    apply_update,
+    list_archivable,
+    list_response,
+    ok,
+    q_bool,
+    read_json,
+    require_beta,
+    store_of,
+)
 from .common import ApiError, iso, new_id, now, now_iso, parse_iso
 from .resolve import check_metadata
 from .store import Store
@@ -109,10 +118,7 @@ async def update_vault(request: Request) -> JSONResponse:
 async def list_vaults(request: Request) -> JSONResponse:
     require_beta(request, BETA)
     store = store_of(request)
-    include_archived = q_bool(request, "include_archived")
-    with store.lock:
-        items = [v for v in store.vaults.values() if include_archived or not v.get("archived_at")]
-    return list_response(request, items[::-1], kind="vaults", order="desc")
+    return list_archivable(request, store.lock, store.vaults.values(), kind="vaults", dated=False)
 
 
 async def delete_vault(request: Request) -> JSONResponse:
