@@ -8,6 +8,7 @@ mounts first, so what agents wrote is visible, and again after a change, so agen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from anthropic.types.beta import memory_store_create_params, memory_store_update_params
@@ -126,11 +127,19 @@ async def create_memory(request: Request) -> JSONResponse:
     return ok(_shown(mem, view))
 
 
-async def retrieve_memory(request: Request) -> JSONResponse:
+def _retrieve(
+    request: Request, lookup: Callable[[MemoryBank, str, str], dict[str, Any]], id_key: str
+) -> JSONResponse:
+    """A memory or a memory version (`lookup` by the store's id and the path param `id_key`), in the
+    `view` asked for, full by default."""
     bank = _bank(request)
     view = _view(request, "full")
     store_id = _store_id(request, bank)
-    return ok(_shown(bank.memory(store_id, request.path_params["memory_id"]), view))
+    return ok(_shown(lookup(bank, store_id, request.path_params[id_key]), view))
+
+
+async def retrieve_memory(request: Request) -> JSONResponse:
+    return _retrieve(request, MemoryBank.memory, "memory_id")
 
 
 async def update_memory(request: Request) -> JSONResponse:
@@ -180,10 +189,7 @@ async def delete_memory(request: Request) -> JSONResponse:
 
 # -- versions ---------------------------------------------------------------------------------
 async def retrieve_version(request: Request) -> JSONResponse:
-    bank = _bank(request)
-    view = _view(request, "full")
-    store_id = _store_id(request, bank)
-    return ok(_shown(bank.version(store_id, request.path_params["memory_version_id"]), view))
+    return _retrieve(request, MemoryBank.version, "memory_version_id")
 
 
 async def list_versions(request: Request) -> JSONResponse:
