@@ -282,26 +282,26 @@ async def archive(request: Request) -> JSONResponse:
     return ok(_wire(request, record))
 
 
-async def pause(request: Request) -> JSONResponse:
+def _set_status(request: Request, status: str, paused_reason: dict[str, Any] | None) -> dict[str, Any]:
+    """Pause (`status` "paused") or unpause ("active") a live deployment; its record."""
     require_beta(request, BETA)
     store = store_of(request)
+    action = "paused" if status == "paused" else "unpaused"
     with store.lock:
-        record = _live(store, request.path_params["deployment_id"], "paused")
+        record = _live(store, request.path_params["deployment_id"], action)
         dep = record["wire"]
-        if dep["status"] != "paused":
-            dep.update(status="paused", paused_reason={"type": "manual"}, updated_at=now_iso())
-    return ok(_wire(request, record))
+        if dep["status"] != status:
+            dep.update(status=status, paused_reason=paused_reason, updated_at=now_iso())
+    return record
+
+
+async def pause(request: Request) -> JSONResponse:
+    return ok(_wire(request, _set_status(request, "paused", {"type": "manual"})))
 
 
 async def unpause(request: Request) -> JSONResponse:
-    require_beta(request, BETA)
-    store = store_of(request)
-    with store.lock:
-        record = _live(store, request.path_params["deployment_id"], "unpaused")
-        dep = record["wire"]
-        if dep["status"] == "paused":
-            dep.update(status="active", paused_reason=None, updated_at=now_iso())
-    _scheduler(request).reset(dep["id"])  # occurrences missed while paused are not caught up
+    record = _set_status(request, "active", None)
+    _scheduler(request).reset(record["wire"]["id"])  # occurrences missed while paused are not caught up
     return ok(_wire(request, record))
 
 
