@@ -417,16 +417,15 @@ async def list_runs(request: Request) -> JSONResponse:
     return list_response(request, items[::-1], kind="deployment_runs", order="desc", max_limit=1000)
 
 
-_DEP = "/v1/deployments/{deployment_id}"
 ROUTES = [
     ("POST", "/v1/deployments", create),
     ("GET", "/v1/deployments", list_deployments),
-    ("GET", _DEP, retrieve),
-    ("POST", _DEP, update),
-    ("POST", f"{_DEP}/archive", archive),
-    ("POST", f"{_DEP}/pause", pause),
-    ("POST", f"{_DEP}/unpause", unpause),
-    ("POST", f"{_DEP}/run", run),
+    ("GET", "/v1/deployments/{deployment_id}", retrieve),
+    ("POST", "/v1/deployments/{deployment_id}", update),
+    ("POST", "/v1/deployments/{deployment_id}/archive", archive),
+    ("POST", "/v1/deployments/{deployment_id}/pause", pause),
+    ("POST", "/v1/deployments/{deployment_id}/unpause", unpause),
+    ("POST", "/v1/deployments/{deployment_id}/run", run),
     ("GET", "/v1/deployment_runs", list_runs),
     ("GET", "/v1/deployment_runs/{deployment_run_id}", retrieve_run),
 ]

@@ -233,20 +233,19 @@ async def redact_version(request: Request) -> JSONResponse:
     return ok(bank.redact(store_id, request.path_params["memory_version_id"], api_actor(request)))
 
 
-_STORE = "/v1/memory_stores/{memory_store_id}"
 ROUTES = [
     ("POST", "/v1/memory_stores", create_store),
     ("GET", "/v1/memory_stores", list_stores),
-    ("GET", _STORE, retrieve_store),
-    ("POST", _STORE, update_store),
-    ("DELETE", _STORE, delete_store),
-    ("POST", f"{_STORE}/archive", archive_store),
-    ("POST", f"{_STORE}/memories", create_memory),
-    ("GET", f"{_STORE}/memories", list_memories),
-    ("GET", f"{_STORE}/memories/{{memory_id}}", retrieve_memory),
-    ("POST", f"{_STORE}/memories/{{memory_id}}", update_memory),
-    ("DELETE", f"{_STORE}/memories/{{memory_id}}", delete_memory),
-    ("GET", f"{_STORE}/memory_versions", list_versions),
-    ("GET", f"{_STORE}/memory_versions/{{memory_version_id}}", retrieve_version),
-    ("POST", f"{_STORE}/memory_versions/{{memory_version_id}}/redact", redact_version),
+    ("GET", "/v1/memory_stores/{memory_store_id}", retrieve_store),
+    ("POST", "/v1/memory_stores/{memory_store_id}", update_store),
+    ("DELETE", "/v1/memory_stores/{memory_store_id}", delete_store),
+    ("POST", "/v1/memory_stores/{memory_store_id}/archive", archive_store),
+    ("POST", "/v1/memory_stores/{memory_store_id}/memories", create_memory),
+    ("GET", "/v1/memory_stores/{memory_store_id}/memories", list_memories),
+    ("GET", "/v1/memory_stores/{memory_store_id}/memories/{memory_id}", retrieve_memory),
+    ("POST", "/v1/memory_stores/{memory_store_id}/memories/{memory_id}", update_memory),
+    ("DELETE", "/v1/memory_stores/{memory_store_id}/memories/{memory_id}", delete_memory),
+    ("GET", "/v1/memory_stores/{memory_store_id}/memory_versions", list_versions),
+    ("GET", "/v1/memory_stores/{memory_store_id}/memory_versions/{memory_version_id}", retrieve_version),
+    ("POST", "/v1/memory_stores/{memory_store_id}/memory_versions/{memory_version_id}/redact", redact_version),
 ]

@@ -414,7 +414,6 @@ async def validate_credential(request: Request) -> JSONResponse:
                "refresh": refresh, "validated_at": now_iso()})
 
 
-_CRED = "/v1/vaults/{vault_id}/credentials/{credential_id}"
 ROUTES = [
     ("POST", "/v1/vaults", create_vault),
     ("GET", "/v1/vaults", list_vaults),
@@ -424,9 +423,9 @@ ROUTES = [
     ("POST", "/v1/vaults/{vault_id}/archive", archive_vault),
     ("POST", "/v1/vaults/{vault_id}/credentials", create_credential),
     ("GET", "/v1/vaults/{vault_id}/credentials", list_credentials),
-    ("GET", _CRED, retrieve_credential),
-    ("POST", _CRED, update_credential),
-    ("DELETE", _CRED, delete_credential),
-    ("POST", f"{_CRED}/archive", archive_credential),
-    ("POST", f"{_CRED}/mcp_oauth_validate", validate_credential),
+    ("GET", "/v1/vaults/{vault_id}/credentials/{credential_id}", retrieve_credential),
+    ("POST", "/v1/vaults/{vault_id}/credentials/{credential_id}", update_credential),
+    ("DELETE", "/v1/vaults/{vault_id}/credentials/{credential_id}", delete_credential),
+    ("POST", "/v1/vaults/{vault_id}/credentials/{credential_id}/archive", archive_credential),
+    ("POST", "/v1/vaults/{vault_id}/credentials/{credential_id}/mcp_oauth_validate", validate_credential),
 ]
