@@ -1,16 +1,20 @@
-"""Helpers shared by the `api_*` endpoint modules: body and query parsing, list responses."""
+"""Helpers shared by the `api_*` endpoint modules: body and query parsing, list responses (also of
+archivable objects), applying an update."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .common import ApiError, EmulatorConfig, parse_iso
+from .common import ApiError, EmulatorConfig, now_iso, parse_iso
+from .resolve import patch_metadata
 from .store import Page, Store, paginate
 from .validation import validate_body
 
@@ -24,6 +28,8 @@ __all__ = [
     "q_order",
     "time_filter",
     "list_response",
+    "list_archivable",
+    "apply_update",
     "ok",
     "require_beta",
     "api_key_id",
@@ -151,6 +157,44 @@ def list_response(
     if prev:
         body["prev_page"] = page.prev_page
     return ok(body)
+
+
+def list_archivable(
+    request: Request,
+    lock: AbstractContextManager[Any],
+    stored: Iterable[dict[str, Any]],
+    *,
+    kind: str,
+    dated: bool = True,
+) -> JSONResponse:
+    """List wire objects newest first (`stored`, oldest first, is read under `lock`): archived ones
+    only with `include_archived=true` and, when `dated`, only those created within
+    `created_at[gte]` and `created_at[lte]`."""
+    include_archived = q_bool(request, "include_archived")
+    keep = time_filter(request, ops=("gte", "lte") if dated else ())
+    with lock:
+        stored = list(stored)
+    items = [o for o in stored if (include_archived or not o.get("archived_at")) and keep(o["created_at"])]
+    return list_response(request, items[::-1], kind=kind, order="desc")
+
+
+def apply_update(
+    current: dict[str, Any],
+    changed: dict[str, Any],
+    metadata: dict[str, str | None] | None,
+    *,
+    also_changed: bool = False,
+) -> bool:
+    """End an update: `changed`, an edited copy of `current`, gets `current`'s metadata patched with
+    the body's `metadata`; if it then differs from `current` (or `also_changed`, for state kept
+    beside the wire object), it is stamped `updated_at` and copied into `current`. Returns whether
+    it was."""
+    changed["metadata"] = patch_metadata(current["metadata"], metadata)
+    if changed == current and not also_changed:
+        return False
+    changed["updated_at"] = now_iso()
+    current.update(changed)
+    return True
 
 
 def require_beta(request: Request, *accepted: str) -> None:

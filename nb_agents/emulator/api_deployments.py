@@ -21,10 +21,20 @@ from anthropic.types.beta import deployment_create_params, deployment_update_par
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .api_common import list_response, ok, q_bool, q_int, read_json, require_beta, store_of, time_filter
+from .api_common import (
+    apply_update,
+    list_response,
+    ok,
+    q_bool,
+    q_int,
+    read_json,
+    require_beta,
+    store_of,
+    time_filter,
+)
 from .api_sessions import check_budget, open_session
 from .common import ApiError, new_id, now_iso
-from .resolve import check_metadata, patch_metadata
+from .resolve import check_metadata
 from .scheduler import Scheduler, check_schedule, upcoming
 from .store import Store
 
@@ -227,10 +237,8 @@ async def update(request: Request) -> JSONResponse:
                 last = (dep["schedule"] or {}).get("last_run_at")
                 changed["schedule"] = {**fresh, "last_run_at": last, "upcoming_runs_at": []}
             schedule_changed = changed["schedule"] != dep["schedule"]
-        changed["metadata"] = patch_metadata(dep["metadata"], body.get("metadata"))
-        if changed != dep or raw_resources != record["resources"]:
-            changed["updated_at"] = now_iso()
-            dep.update(changed)
+        resources_changed = raw_resources != record["resources"]
+        if apply_update(dep, changed, body.get("metadata"), also_changed=resources_changed):
             record["resources"] = raw_resources
     if schedule_changed:
         _scheduler(request).reset(dep["id"])
@@ -274,26 +282,26 @@ async def archive(request: Request) -> JSONResponse:
     return ok(_wire(request, record))
 
 
-async def pause(request: Request) -> JSONResponse:
+def _set_status(request: Request, status: str, paused_reason: dict[str, Any] | None) -> dict[str, Any]:
+    """Pause (`status` "paused") or unpause ("active") a live deployment; its record."""
     require_beta(request, BETA)
     store = store_of(request)
+    action = "paused" if status == "paused" else "unpaused"
     with store.lock:
-        record = _live(store, request.path_params["deployment_id"], "paused")
+        record = _live(store, request.path_params["deployment_id"], action)
         dep = record["wire"]
-        if dep["status"] != "paused":
-            dep.update(status="paused", paused_reason={"type": "manual"}, updated_at=now_iso())
-    return ok(_wire(request, record))
+        if dep["status"] != status:
+            dep.update(status=status, paused_reason=paused_reason, updated_at=now_iso())
+    return record
+
+
+async def pause(request: Request) -> JSONResponse:
+    return ok(_wire(request, _set_status(request, "paused", {"type": "manual"})))
 
 
 async def unpause(request: Request) -> JSONResponse:
-    require_beta(request, BETA)
-    store = store_of(request)
-    with store.lock:
-        record = _live(store, request.path_params["deployment_id"], "unpaused")
-        dep = record["wire"]
-        if dep["status"] == "paused":
-            dep.update(status="active", paused_reason=None, updated_at=now_iso())
-    _scheduler(request).reset(dep["id"])  # occurrences missed while paused are not caught up
+    record = _set_status(request, "active", None)
+    _scheduler(request).reset(record["wire"]["id"])  # occurrences missed while paused are not caught up
     return ok(_wire(request, record))
 
 
@@ -409,16 +417,15 @@ async def list_runs(request: Request) -> JSONResponse:
     return list_response(request, items[::-1], kind="deployment_runs", order="desc", max_limit=1000)
 
 
-_DEP = "/v1/deployments/{deployment_id}"
 ROUTES = [
     ("POST", "/v1/deployments", create),
     ("GET", "/v1/deployments", list_deployments),
-    ("GET", _DEP, retrieve),
-    ("POST", _DEP, update),
-    ("POST", f"{_DEP}/archive", archive),
-    ("POST", f"{_DEP}/pause", pause),
-    ("POST", f"{_DEP}/unpause", unpause),
-    ("POST", f"{_DEP}/run", run),
+    ("GET", "/v1/deployments/{deployment_id}", retrieve),
+    ("POST", "/v1/deployments/{deployment_id}", update),
+    ("POST", "/v1/deployments/{deployment_id}/archive", archive),
+    ("POST", "/v1/deployments/{deployment_id}/pause", pause),
+    ("POST", "/v1/deployments/{deployment_id}/unpause", unpause),
+    ("POST", "/v1/deployments/{deployment_id}/run", run),
     ("GET", "/v1/deployment_runs", list_runs),
     ("GET", "/v1/deployment_runs/{deployment_run_id}", retrieve_run),
 ]

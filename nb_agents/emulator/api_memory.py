@@ -8,6 +8,7 @@ mounts first, so what agents wrote is visible, and again after a change, so agen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from anthropic.types.beta import memory_store_create_params, memory_store_update_params
@@ -17,9 +18,10 @@ from starlette.responses import JSONResponse
 
 from .api_common import (
     api_key_id,
+    apply_update,
+    list_archivable,
     list_response,
     ok,
-    q_bool,
     q_int,
     read_json,
     require_beta,
@@ -28,7 +30,6 @@ from .api_common import (
 )
 from .common import ApiError, now_iso
 from .memory import MemoryBank, check_store_fields
-from .resolve import patch_metadata
 
 __all__ = ["ROUTES", "BETAS", "api_actor"]
 
@@ -89,21 +90,13 @@ async def update_store(request: Request) -> JSONResponse:
             changed["name"] = body["name"]
         if "description" in body:
             changed["description"] = body["description"] or ""
-        changed["metadata"] = patch_metadata(store["metadata"], body.get("metadata"))
-        if changed != store:
-            changed["updated_at"] = now_iso()
-            store.update(changed)
+        apply_update(store, changed, body.get("metadata"))
     return ok(store)
 
 
 async def list_stores(request: Request) -> JSONResponse:
     bank = _bank(request)
-    include_archived = q_bool(request, "include_archived")
-    keep = time_filter(request, ops=("gte", "lte"))
-    with bank.lock:
-        stores = list(bank.stores.values())
-    items = [s for s in stores if (include_archived or not s.get("archived_at")) and keep(s["created_at"])]
-    return list_response(request, items[::-1], kind="memory_stores", order="desc")
+    return list_archivable(request, bank.lock, bank.stores.values(), kind="memory_stores")
 
 
 async def delete_store(request: Request) -> JSONResponse:
@@ -134,11 +127,19 @@ async def create_memory(request: Request) -> JSONResponse:
     return ok(_shown(mem, view))
 
 
-async def retrieve_memory(request: Request) -> JSONResponse:
+def _retrieve(
+    request: Request, lookup: Callable[[MemoryBank, str, str], dict[str, Any]], id_key: str
+) -> JSONResponse:
+    """A memory or a memory version (`lookup` by the store's id and the path param `id_key`), in the
+    `view` asked for, full by default."""
     bank = _bank(request)
     view = _view(request, "full")
     store_id = _store_id(request, bank)
-    return ok(_shown(bank.memory(store_id, request.path_params["memory_id"]), view))
+    return ok(_shown(lookup(bank, store_id, request.path_params[id_key]), view))
+
+
+async def retrieve_memory(request: Request) -> JSONResponse:
+    return _retrieve(request, MemoryBank.memory, "memory_id")
 
 
 async def update_memory(request: Request) -> JSONResponse:
@@ -188,10 +189,7 @@ async def delete_memory(request: Request) -> JSONResponse:
 
 # -- versions ---------------------------------------------------------------------------------
 async def retrieve_version(request: Request) -> JSONResponse:
-    bank = _bank(request)
-    view = _view(request, "full")
-    store_id = _store_id(request, bank)
-    return ok(_shown(bank.version(store_id, request.path_params["memory_version_id"]), view))
+    return _retrieve(request, MemoryBank.version, "memory_version_id")
 
 
 async def list_versions(request: Request) -> JSONResponse:
@@ -235,20 +233,19 @@ async def redact_version(request: Request) -> JSONResponse:
     return ok(bank.redact(store_id, request.path_params["memory_version_id"], api_actor(request)))
 
 
-_STORE = "/v1/memory_stores/{memory_store_id}"
 ROUTES = [
     ("POST", "/v1/memory_stores", create_store),
     ("GET", "/v1/memory_stores", list_stores),
-    ("GET", _STORE, retrieve_store),
-    ("POST", _STORE, update_store),
-    ("DELETE", _STORE, delete_store),
-    ("POST", f"{_STORE}/archive", archive_store),
-    ("POST", f"{_STORE}/memories", create_memory),
-    ("GET", f"{_STORE}/memories", list_memories),
-    ("GET", f"{_STORE}/memories/{{memory_id}}", retrieve_memory),
-    ("POST", f"{_STORE}/memories/{{memory_id}}", update_memory),
-    ("DELETE", f"{_STORE}/memories/{{memory_id}}", delete_memory),
-    ("GET", f"{_STORE}/memory_versions", list_versions),
-    ("GET", f"{_STORE}/memory_versions/{{memory_version_id}}", retrieve_version),
-    ("POST", f"{_STORE}/memory_versions/{{memory_version_id}}/redact", redact_version),
+    ("GET", "/v1/memory_stores/{memory_store_id}", retrieve_store),
+    ("POST", "/v1/memory_stores/{memory_store_id}", update_store),
+    ("DELETE", "/v1/memory_stores/{memory_store_id}", delete_store),
+    ("POST", "/v1/memory_stores/{memory_store_id}/archive", archive_store),
+    ("POST", "/v1/memory_stores/{memory_store_id}/memories", create_memory),
+    ("GET", "/v1/memory_stores/{memory_store_id}/memories", list_memories),
+    ("GET", "/v1/memory_stores/{memory_store_id}/memories/{memory_id}", retrieve_memory),
+    ("POST", "/v1/memory_stores/{memory_store_id}/memories/{memory_id}", update_memory),
+    ("DELETE", "/v1/memory_stores/{memory_store_id}/memories/{memory_id}", delete_memory),
+    ("GET", "/v1/memory_stores/{memory_store_id}/memory_versions", list_versions),
+    ("GET", "/v1/memory_stores/{memory_store_id}/memory_versions/{memory_version_id}", retrieve_version),
+    ("POST", "/v1/memory_stores/{memory_store_id}/memory_versions/{memory_version_id}/redact", redact_version),
 ]

@@ -22,9 +22,18 @@ from anthropic.types.beta.vaults import credential_create_params, credential_upd
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .api_common import list_response, ok, q_bool, read_json, require_beta, store_of
+from .api_common import (
+    apply_update,
+    list_archivable,
+    list_response,
+    ok,
+    q_bool,
+    read_json,
+    require_beta,
+    store_of,
+)
 from .common import ApiError, iso, new_id, now, now_iso, parse_iso
-from .resolve import check_metadata, patch_metadata
+from .resolve import check_metadata
 from .store import Store
 from .validation import validate_body
 
@@ -102,20 +111,14 @@ async def update_vault(request: Request) -> JSONResponse:
         changed = dict(vault)
         if body.get("display_name") is not None:
             changed["display_name"] = body["display_name"]
-        changed["metadata"] = patch_metadata(vault["metadata"], body.get("metadata"))
-        if changed != vault:
-            changed["updated_at"] = now_iso()
-            vault.update(changed)
+        apply_update(vault, changed, body.get("metadata"))
     return ok(vault)
 
 
 async def list_vaults(request: Request) -> JSONResponse:
     require_beta(request, BETA)
     store = store_of(request)
-    include_archived = q_bool(request, "include_archived")
-    with store.lock:
-        items = [v for v in store.vaults.values() if include_archived or not v.get("archived_at")]
-    return list_response(request, items[::-1], kind="vaults", order="desc")
+    return list_archivable(request, store.lock, store.vaults.values(), kind="vaults", dated=False)
 
 
 async def delete_vault(request: Request) -> JSONResponse:
@@ -331,12 +334,11 @@ async def update_credential(request: Request) -> JSONResponse:
         auth, secrets = copy.deepcopy(cred["auth"]), dict(store.secrets.get(cred["id"], {}))
         if "auth" in body:
             _changed_auth(auth, secrets, body["auth"])
-        changed = {**cred, "auth": auth, "metadata": patch_metadata(cred["metadata"], body.get("metadata"))}
+        changed = {**cred, "auth": auth}
         if body.get("display_name") is not None:
             changed["display_name"] = body["display_name"]
-        if changed != cred or secrets != store.secrets.get(cred["id"]):
-            changed["updated_at"] = now_iso()
-            cred.update(changed)
+        secrets_changed = secrets != store.secrets.get(cred["id"])
+        if apply_update(cred, changed, body.get("metadata"), also_changed=secrets_changed):
             store.secrets[cred["id"]] = secrets
     return ok(cred)
 
@@ -412,7 +414,6 @@ async def validate_credential(request: Request) -> JSONResponse:
                "refresh": refresh, "validated_at": now_iso()})
 
 
-_CRED = "/v1/vaults/{vault_id}/credentials/{credential_id}"
 ROUTES = [
     ("POST", "/v1/vaults", create_vault),
     ("GET", "/v1/vaults", list_vaults),
@@ -422,9 +423,9 @@ ROUTES = [
     ("POST", "/v1/vaults/{vault_id}/archive", archive_vault),
     ("POST", "/v1/vaults/{vault_id}/credentials", create_credential),
     ("GET", "/v1/vaults/{vault_id}/credentials", list_credentials),
-    ("GET", _CRED, retrieve_credential),
-    ("POST", _CRED, update_credential),
-    ("DELETE", _CRED, delete_credential),
-    ("POST", f"{_CRED}/archive", archive_credential),
-    ("POST", f"{_CRED}/mcp_oauth_validate", validate_credential),
+    ("GET", "/v1/vaults/{vault_id}/credentials/{credential_id}", retrieve_credential),
+    ("POST", "/v1/vaults/{vault_id}/credentials/{credential_id}", update_credential),
+    ("DELETE", "/v1/vaults/{vault_id}/credentials/{credential_id}", delete_credential),
+    ("POST", "/v1/vaults/{vault_id}/credentials/{credential_id}/archive", archive_credential),
+    ("POST", "/v1/vaults/{vault_id}/credentials/{credential_id}/mcp_oauth_validate", validate_credential),
 ]
