@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import _moved
 from ._version import __version__
+
+_moved.install()
 
 __all__ = [
     "AgentSession",
