@@ -15,7 +15,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from ..config import Options
 from ..errors import ConfigError
 
-__all__ = ["cell_flags", "flag_overrides", "parse_cell_flags", "tool_flags"]
+__all__ = ["cell_flags", "flag_overrides", "parse_cell_flags", "tool_flags", "usage_text"]
 
 
 @magic_arguments()
@@ -116,3 +116,10 @@ def tool_flags(args: Any) -> dict[str, Any]:
 def flag_overrides(args: Any) -> dict[str, Any]:
     """Flags that are options; absent ones are left out, so lower layers decide."""
     return {name: getattr(args, name) for name in OPTION_FLAGS if getattr(args, name) is not None}
+
+
+def usage_text() -> str:
+    """The `%%agent` usage with every option, as plain text (magic_arguments formats it as
+    reStructuredText, a "::" and an indented block)."""
+    lines = [ln[2:] if ln.startswith("  %%agent") else ln for ln in cell_flags.parser.format_help().splitlines()]
+    return "\n".join(ln for ln in lines if ln.strip() != "::").strip()

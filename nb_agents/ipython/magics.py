@@ -17,7 +17,8 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from ..config import AgentMagic, current_config, set_current_config
 from ..errors import ConfigError, NbAgentsError, did_you_mean
-from .commands import BUILTIN
+from .commands import BUILTIN, GROUPS
+from .flags import usage_text
 from .registry import SUBCOMMANDS, register_all
 
 __all__ = ["NbAgentsMagics", "register", "unregister"]
@@ -29,9 +30,7 @@ class NbAgentsMagics(Magics):
         super().__init__(shell)
         self.settings = config_obj
 
-    @line_cell_magic
     def agent(self, line: str, cell: str | None = None) -> Any:
-        """%%agent [options] (a turn; see `%agent help`) or %agent <subcommand>."""
         try:
             if cell is None and re.search(r"(?<!\S)--replay(?!\S)", line):
                 return self._cell(line, "")  # `%agent --replay PATH`: a replay needs no prompt
@@ -42,6 +41,15 @@ class NbAgentsMagics(Magics):
             if self.settings.short_errors:
                 raise
             raise RuntimeError(str(exc)) from (exc.__cause__ or exc)
+
+    # `%%agent?` and `%agent?` show this: the full usage, as magics built with magic_arguments do
+    agent.__doc__ = (
+        "%%agent [options]: the cell is the prompt, sent as the next turn of a session;\n"
+        "`{{name}}` inserts a kernel variable (a DataFrame is uploaded and described).\n"
+        "%agent SUBCOMMAND [args]: " + ", ".join(n for names in GROUPS.values() for n in names.split())
+        + " (`%agent help` says what each does).\n\n" + usage_text()
+    )
+    agent = line_cell_magic(agent)
 
     def _cell(self, line: str, cell: str) -> Any:
         # The one deferred import of the extension: the cell machinery (sessions, the API client,

@@ -13,7 +13,7 @@ from ..config import find_pyproject, resolve_options
 from ..run import Run
 from ..sessions import StillRunning, get_session, registry
 from .args import name_arg, session_or_fail, sub_parser
-from .flags import cell_flags
+from .flags import usage_text
 from .registry import SUBCOMMANDS
 from .report import Report
 
@@ -28,9 +28,7 @@ def cmd_help(m: Any, argv: list[str]) -> None:
     for name in SUBCOMMANDS:
         sub = SUBCOMMANDS[name]
         lines.append(f"  {sub.usage:<38} {sub.help}")
-    # magic_arguments formats usage as reStructuredText ("::" + indented block): plain text here
-    flags = [ln[2:] if ln.startswith("  %%agent") else ln for ln in cell_flags.parser.format_help().splitlines()]
-    lines += ["", "\n".join(ln for ln in flags if ln.strip() != "::").strip()]
+    lines += ["", usage_text()]
     print("\n".join(lines))
 
 

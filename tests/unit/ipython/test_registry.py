@@ -62,3 +62,16 @@ def test_a_user_subcommand_runs_from_a_cell_and_help_lists_it(capsys):
             assert SUBCOMMANDS["hello"].usage == "%agent hello WHO"
     finally:
         SUBCOMMANDS.pop("hello", None)
+
+
+def test_agent_question_mark_shows_every_option_and_subcommand():
+    from agent_shell import extension_loaded
+
+    from nb_agents.ipython.flags import cell_flags
+
+    with extension_loaded() as ip:
+        doc = ip.find_cell_magic("agent").__doc__
+        assert doc is ip.find_line_magic("agent").__doc__
+    options = {opt for action in cell_flags.parser._actions for opt in action.option_strings if opt.startswith("--")}
+    assert len(options) > 40 and all(opt in doc for opt in options)
+    assert all(cmd.name in doc for cmd in BUILTIN) and "{{name}}" in doc
