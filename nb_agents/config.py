@@ -16,6 +16,7 @@ ambient (a teacher's pyproject pins defaults a student can still override in the
 from __future__ import annotations
 
 import dataclasses
+import keyword
 import os
 from pathlib import Path
 from typing import Any
@@ -202,6 +203,28 @@ def check_names(values: dict[str, Any], what: str) -> None:
     for key in values:
         if key not in OPTION_NAMES:
             raise ConfigError(f"unknown {what} {key!r}{did_you_mean(key, OPTION_NAMES)}")
+
+
+MAX_SESSION_NAME = 64
+
+
+def check_session_name(name: Any) -> str:
+    """A session name: a non-empty printable string of at most 64 characters (it names a folder
+    of outputs, a cassette and a server-side title); else a one-line error."""
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"a session name must be a non-empty string, not {name!r}")
+    if len(name) > MAX_SESSION_NAME:
+        raise ConfigError(f"a session name has at most {MAX_SESSION_NAME} characters ({len(name)} given)")
+    if not name.isprintable():
+        raise ConfigError(f"a session name must be printable: {name!r}")
+    return name
+
+
+def check_variable_name(name: str, flag: str) -> str:
+    """A name a result is stored under in the user namespace: a Python identifier, not a keyword."""
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise ConfigError(f"{flag} {name!r}: not a Python variable name (letters, digits and _, not a keyword)")
+    return name
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:

@@ -12,7 +12,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from ..config import Options
+from ..config import Options, check_session_name, check_variable_name
 from ..errors import ConfigError
 
 __all__ = ["cell_flags", "flag_overrides", "parse_cell_flags", "tool_flags", "usage_text"]
@@ -92,12 +92,17 @@ def parse_cell_flags(line: str) -> Any:
     except ValueError as exc:
         raise ConfigError(f"%%agent: {exc}") from None
     try:
-        return cell_flags.parser.parse_args(argv)
+        args = cell_flags.parser.parse_args(argv)
     except UsageError as exc:
         unknown = [tok for tok in re.findall(r"(?<!\S)(-{1,2}[\w-]+)", line) if tok not in _FLAG_NAMES]
         if unknown:
             raise ConfigError(f"%%agent: unknown option {unknown[0]}{_suggest_flag(unknown[0])}") from None
         raise ConfigError(f"%%agent: {str(exc).splitlines()[-1]}") from None
+    # names are checked before anything is sent
+    if args.out is not None:
+        check_variable_name(args.out, "--out")
+    check_session_name(args.session)
+    return args
 
 
 # The flags whose value configures tools (tools.setup), not an option; the others that name an

@@ -33,7 +33,7 @@ from ..api import (
     turn_events,
     with_mcp_toolsets,
 )
-from ..config import Options, resolve_options
+from ..config import Options, check_session_name, resolve_options
 from ..errors import SessionError
 from ..events import event_type, get_field, usd
 from ..run import DryRun, Run
@@ -60,6 +60,7 @@ def registry() -> dict[str, AgentSession]:
 
 def get_session(name: str = "default", **options: Any) -> AgentSession:
     """The named session (created on first use); `options` become its defaults."""
+    check_session_name(name)
     resolve_options(options)  # validate names and values now: a typo fails here, in one line
     sess = _registry.get(name)
     if sess is None:
