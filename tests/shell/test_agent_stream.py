@@ -239,6 +239,32 @@ def test_tools_flag_answers_custom_tools_in_the_kernel(ip, emu, scenario):
     assert any(t.type == "custom" and t.name == "get_weather" for t in remote.agent.tools)
 
 
+def test_a_later_cells_handler_never_reruns_an_earlier_cells_call(ip, emu, scenario):
+    """The exactly-once ledger is kernel-wide: each cell builds a new handler, and the new one
+    knows what the earlier one ran even when the history it is shown does not say so yet."""
+    from nb_agents.sessions import get_session
+    from nb_agents.tools.ledger import ActionContext
+
+    calls = []
+
+    def get_weather(city: str) -> str:
+        """Weather of a city."""
+        calls.append(city)
+        return f"sunny in {city}"
+
+    ip.user_ns["get_weather"] = get_weather
+    steps = [{"custom_tool": "get_weather", "input": {"city": "Oslo"}}, {"say": "Done."}]
+    ip.run_cell_magic("agent", "--tools get_weather -o r", scenario(steps) + "go")
+    first = get_session("default").action_handler
+    [call] = [e for e in ip.user_ns["r"].events if e.type == "agent.custom_tool_use"]
+    ip.run_cell_magic("agent", "--tools get_weather -o r2", ECHO + "next")
+    later = get_session("default").action_handler
+    assert later is not first and ip.user_ns["r2"].text == "next"
+    # the call re-delivered with a history that lags (no result in it): answered already, not re-run
+    assert later.resolve([call], ActionContext(history=())) == [] and later.unanswered([call]) == []
+    assert calls == ["Oslo"] and later.executions["get_weather"] == 0
+
+
 def test_unknown_tool_name_is_one_line(ip):
     from nb_agents.errors import ToolSetupError
 
