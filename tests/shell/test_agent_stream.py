@@ -154,6 +154,20 @@ def test_a_real_kernel_interrupt_while_blocked_on_the_stream(ip, scenario):
     assert run.transcript.status == "idle"
 
 
+def test_timeout_holds_while_events_keep_coming(ip, scenario):
+    """A stream that never pauses (an event every 0.2 s) never hits a read timeout: only the
+    check on every event ends it at `--timeout`."""
+    steps = [step for n in range(60) for step in ({"say": f"tick {n}"}, {"delay": 0.2})] + [{"say": "never"}]
+    t0 = time.monotonic()
+    ip.run_cell_magic("agent", "--timeout 1.5 -o r", scenario(steps) + "go")
+    run = ip.user_ns["r"]
+    assert time.monotonic() - t0 < 8  # the whole script takes 12 s
+    assert run.interrupted and "never" not in run.text and 1 <= len(run.messages) < 40
+    assert any("timed out after 1.5 s" in i.text for i in run.transcript.items if isinstance(i, Notice))
+    ip.run_cell_magic("agent", "-o n", ECHO + "next")  # the next cell works as if nothing happened
+    assert ip.user_ns["n"].text == "next" and not ip.user_ns["n"].interrupted
+
+
 def test_timeout_interrupts_the_same_way(ip, scenario):
     steps = [{"say": "begin"}, {"delay": 20}, {"say": "never"}]
     t0 = time.monotonic()
