@@ -29,6 +29,26 @@ def test_unknown_name(ip: Any, emu: Any) -> None:
         cell(ip, "", "use {{slaes}} here")
     assert str(info.value) == "{{slaes}}: name 'slaes' is not defined (did you mean 'sales'?)"
     assert _sessions(emu) == before  # nothing was sent
+    cell(ip, "", "use {{sales}} here")  # the next cell works as if the failed one never ran
+    run = ip.user_ns["_agent"]
+    assert run.stop_reason == "end_turn" and _sent(run) == "use 1 here"
+
+
+def _sent(run: Any) -> str:
+    """The text of the user message the server received for `run`."""
+    users = [e for e in run.events if e.type == "user.message"]
+    return "".join(block.text for block in users[-1].content)
+
+
+def test_json_f_strings_and_templates_are_sent_verbatim(ip: Any) -> None:
+    ip.user_ns.update(literal="LEAK", name="Ada")
+    body = ('Fix print(f"{{literal}}") and parse {"a":{"b":{"c":{"d":1}}}}; '
+            "render {{ user.name }} and {% if x %}{{x}}{% endif %} for {{name}}")
+    expected = body.replace("for {{name}}", "for Ada")
+    dry = cell(ip, "--dry-run", body)
+    assert dry.prompt == expected  # the dry run shows exactly what is sent
+    cell(ip, "", body)
+    assert _sent(ip.user_ns["_agent"]) == expected
 
 
 def test_failing_attribute(ip: Any) -> None:
