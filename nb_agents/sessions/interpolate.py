@@ -22,8 +22,8 @@ Rules (docs/magics.md, "`{{name}}` interpolation"):
 from __future__ import annotations
 
 import ast
-import difflib
 import dataclasses
+import difflib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
