@@ -50,8 +50,9 @@ def test_raw_html_is_shown_as_text_not_markup():
     assert "&lt;b&gt;bold&lt;/b&gt;" in html and tags_of(html) == [("p", {})]
 
 
-# The documented rule (view/sanitize.py): an image keeps its source only when it is an absolute
-# http(s) URL, which the live view then loads; any other source is dropped and the alt text stays.
+# The documented rule (view/sanitize.py): nothing is loaded from the network, so an image in agent
+# markdown becomes a link "🖼 alt" (no <img>); the link keeps the URL only where a link may (an
+# absolute http(s) or mailto URL), any other source is dropped and the alt text stays.
 IMAGE_SOURCES = [
     ("![p](https://example.org/p.png)", "https://example.org/p.png"),
     ("![p](http://example.org/p.png)", "http://example.org/p.png"),
@@ -60,22 +61,22 @@ IMAGE_SOURCES = [
     ("![p](/mnt/session/outputs/c.png)", None),
     ("![p](ftp://example.org/p.png)", None),
     ("![p](data:image/png;base64,iVBORw0KGgo=)", None),
-    pytest.param("![p](mailto:a@b.example)", None, marks=pytest.mark.xfail(
-        strict=False, reason="mailto is allowed for links and today also kept as an image source")),
+    ("![p](mailto:a@b.example)", "mailto:a@b.example"),
 ]
 
 
-@pytest.mark.parametrize(("source", "src"), IMAGE_SOURCES)
-def test_image_sources_follow_the_documented_rule(source, src):
-    [(tag, attrs)] = [(t, a) for t, a in tags_of(markdown_to_html(source)) if t == "img"]
-    assert attrs.get("src") == src and attrs["alt"] == "p"
+@pytest.mark.parametrize(("source", "href"), IMAGE_SOURCES)
+def test_image_sources_follow_the_documented_rule(source, href):
+    tags = tags_of(markdown_to_html(source))
+    assert "img" not in [t for t, _ in tags]
+    [(tag, attrs)] = [(t, a) for t, a in tags if t == "a"]
+    assert attrs.get("href") == href and "\N{FRAME WITH PICTURE} p" in markdown_to_html(source)
 
 
-def test_only_images_carry_a_source():
+def test_nothing_carries_a_source():
     for source in HOSTILE_MARKDOWN:
         for tag, attrs in tags_of(markdown_to_html(source)):
-            assert "src" not in attrs or tag == "img", (source, tag)
-            assert not attrs.get("src") or attrs["src"].startswith(("https://", "http://")), source
+            assert "src" not in attrs, (source, tag)
 
 
 def test_image_with_data_uri_loses_its_source():
