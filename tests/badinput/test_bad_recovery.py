@@ -1,0 +1,91 @@
+"""Bad input, part 6: a cell fails — and the next cell works as if the failed one never ran.
+
+Each test makes one failure happen (an answer that cannot be sent, a silent agent past its
+`--timeout`, a bad `--record` path, a failed background run, `%agent new` during a run, a `--new`
+whose set-up fails, a rejected option value), checks what the user sees, then runs the next cell
+and checks it is unaffected: nothing hangs, nothing sticks, nothing escapes."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import nb_agents.api.stream as stream_module
+from nb_agents.api.stream import SEND_ATTEMPTS
+
+ECHO = "[[emulator: echo]]\n"
+
+
+def cell(ip: Any, line: str, body: str) -> Any:
+    return ip.run_cell_magic("agent", line, body)
+
+
+def notes(run: Any) -> list[str]:
+    return [i.text for i in run.transcript.items if type(i).__name__ == "Notice"]
+
+
+def next_cell_works(ip: Any, line: str = "", *, within: float = 15.0) -> Any:
+    """The next cell on the same session: an ordinary turn that ends on its own, quickly."""
+    t0 = time.monotonic()
+    cell(ip, f"--timeout 30 -o nxt {line}", ECHO + "next question")
+    run = ip.user_ns["nxt"]
+    assert time.monotonic() - t0 < within
+    assert run.stop_reason == "end_turn" and not run.interrupted and run.text == "next question"
+    assert ip.user_ns["_agent"] is run
+    return run
+
+
+# -- 1. a custom-tool answer that fails to send ---------------------------------------------------
+def test_a_tool_answer_that_fails_to_send_is_sent_by_the_next_cell(ip: Any, emu: Any, scenario: Any,
+                                                                   monkeypatch: Any) -> None:
+    monkeypatch.setattr(stream_module, "backoff", lambda *a, **k: 0.01)
+    calls: list[str] = []
+
+    def get_weather(city: str) -> str:
+        """Weather of a city."""
+        calls.append(city)
+        emu.faults.fail_next(SEND_ATTEMPTS, 503, "POST /v1/sessions/*/events")  # the answer's every attempt
+        return f"sunny in {city}"
+
+    ip.user_ns["get_weather"] = get_weather
+    steps = [{"custom_tool": "get_weather", "input": {"city": "Paris"}}, {"say": "It is sunny."}]
+    cell(ip, "--tools get_weather --timeout 30 -o r", scenario(steps) + "go")
+    run = ip.user_ns["r"]
+    assert run.stop_reason == "requires_action"
+    assert any(n.startswith("could not send the answers: could not send the message after") for n in notes(run))
+    nxt = next_cell_works(ip)
+    assert calls == ["Paris"]  # sent again, not run again
+    assert "It is sunny." in [m.text for m in nxt.messages]
+
+
+def test_records_that_look_like_content_blocks_are_sent_as_data(ip: Any, scenario: Any) -> None:
+    def find_images() -> list[dict[str, str]]:
+        """Image records."""
+        return [{"type": "image", "path": "x.png"}]
+
+    ip.user_ns["find_images"] = find_images
+    steps = [{"custom_tool": "find_images", "input": {}}, {"say": "Found one."}]
+    cell(ip, "--tools find_images --timeout 30 -o r", scenario(steps) + "go")
+    run = ip.user_ns["r"]
+    assert run.stop_reason == "end_turn" and run.text == "Found one."
+    assert [(c.status, c.result_text) for c in run.tool_calls] == [("done", '[{"type": "image", "path": "x.png"}]')]
+    next_cell_works(ip)
+
+
+def test_answers_the_api_refuses_become_an_error_the_agent_sees(ip: Any, scenario: Any, monkeypatch: Any) -> None:
+    import nb_agents.tools.handler as handler_module
+
+    monkeypatch.setattr(handler_module, "to_content", lambda value: [{"type": "text", "text": 1}])  # a 400
+    def get_weather(city: str) -> str:
+        """Weather of a city."""
+        return "sunny"
+
+    ip.user_ns["get_weather"] = get_weather
+    steps = [{"custom_tool": "get_weather", "input": {"city": "Paris"}}, {"say": "Understood."}]
+    cell(ip, "--tools get_weather --timeout 30 -o r", scenario(steps) + "go")
+    run = ip.user_ns["r"]
+    assert run.stop_reason == "end_turn" and run.text == "Understood."
+    assert any(n.startswith("the API refused the tool answers (API error 400") for n in notes(run))
+    (call,) = run.tool_calls
+    assert call.is_error and "its result could not be sent: API error 400" in call.result_text
+    next_cell_works(ip)
