@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 import nb_agents.api.stream as stream_module
 from nb_agents.api.stream import SEND_ATTEMPTS
 
@@ -89,3 +91,39 @@ def test_answers_the_api_refuses_become_an_error_the_agent_sees(ip: Any, scenari
     (call,) = run.tool_calls
     assert call.is_error and "its result could not be sent: API error 400" in call.result_text
     next_cell_works(ip)
+
+
+# -- 2. --timeout on a silent agent ---------------------------------------------------------------
+@pytest.fixture()
+def pinging(make_emulator: Any, exit_stack: Any) -> Any:
+    """An emulator whose streams send a ping every 0.1 s: a silent agent's stream never times out."""
+    import nb_agents.api.client as nb_client
+
+    emu = make_emulator(heartbeat_interval=0.1)
+    exit_stack.enter_context(nb_client.using_emulator(emu))
+    return emu
+
+
+def test_timeout_fires_on_time_while_the_agent_is_silent(ip: Any, pinging: Any, scenario: Any) -> None:
+    t0 = time.monotonic()
+    cell(ip, "--timeout 1 -o r", scenario([{"delay": 5}, {"say": "too late"}]) + "think long")
+    elapsed = time.monotonic() - t0
+    run = ip.user_ns["r"]
+    assert elapsed < 3.5, elapsed  # the silence lasts 5 s; the deadline and the drain end well before
+    assert run.interrupted and run.stop_reason == "interrupted" and "too late" not in run.text
+    assert any(n == "timed out after 1 s: stopping the agent…" for n in notes(run))
+    next_cell_works(ip)
+
+
+def test_timeout_fires_on_time_in_an_async_turn(ip: Any, pinging: Any, scenario: Any) -> None:
+    import asyncio
+
+    import nb_agents
+
+    sess = nb_agents.session("silent")
+    t0 = time.monotonic()
+    run = asyncio.run(sess.ask_async(scenario([{"delay": 5}, {"say": "too late"}]) + "think", timeout=1, live=False))
+    assert time.monotonic() - t0 < 3.5
+    assert run.interrupted and "too late" not in run.text
+    nxt = asyncio.run(sess.ask_async(ECHO + "next question", timeout=30, live=False))
+    assert nxt.stop_reason == "end_turn" and nxt.text == "next question"
