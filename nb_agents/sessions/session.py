@@ -175,7 +175,9 @@ class AgentSession:
         self.created_with = None
 
     def new(self) -> None:
-        """Start a new conversation on the next `ask` (the old session stays on the server)."""
+        """Start a new conversation on the next `ask` (the old session stays on the server).
+        Refused while a background run is going (it would lose the session under the run)."""
+        self.check_free()
         self._reset(None)
         self.last_cache_key = None
 
@@ -273,6 +275,18 @@ class AgentSession:
                 f"`%agent wait {self.name}` or `%agent interrupt {self.name}` first (or use another --session)"
             )
 
+    def collect(self, timeout: float | None = None) -> Any:
+        """Wait for the background run and hand it over (`BackgroundRun.wait`: its static copy is
+        shown once); the session then forgets it. A failed run raises its error here, once."""
+        active = self.active
+        if active is None:
+            return None
+        try:
+            return active.wait(timeout)  # StillRunning: it stays this session's run
+        finally:
+            if active.done and self.active is active:
+                self.active = None
+
     def loop(self) -> EventLoop:
         """The session's event loop (kept across turns so seen ids carry over)."""
         if self.event_loop is None:
@@ -283,6 +297,7 @@ class AgentSession:
     def attach(self, session_id: str) -> str:
         """Rebuild the transcript of `session_id` from its event history and continue it here;
         returns the server status (`running` -> `follow()` shows the rest of the turn)."""
+        self.check_free()
         client = self.connect()
         remote = api_call(client.beta.sessions.retrieve, session_id)
         self._reset(session_id)
@@ -331,7 +346,8 @@ class AgentSession:
         api_call(self.connect().beta.sessions.events.send, self.session_id, events=[{"type": "user.interrupt"}])
 
     def archive(self) -> None:
-        """Archive the session on the server and forget it here."""
+        """Archive the session on the server and forget it here (not during a background run)."""
+        self.check_free()
         if self.session_id is not None:
             api_call(self.connect().beta.sessions.archive, self.session_id)
         self._reset(None)

@@ -127,3 +127,64 @@ def test_timeout_fires_on_time_in_an_async_turn(ip: Any, pinging: Any, scenario:
     assert run.interrupted and "too late" not in run.text
     nxt = asyncio.run(sess.ask_async(ECHO + "next question", timeout=30, live=False))
     assert nxt.stop_reason == "end_turn" and nxt.text == "next question"
+
+
+# -- 4. a failed background run -------------------------------------------------------------------
+def _failed_bg_run(ip: Any, emu: Any, capsys: Any) -> Any:
+    """A `--bg` run whose stream is refused (400: not retryable): the worker fails."""
+    emu.faults.fail_next(1, 400, "GET /v1/sessions/*/events/stream")
+    cell(ip, "--bg -o job", ECHO + "doomed")
+    job = ip.user_ns["job"]
+    deadline = time.monotonic() + 20
+    while not job.done and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job.status == "failed" and "API error 400" in str(job.error)
+    capsys.readouterr()
+    return job
+
+
+def test_a_failed_background_run_is_reported_once_then_the_session_works(ip: Any, emu: Any, capsys: Any) -> None:
+    _failed_bg_run(ip, emu, capsys)
+    next_cell_works(ip)
+    err = capsys.readouterr().err
+    assert err.count("the background run of session 'default' failed: API error 400") == 1
+    next_cell_works(ip)  # reported once: the session is an ordinary one again
+    assert "failed" not in capsys.readouterr().err
+
+
+def test_a_failed_background_run_does_not_stick_to_new(ip: Any, emu: Any, capsys: Any) -> None:
+    _failed_bg_run(ip, emu, capsys)
+    ip.run_line_magic("agent", "new")
+    next_cell_works(ip, "--new")
+    assert capsys.readouterr().err.count("failed: API error 400") == 1
+
+
+def test_wait_reports_a_failed_run_and_still_waits_for_the_others(ip: Any, emu: Any, capsys: Any) -> None:
+    _failed_bg_run(ip, emu, capsys)
+    cell(ip, "--bg -s other -o ok", "[[emulator: scenario slow]]\nslowly")
+    time.sleep(0.5)
+    ip.run_line_magic("agent", "interrupt other")
+    ip.run_line_magic("agent", "wait")  # waits for 'other' too; reports 'default' once
+    err = capsys.readouterr().err
+    assert err.count("the background run of session 'default' failed: API error 400") == 1
+    assert ip.user_ns["ok"].done and ip.user_ns["ok"].stop_reason == "interrupted"
+    ip.run_line_magic("agent", "wait")
+    assert "failed" not in capsys.readouterr().err
+    next_cell_works(ip)
+
+
+# -- 5. %agent new during a background run ----------------------------------------------------------
+def test_new_during_a_background_run_is_refused_and_the_run_goes_on(ip: Any, scenario: Any) -> None:
+    from nb_agents.errors import SessionError
+
+    cell(ip, "--bg -s busy -o job", scenario([{"delay": 1.5}, {"say": "still mine"}]) + "go")
+    job = ip.user_ns["job"]
+    for command in ("new busy", "archive busy"):
+        with pytest.raises(SessionError, match=r"session 'busy' is still running in the background"):
+            ip.run_line_magic("agent", command)
+    run = job.wait(20)
+    assert job.status == "idle" and run.text == "still mine"
+    next_cell_works(ip, "-s busy")
+    ip.run_line_magic("agent", "new busy")  # free now: accepted
+    nxt = next_cell_works(ip, "-s busy")
+    assert nxt.session_id != run.session_id
