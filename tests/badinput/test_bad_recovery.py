@@ -188,3 +188,95 @@ def test_new_during_a_background_run_is_refused_and_the_run_goes_on(ip: Any, sce
     ip.run_line_magic("agent", "new busy")  # free now: accepted
     nxt = next_cell_works(ip, "-s busy")
     assert nxt.session_id != run.session_id
+
+
+# -- 3. an output path the turn cannot write ----------------------------------------------------
+def _server_messages(emu: Any, session_id: str) -> list[str]:
+    from nb_agents.api import make_client
+
+    events = make_client().beta.sessions.events.list(session_id, limit=1000, order="asc")
+    return [b.text for e in events if e.type == "user.message" for b in e.content]
+
+
+@pytest.mark.parametrize("where", ["--record", "record_dir", "outputs_dir"])
+def test_an_unwritable_output_path_is_refused_before_anything_is_sent(ip: Any, emu: Any, tmp_path: Any,
+                                                                     monkeypatch: Any, where: str) -> None:
+    from nb_agents.errors import ConfigError
+
+    cell(ip, "-o first", ECHO + "first")
+    first = ip.user_ns["first"]
+    blocker = tmp_path / "afile"
+    blocker.write_text("a file, not a folder")
+    line = "-o r"
+    if where == "--record":
+        line += f" --record {blocker}/run"
+        message = f"--record: cannot write {blocker}/run.jsonl: {blocker} is not a directory"
+    elif where == "record_dir":
+        ip.run_line_magic("config", f"AgentMagic.record_dir = '{blocker}/cassettes'")
+        message = f"record_dir: cannot write {blocker}/cassettes/run.jsonl: {blocker} is not a directory"
+    else:
+        monkeypatch.setenv("NB_AGENTS_OUTPUTS_DIR", str(blocker / "out"))
+        message = f"outputs_dir: cannot write {blocker}/out/session/output: {blocker} is not a directory"
+    with pytest.raises(ConfigError) as err:
+        cell(ip, line, ECHO + "never paid for")
+    assert str(err.value) == message
+    assert "r" not in ip.user_ns and ip.user_ns["_agent"] is first
+    assert not any("never paid for" in m for m in _server_messages(emu, first.session_id))
+    if where == "record_dir":
+        ip.run_line_magic("config", "AgentMagic.record_dir = ''")
+    monkeypatch.delenv("NB_AGENTS_OUTPUTS_DIR")
+    nxt = next_cell_works(ip)
+    assert nxt.session_id == first.session_id
+
+
+# -- 6. --new whose set-up fails ----------------------------------------------------------------------
+@pytest.mark.parametrize("failure", ["tools", "upload", "create"])
+def test_a_failed_new_keeps_the_current_conversation(ip: Any, emu: Any, tmp_path: Any, monkeypatch: Any,
+                                                     failure: str) -> None:
+    from nb_agents.errors import NbAgentsError
+
+    cell(ip, "-o first", ECHO + "first")
+    first = ip.user_ns["first"]
+    line = "--new -o r"
+    if failure == "tools":
+        line += " --tools no_such_function"
+    elif failure == "upload":
+        data = tmp_path / "data.csv"
+        data.write_text("a,b\n1,2\n")
+        line += f" --files {data}"
+        emu.faults.fail_next(3, 400, "POST /v1/files")
+    else:
+        emu.faults.fail_next(3, 400, "POST /v1/sessions")  # (the SDK retries twice)
+    with pytest.raises(NbAgentsError):
+        cell(ip, line, ECHO + "in a new session")
+    emu.faults.reset()
+    nxt = next_cell_works(ip)
+    assert nxt.session_id == first.session_id  # the same conversation goes on
+    from nb_agents.sessions import get_session
+
+    assert [e.id for e in get_session().events][: len(first.events)] == [e.id for e in first.events]
+
+
+def test_a_successful_new_switches_at_the_end(ip: Any) -> None:
+    cell(ip, "-o first", ECHO + "first")
+    nxt = next_cell_works(ip, "--new")
+    assert nxt.session_id != ip.user_ns["first"].session_id
+    again = next_cell_works(ip)
+    assert again.session_id == nxt.session_id
+
+
+# -- 7. rejected option values do not stick -------------------------------------------------------
+@pytest.mark.parametrize("flag", ["--tools get_wether", "--ask bsh", "--auto bahs"])
+def test_a_rejected_option_value_does_not_stick(ip: Any, flag: str) -> None:
+    from nb_agents.errors import NbAgentsError
+
+    def get_weather(city: str) -> str:
+        """Weather of a city."""
+        return "sunny"
+
+    ip.user_ns["get_weather"] = get_weather
+    cell(ip, "-o first", ECHO + "first")
+    with pytest.raises(NbAgentsError, match="did you mean"):
+        cell(ip, flag, ECHO + "typo")
+    nxt = next_cell_works(ip)  # the typo was not kept for the session
+    assert nxt.session_id == ip.user_ns["first"].session_id
