@@ -207,7 +207,7 @@ def test_an_unwritable_output_path_is_refused_before_anything_is_sent(ip: Any, e
     first = ip.user_ns["first"]
     blocker = tmp_path / "afile"
     blocker.write_text("a file, not a folder")
-    line = "-o r"
+    line = "-o unwritten"
     if where == "--record":
         line += f" --record {blocker}/run"
         message = f"--record: cannot write {blocker}/run.jsonl: {blocker} is not a directory"
@@ -220,7 +220,7 @@ def test_an_unwritable_output_path_is_refused_before_anything_is_sent(ip: Any, e
     with pytest.raises(ConfigError) as err:
         cell(ip, line, ECHO + "never paid for")
     assert str(err.value) == message
-    assert "r" not in ip.user_ns and ip.user_ns["_agent"] is first
+    assert "unwritten" not in ip.user_ns and ip.user_ns["_agent"] is first
     assert not any("never paid for" in m for m in _server_messages(emu, first.session_id))
     if where == "record_dir":
         ip.run_line_magic("config", "AgentMagic.record_dir = ''")
