@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from .stream import ASKS, ENDS, INTERRUPT, SEND_ATTEMPTS, BadFrame, EventLoop
@@ -91,6 +92,17 @@ class AsyncEventLoop(EventLoop):
         api = self.aclient.with_options(max_retries=0).beta.sessions.events
         return await api.stream(self.session_id, **self._stream_options(deadline))
 
+    @asynccontextmanager
+    async def _acut_at(self, deadline: float | None, stream: Any) -> AsyncIterator[None]:
+        """`_cut_at` with the cut scheduled on this event loop."""
+        loop = asyncio.get_running_loop()
+
+        def schedule(delay: float, fn: Callable[[], None]) -> Callable[[], None]:
+            return loop.call_later(delay, fn).cancel
+
+        with self._cut_at(deadline, stream, schedule):
+            yield
+
     async def _ahandle(self, event: Any) -> bool:
         verdict = self._take(event)
         return verdict is ENDS or (verdict is ASKS and not await asyncio.to_thread(self.on_requires_action, event))
@@ -101,7 +113,7 @@ class AsyncEventLoop(EventLoop):
         while True:
             self._check(deadline)
             try:
-                async with await self._aopen(deadline) as stream:
+                async with await self._aopen(deadline) as stream, self._acut_at(deadline, stream):
                     if send is not None:
                         known = self.known_ids()
                         self._quiet_backfill(await self._alist())
@@ -117,5 +129,5 @@ class AsyncEventLoop(EventLoop):
                         self._read_one(deadline)
                 reason = "the stream ended"
             except Exception as exc:
-                reason = self._reconnect_reason(exc)
+                reason = self._failure(exc)
             await self.asleep(self._reconnecting(reason, deadline))

@@ -15,6 +15,9 @@
    (retry.py's schedule, reset by every event read) and repeat from 1 (the stream opens with
    `max_retries=0`: the SDK's own retries would each wait the full read timeout, past the
    run's deadline). Any other status is raised at once as a one-line `AgentAPIError`.
+6. a deadline is kept even when nothing arrives: the server's pings keep a silent stream's read
+   alive without bringing an event, so at the deadline the open stream is cut (its socket shut
+   down, `cut_stream`) and the read ends with `DeadlineExceeded` within moments.
 The loop stops on `session.status_idle` (unless `requires_action` and the handler resolved it),
 `session.status_terminated` and `session.deleted` — but only for events that arrive after our own
 echo (for a `user.message`, its processed copy), so the idle that ended the previous turn, or
@@ -27,8 +30,11 @@ listener) raises `KeyboardInterrupt` right here and the caller decides what to d
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..errors import AgentAPIError
@@ -36,7 +42,9 @@ from ..events import event_to_json, event_type
 from .client import api_error
 from .retry import backoff, is_connection_error, is_retryable, retryable_status
 
-__all__ = ["BaseEventLoop", "EventLoop", "DeadlineExceeded", "event_key", "TERMINAL_TYPES", "INTERRUPT"]
+__all__ = [
+    "BaseEventLoop", "EventLoop", "DeadlineExceeded", "cut_stream", "event_key", "TERMINAL_TYPES", "INTERRUPT",
+]
 
 TERMINAL_TYPES = ("session.status_terminated", "session.deleted")
 DELTA_TYPES = ["agent.message", "agent.thinking"]
@@ -68,6 +76,39 @@ def frames(stream: Iterable[Any]) -> Iterator[Any]:
         except json.JSONDecodeError as exc:
             raise BadFrame(str(exc)) from exc
         yield event
+
+
+def cut_stream(stream: Any) -> None:
+    """End an open SSE stream's read from any thread: shut its socket down (a blocked read then
+    sees the connection end at once; closing alone would leave it waiting for the next ping),
+    else close the response."""
+    response = getattr(stream, "response", None)
+    network = (getattr(response, "extensions", None) or {}).get("network_stream")
+    sock = network.get_extra_info("socket") if network is not None else None
+    try:
+        if callable(getattr(sock, "shutdown", None)):  # a socket, or asyncio's TransportSocket
+            sock.shutdown(socket.SHUT_RDWR)
+        elif response is not None:
+            response.close()
+    except Exception:  # noqa: BLE001 - already closed: the read has ended anyway
+        pass
+
+
+Schedule = Callable[[float, Callable[[], None]], Callable[[], None]]  # (delay, fn) -> cancel
+
+
+def _timer(delay: float, fn: Callable[[], None]) -> Callable[[], None]:
+    """`Schedule` on a daemon timer thread (the sync driver's); cancelling also joins it."""
+    timer = threading.Timer(delay, fn)
+    timer.daemon = True
+    timer.start()
+
+    def cancel() -> None:
+        timer.cancel()
+        if timer is not threading.current_thread():
+            timer.join()
+
+    return cancel
 
 
 def event_key(event: Any) -> tuple[str, bool] | None:
@@ -135,6 +176,7 @@ class BaseEventLoop:
         self.reconnects = 0
         self.stopped_by: str | None = None
         self._failures = 0  # reconnects since the last event read: the backoff's attempt number
+        self._cut = False  # the open stream was cut at the deadline (`_cut_at`)
 
     # -- sending -----------------------------------------------------------------------------
     def known_ids(self) -> set[str]:
@@ -242,6 +284,31 @@ class BaseEventLoop:
         finally:
             self.armed = armed
 
+    @contextmanager
+    def _cut_at(self, deadline: float | None, stream: Any, schedule: Schedule) -> Iterator[None]:
+        """While `stream` is open: cut it at the deadline (`schedule` runs the cut then). The read's
+        failure that follows is the deadline's (`_failure`), not a reason to reconnect."""
+        self._cut = False
+        if deadline is None:
+            yield
+            return
+
+        def cut() -> None:
+            self._cut = True
+            cut_stream(stream)
+
+        cancel = schedule(max(0.0, deadline - time.monotonic()), cut)
+        try:
+            yield
+        finally:
+            cancel()
+
+    def _failure(self, exc: Exception) -> str:
+        """What a failed connection means: the deadline's cut, or `_reconnect_reason`."""
+        if self._cut:
+            raise DeadlineExceeded() from None
+        return self._reconnect_reason(exc)
+
     def _read_one(self, deadline: float | None) -> None:
         """An event came on the stream: the connection is healthy again."""
         self._check(deadline)
@@ -336,7 +403,7 @@ class EventLoop(BaseEventLoop):
         while True:
             self._check(deadline)
             try:
-                with self._open(deadline) as stream:
+                with self._open(deadline) as stream, self._cut_at(deadline, stream, _timer):
                     if send is not None:
                         known = self.known_ids()  # (the echo lookup's reference, as before the backfill)
                         self._quiet_backfill(self._list())
@@ -352,5 +419,5 @@ class EventLoop(BaseEventLoop):
                         self._read_one(deadline)
                 reason = "the stream ended"
             except Exception as exc:
-                reason = self._reconnect_reason(exc)
+                reason = self._failure(exc)
             self.sleep(self._reconnecting(reason, deadline))

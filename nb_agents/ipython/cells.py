@@ -3,6 +3,7 @@ or a fan-out (`--map`); the result goes to `_agent` (and `--out NAME`)."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from ..errors import ConfigError, did_you_mean
@@ -10,7 +11,7 @@ from ..fanout import map as fan_out
 from ..sessions import get_session, replay_cell
 from .flags import flag_overrides, parse_cell_flags, tool_flags
 
-__all__ = ["map_cell", "run_cell", "store_result"]
+__all__ = ["collect_finished", "map_cell", "run_cell", "store_result"]
 
 
 def run_cell(magics: Any, line: str, cell: str) -> Any:
@@ -28,7 +29,7 @@ def run_cell(magics: Any, line: str, cell: str) -> Any:
         return map_cell(magics, args, cell)
     sess = get_session(args.session)
     if sess.active is not None and sess.active.done:
-        sess.active.wait()  # collect the finished background run (shows its static copy)
+        collect_finished(sess)
     result = sess.ask(
         cell,
         namespace=shell.user_ns,
@@ -52,6 +53,16 @@ def run_cell(magics: Any, line: str, cell: str) -> Any:
     # The live view already left a static copy (text/plain + text/html) below the widget;
     # a background run leaves it when it is waited for (`%agent wait`, `run.wait()`).
     return None
+
+
+def collect_finished(sess: Any) -> Any:
+    """Collect a finished background run before the next cell (its static copy shows). A run that
+    failed is reported here, once, in one line, and this cell goes on: the session is free."""
+    try:
+        return sess.collect()
+    except Exception as exc:  # noqa: BLE001 - the old run's failure is news, not this cell's error
+        print(f"the background run of session {sess.name!r} failed: {exc}", file=sys.stderr)
+        return None
 
 
 def store_result(magics: Any, args: Any, result: Any) -> None:

@@ -4,6 +4,7 @@ attach, interrupt, wait, config, archive. Each is `func(magics, argv)`, listed i
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from IPython.display import display
@@ -140,11 +141,16 @@ def cmd_wait(m: Any, argv: list[str]) -> None:
     if not pending:
         print(f"session {args.name!r} has no background run" if args.name else "no background runs")
         return
-    for sess in pending:
+    failed = []
+    for sess in pending:  # every run is waited for; a failed one is reported once, then forgotten
         try:
-            m.shell.user_ns["_agent"] = sess.active.wait(args.timeout)
+            m.shell.user_ns["_agent"] = sess.collect(args.timeout)
         except StillRunning:
             print(f"session {sess.name!r} is still running after {args.timeout:g} s")
+        except Exception as exc:  # noqa: BLE001 - one line per failed run, after all were waited for
+            failed.append(f"the background run of session {sess.name!r} failed: {exc}")
+    for line in failed:
+        print(line, file=sys.stderr)
 
 
 def all_costs() -> Report:

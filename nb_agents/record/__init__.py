@@ -5,6 +5,7 @@ from .cache import RunCache, run_cached
 from .cassette import CassetteError, Recorder, files_dir, load_cassette
 from .exporter import export
 from .parts import ExportError, parts_of
+from .paths import check_writable
 from .playback import ReplayRun, outputs_dir_of, replay
 
-__all__ = ["CassetteError", "ExportError", "export", "Recorder", "ReplayRun", "RunCache", "parts_of", "files_dir", "load_cassette", "outputs_dir_of", "replay", "run_cached"]
+__all__ = ["CassetteError", "check_writable", "ExportError", "export", "Recorder", "ReplayRun", "RunCache", "parts_of", "files_dir", "load_cassette", "outputs_dir_of", "replay", "run_cached"]

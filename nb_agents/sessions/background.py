@@ -8,6 +8,8 @@ Threading rules:
 - the static copy (`text/plain` + `text/html`, what a notebook saved without widget state shows)
   is displayed when the main thread collects the run: `run.wait()`, `%agent wait`, or the next
   `%%agent` cell on the same session;
+- a run that failed raises its error once, to whoever collects it first; the session then
+  forgets the run (`AgentSession.collect`) and takes new cells as if it had never run;
 - Stop (the view's button, `run.interrupt()`, `%agent interrupt NAME`) may come from any
   thread: it sends `user.interrupt` once our message is on the server (if it is not yet, the
   worker sends it as soon as it sees the message's echo), and the run ends "interrupted".
@@ -62,6 +64,7 @@ class BackgroundRun:
         self._lock = threading.Lock()
         self._stop_requested = self._sent = self._interrupt_sent = False
         self._shown = False
+        self._reported = False  # the error was raised to a caller once (`_collect`)
         self._waiters: list[tuple[Any, Any]] = []  # (asyncio loop, future) of `await run`
         self._thread: threading.Thread | None = None
 
@@ -168,7 +171,8 @@ class BackgroundRun:
             if self.turn.view is not None:
                 meta = self.result.provenance if self.result is not None else None
                 self.turn.view.show_static(self.transcript, metadata=meta)
-        if self.error is not None:
+        if self.error is not None and not self._reported:
+            self._reported = True  # reported once: afterwards the run is just a failed one
             raise self.error
         return self.result
 
@@ -210,9 +214,17 @@ class BackgroundRun:
 
 
 def wait_all(sessions: Any, timeout: float | None = None) -> list[Any]:
-    """Wait for the background runs of `sessions` (those that have one); their Runs, in order."""
-    runs = []
+    """Wait for the background runs of `sessions` (those that have one); their Runs, in order.
+    Every run is waited for; then the first failure is raised (each failure once)."""
+    runs, errors = [], []
     for sess in sessions:
         if sess.active is not None:
-            runs.append(sess.active.wait(timeout))
+            try:
+                runs.append(sess.collect(timeout))
+            except StillRunning:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the other runs are still waited for
+                errors.append(exc)
+    if errors:
+        raise errors[0]
     return runs

@@ -27,6 +27,7 @@ from ..files import clean_component, expand_inputs
 from ..record import (
     Recorder,
     RunCache,
+    check_writable,
     files_dir,
     load_cassette,
     outputs_dir_of,
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from .turn import Turn
 
 __all__ = [
-    "ask_cached", "key_options", "recorder_meta", "remote_ids", "replay_cell", "stamp", "turn_recorder",
+    "ask_cached", "check_output_paths", "key_options", "recorder_meta", "remote_ids", "replay_cell", "stamp", "turn_recorder",
     "wants_cache",
 ]
 
@@ -103,6 +104,19 @@ def turn_recorder(turn: Turn) -> Recorder | None:
     return Recorder(path, meta=recorder_meta(turn))
 
 
+def check_output_paths(opts: Options, record: str | None, *, cache: bool = False) -> None:
+    """Every file a turn will write can be written (one-line `ConfigError` otherwise): checked
+    before anything is uploaded, created or sent, so a bad path never costs a turn."""
+    if record:
+        check_writable(record, "--record", suffix=".jsonl")
+    if opts.record_dir:
+        check_writable(Path(opts.record_dir) / "run.jsonl", "record_dir")
+    if opts.pull_outputs:
+        check_writable(Path(opts.outputs_dir) / "session" / "output", "outputs_dir")
+    if cache:
+        check_writable(RunCache(opts.cache_dir or None).path_for("entry"), "cache_dir")
+
+
 def stamp(run: Any, turn: Turn) -> Any:
     """Give the Run the provenance facts only the session knows (Run.provenance reads them)."""
     for key, value in _facts(turn).items():
@@ -136,6 +150,7 @@ def ask_cached(session: AgentSession, prompt: str, *, refresh: bool = False,
     session.check_free()
     option_kw, tool_kw = split_keywords(overrides)
     opts = session.options(**option_kw)
+    check_output_paths(opts, record, cache=True)
     if namespace is None and interpolate:
         namespace = user_namespace()
     cache = RunCache(opts.cache_dir or None)

@@ -45,7 +45,7 @@ from .background import start_background
 from .context import split_keywords, user_namespace, want_live
 from .files import SessionFiles, collect_inputs
 from .interpolate import Interpolated, interpolate
-from .recording import ask_cached, wants_cache
+from .recording import ask_cached, check_output_paths, wants_cache
 from .turn import Turn
 
 __all__ = ["AgentSession", "get_session", "registry", "attach", "forget"]
@@ -122,25 +122,25 @@ class AgentSession:
             self.offline = backend().offline
         return self.client
 
-    def _tool_setup(self, ns: Mapping[str, Any], tool_kw: dict[str, Any], opts: Options, background: bool = False) -> Any:
-        """Custom tools, approvals and budget (tools.py / tool_setup.py). A cell's tool flags stick
-        to the session until a later cell gives others; None when nothing is configured."""
-        if tool_kw:
-            self.tool_options = dict(tool_kw)
-        if not self.tool_options and not opts.tools and not opts.max_usd and not opts.mcp:
+    def _tool_setup(self, ns: Mapping[str, Any], tool_options: dict[str, Any], opts: Options,
+                    background: bool = False) -> Any:
+        """Custom tools, approvals and budget (tools/setup.py) for `tool_options` (the cell's tool
+        flags, else the session's): validated here, stored by `prepare_turn` only once the turn's
+        session exists, so a rejected value never sticks. None when nothing is configured."""
+        if not tool_options and not opts.tools and not opts.max_usd and not opts.mcp:
             return None  # (MCP tools ask by default: their approvals need the handler)
         setup = tool_setup(
-            namespace=ns, defaults=opts.tools, max_usd=opts.max_usd or None, background=background, **self.tool_options
+            namespace=ns, defaults=opts.tools, max_usd=opts.max_usd or None, background=background, **tool_options
         )
         setup.config = with_mcp_toolsets(setup.config, opts)  # custom tools replace the list: keep MCP's
-        self.action_handler = setup.handler
         return setup
 
-    def _ensure_session(self, opts: Options, prep: Any = None, setup: Any = None) -> str:
-        """Create the server session if there is none (mounting `prep`'s inputs at creation);
-        bring an existing one's tools in line with `setup`."""
+    def _ensure_session(self, opts: Options, prep: Any = None, setup: Any = None, *, new: bool = False) -> str:
+        """Create the server session if there is none, or a new one (`new`), mounting `prep`'s
+        inputs at creation; bring an existing one's tools in line with `setup`. The session
+        switches to a new server session only once that exists: a failure keeps the current one."""
         client = self.connect(opts)
-        if self.session_id is not None:
+        if self.session_id is not None and not new:
             if setup is not None:
                 self.tools_applied = api_call(setup.sync, client, self.session_id, self.tools_applied)
             return str(self.session_id)
@@ -162,6 +162,8 @@ class AgentSession:
             self.files.discard(prep)  # nothing of the batch stays uploaded
             raise
         self._reset(str(created.id))
+        if new:
+            self.last_cache_key = None
         self.remote = created
         self.created_with = (opts.model, opts.system)
         self.files.bind(prep, created)
@@ -177,7 +179,9 @@ class AgentSession:
         self.created_with = None
 
     def new(self) -> None:
-        """Start a new conversation on the next `ask` (the old session stays on the server)."""
+        """Start a new conversation on the next `ask` (the old session stays on the server).
+        Refused while a background run is going (it would lose the session under the run)."""
+        self.check_free()
         self._reset(None)
         self.last_cache_key = None
 
@@ -234,6 +238,7 @@ class AgentSession:
         overrides, tool_kw = split_keywords(overrides)
         opts = self.options(**overrides)
         turn_events(prompt, opts)  # an outcome without a rubric fails here, before anything is created
+        check_output_paths(opts, record)  # and a file the turn cannot write
         if namespace is None and interpolate:
             namespace = user_namespace()
         ns = namespace if namespace is not None else {}
@@ -242,13 +247,18 @@ class AgentSession:
         if dry_run:  # nothing changes, locally or remotely
             uploads = self.files.plan(inputs, opts, None if new else self.session_id)
             return DryRun(prompt=prepared.text, session_name=self.name, uploads=uploads, options={"model": opts.model})
-        if new:
-            self.new()
-        setup = self._tool_setup(ns, tool_kw, opts, background)
+        # Everything for the turn is checked and made before the session changes: with `new`, the
+        # current conversation stays until the new server session exists; tool flags stick only
+        # once they worked.
+        tool_options = dict(tool_kw) if tool_kw else self.tool_options
+        setup = self._tool_setup(ns, tool_options, opts, background)
         client = self.connect(opts)
-        prep = self.files.prepare(client, opts, inputs, self.session_id)
-        fresh = self.session_id is None
-        self._ensure_session(opts, prep, setup)
+        prep = self.files.prepare(client, opts, inputs, None if new else self.session_id)
+        fresh = new or self.session_id is None
+        self._ensure_session(opts, prep, setup, new=new)
+        self.tool_options = tool_options
+        if setup is not None:
+            self.action_handler = setup.handler
         text = prepared.text if prep is None else self.files.prompt(prompt, ns, prep, interpolate)
         text = self.files.with_pending(text, self.session_id)  # cards of `%agent upload`s since the last turn
         guard = setup.guard if setup is not None else None
@@ -281,6 +291,18 @@ class AgentSession:
                 f"`%agent wait {self.name}` or `%agent interrupt {self.name}` first (or use another --session)"
             )
 
+    def collect(self, timeout: float | None = None) -> Any:
+        """Wait for the background run and hand it over (`BackgroundRun.wait`: its static copy is
+        shown once); the session then forgets it. A failed run raises its error here, once."""
+        active = self.active
+        if active is None:
+            return None
+        try:
+            return active.wait(timeout)  # StillRunning: it stays this session's run
+        finally:
+            if active.done and self.active is active:
+                self.active = None
+
     def loop(self) -> EventLoop:
         """The session's event loop (kept across turns so seen ids carry over)."""
         if self.event_loop is None:
@@ -291,6 +313,7 @@ class AgentSession:
     def attach(self, session_id: str) -> str:
         """Rebuild the transcript of `session_id` from its event history and continue it here;
         returns the server status (`running` -> `follow()` shows the rest of the turn)."""
+        self.check_free()
         client = self.connect()
         remote = api_call(client.beta.sessions.retrieve, session_id)
         self._reset(session_id)
@@ -339,7 +362,8 @@ class AgentSession:
         api_call(self.connect().beta.sessions.events.send, self.session_id, events=[{"type": "user.interrupt"}])
 
     def archive(self) -> None:
-        """Archive the session on the server and forget it here."""
+        """Archive the session on the server and forget it here (not during a background run)."""
+        self.check_free()
         if self.session_id is not None:
             api_call(self.connect().beta.sessions.archive, self.session_id)
         self._reset(None)

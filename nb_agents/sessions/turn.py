@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..api import DeadlineExceeded, EventLoop, backoff, is_retryable, turn_events
 from ..api.stream import INTERRUPT
 from ..config import Options
-from ..errors import NbAgentsError
+from ..errors import AgentAPIError, NbAgentsError
 from ..events import event_type
 from ..run import Run
 from ..tools import ActionContext
@@ -123,7 +123,11 @@ class Turn:
     def requires_action(self, idle: Any) -> bool:
         """Let the tools module answer; whatever stays unanswered is shown as waiting (no hang)."""
         ids = [str(i) for i in (getattr(getattr(idle, "stop_reason", None), "event_ids", None) or [])]
-        sent, pending = self._answer(ids)
+        try:
+            sent, pending = self._answer(ids)
+        except NbAgentsError as exc:  # released: the next cell sends the answers again
+            self.notice(f"could not send the answers: {exc}; the next cell sends them again", "error")
+            return False
         if sent or self._all_answered(ids, pending):
             return True
         what = ", ".join(_describe_pending(e) for e in self._waiting(pending)) or f"events {', '.join(ids)}"
@@ -142,8 +146,31 @@ class Turn:
         )
         params = list(handler.resolve(pending, ctx) or [])
         if params:
-            self.loop.send(params, arm=arm)
+            self._send_answers(handler, params, arm)
         return bool(params), pending
+
+    def _send_answers(self, handler: Any, params: list[dict[str, Any]], arm: bool) -> None:
+        """Send the handler's answers. A failed send gives them back (`release`: sent again, not
+        run again, by the next attempt); answers the API refuses for what they hold (a 4xx) are
+        replaced once by error results that say why, so the agent is told and nothing waits."""
+        try:
+            self.loop.send(params, arm=arm)
+            return
+        except AgentAPIError as exc:
+            handler.release(params)
+            if exc.status is None or is_retryable(exc):
+                raise
+            refusal = exc
+        except BaseException:
+            handler.release(params)
+            raise
+        fallback = handler.refused(params, str(refusal))
+        self.notice(f"the API refused the tool answers ({refusal}); the agent was told instead", "warning")
+        try:
+            self.loop.send(fallback, arm=arm)
+        except BaseException:
+            handler.release(fallback)
+            raise
 
     def _waiting(self, pending: list[Any]) -> list[Any]:
         """The pending calls nobody answered (the ones the notice names)."""

@@ -138,6 +138,21 @@ class ActionHandler:
             for p in params:
                 self._delivered.discard(p.get("custom_tool_use_id") or p.get("tool_use_id") or "")
 
+    def refused(self, params: Iterable[dict[str, Any]], reason: str) -> list[dict[str, Any]]:
+        """The API refused these answers (a 4xx for their content): custom tool results become
+        error results saying why (cached in their place, returned for sending); confirmations
+        are returned as they were. The agent is told instead of waiting for ever."""
+        out = []
+        with self._lock:
+            for p in params:
+                call_id = p.get("custom_tool_use_id")
+                if p.get("type") == "user.custom_tool_result" and call_id:
+                    text = f"the tool ran, but its result could not be sent: {reason}"
+                    p = self._results[call_id] = _result(call_id, [{"type": "text", "text": text}], True)
+                out.append(p)
+                self._delivered.add(call_id or p.get("tool_use_id") or "")
+        return out
+
     def respond(
         self, client: Any, session_id: str, pending: Sequence[Any], ctx: ActionContext | None = None
     ) -> list[dict[str, Any]]:

@@ -2,7 +2,9 @@
 
 Text, numbers and JSON-able values become a text block; a pandas DataFrame/Series a compact,
 size-bounded CSV table; a matplotlib figure (or axes) or a PIL image a base64 PNG image
-block; a list of API content blocks passes through. Errors become one text block with the
+block; a list of API content blocks passes through — only when every item validates against the
+SDK's block params (`user.custom_tool_result` content), so records that merely look like blocks
+(`[{"type": "image", "path": "x"}]`) are data and become text, never a request the API refuses. Errors become one text block with the
 exception's type and message only. Every text block sent is scrubbed by `nb_agents.scrub`
 (marker `[redacted]`): a tool can print an environment or a config file.
 """
@@ -10,6 +12,7 @@ exception's type and message only. Every text block sent is scrubbed by `nb_agen
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 from typing import Any
@@ -20,7 +23,6 @@ __all__ = ["MAX_TEXT_CHARS", "MAX_TABLE_ROWS", "REDACTED", "error_content", "to_
 
 MAX_TEXT_CHARS = 20_000
 MAX_TABLE_ROWS = 50
-_BLOCK_TYPES = {"text", "image", "document", "search_result"}
 REDACTED = "[redacted]"  # what the model sees in place of a secret
 
 
@@ -37,7 +39,10 @@ def error_content(exc: BaseException) -> list[dict[str, Any]]:
 
     if isinstance(exc, ToolError):
         content = exc.content
-        return _text(content) if isinstance(content, str) else _scrub_blocks(list(content))
+        if isinstance(content, str):
+            return _text(content)
+        content = list(content)
+        return _scrub_blocks(content) if _is_blocks(content) else _text(json.dumps(content, default=str))
     message = str(exc)
     cause = exc.__cause__
     if cause is not None and type(cause).__name__ == "ValidationError":
@@ -115,12 +120,26 @@ def _meaningful_index(df: Any) -> bool:
     return type(df.index).__name__ != "RangeIndex" or df.index.name is not None
 
 
+@functools.cache
+def _block_adapter() -> Any:
+    """Validates one content block against the SDK's params (unknown keys refused, nested too)."""
+    from anthropic.types.beta.sessions.beta_managed_agents_user_custom_tool_result_event_params import Content
+    from pydantic import ConfigDict, TypeAdapter
+
+    return TypeAdapter(Content, config=ConfigDict(extra="forbid"))
+
+
 def _is_blocks(value: Any) -> bool:
-    return (
-        isinstance(value, list)
-        and bool(value)
-        and all(isinstance(b, dict) and b.get("type") in _BLOCK_TYPES for b in value)
-    )
+    """A non-empty list whose every item is a valid content block param."""
+    if not (isinstance(value, list) and value and all(isinstance(b, dict) for b in value)):
+        return False
+    adapter = _block_adapter()
+    try:
+        for block in value:
+            adapter.validate_python(block)
+    except ValueError:  # pydantic's ValidationError: ordinary data that looks like blocks
+        return False
+    return True
 
 
 def to_content(value: Any) -> list[dict[str, Any]]:

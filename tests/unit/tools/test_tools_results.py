@@ -141,3 +141,26 @@ def test_invalid_arguments_are_summarised():
         text = _text(error_content(exc))
     assert text.startswith("ValueError: Invalid arguments for function f: month:")
     assert "integer" in text
+
+
+def test_records_that_only_look_like_blocks_are_data() -> None:
+    import json
+
+    from nb_agents.tools.results import to_content
+
+    records = [{"type": "image", "path": "x.png"}]
+    assert to_content(records) == [{"type": "text", "text": json.dumps(records)}]
+    assert to_content([{"type": "text", "text": "a", "score": 1}])[0]["text"].startswith("[{")  # unknown key
+    assert to_content([{"type": "text", "text": 5}])[0]["text"].startswith("[{")  # wrong type
+    blocks = [{"type": "text", "text": "ok"},
+              {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA"}}]
+    assert to_content(blocks) == blocks  # real blocks pass through
+
+
+def test_a_tool_error_with_block_lookalikes_is_text() -> None:
+    from anthropic.lib.tools import ToolError
+
+    from nb_agents.tools.results import error_content
+
+    (block,) = error_content(ToolError([{"type": "image", "path": "x"}]))  # type: ignore[list-item]
+    assert block["type"] == "text" and '"path": "x"' in block["text"]
