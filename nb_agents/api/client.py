@@ -6,7 +6,18 @@ points every client at it. Neither -> `NoBackendError` saying how to get one.
 
 Agents and environments are created once and found again by name + a hash of their config kept in
 `metadata` (`nb_agents_config`). A changed config updates the same agent (a new version) instead of
-creating one per cell; results are cached per process so a cell costs no list calls.
+creating one per cell; results are cached per process so a cell costs no list calls. One lock per
+(backend, name, hash) makes concurrent first uses (an async fan-out in a fresh kernel) create once.
+
+Nothing here is created twice by a retry: creates go out with the SDK's own retries off and are
+retried through retry.py's policy, each attempt looking first for what a lost answer may have made
+(get-or-create looks by name + hash, which also settles a 409 "already exists" from a concurrent
+creator; `create_session` looks for its own metadata marker). Idempotent reads (`api_read`) are
+retried the same way. `forget_cached` drops a backend's cached ids when the server no longer
+knows them (session.py re-resolves once after a 400/404 on session creation).
+
+`Backend.key` names what clients talk to, including which emulator instance: a session compares it
+to remake its client after `%agent offline`, `go_online()` or `using_emulator(...)`.
 """
 
 from __future__ import annotations
@@ -15,6 +26,7 @@ import hashlib
 import json
 import os
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +34,7 @@ from typing import Any
 from ..config import Options
 from ..errors import AgentAPIError, NoBackendError, format_api_error
 from .agent_params import agent_params, cleared_fields, environment_config, split_agent_ref
+from .retry import ATTEMPTS, retrying
 
 __all__ = [
     "Backend",
@@ -36,6 +49,9 @@ __all__ = [
     "config_hash",
     "api_call",
     "api_error",
+    "api_read",
+    "create_session",
+    "forget_cached",
     "DEFAULT_SYSTEM",
 ]
 
@@ -46,18 +62,24 @@ DEFAULT_SYSTEM = (
 )
 HASH_KEY = "nb_agents_config"
 TOOLSET = {"type": "agent_toolset_20260401"}
+MARKER_KEY = "nb_agents_create"  # session metadata: the one creation request it answers
+READ_ATTEMPTS = 3  # of `api_read`; the SDK itself tries each of them three times
 
 _lock = threading.Lock()
 _emulator: Any = None
+_generation = 0  # bumped whenever the emulator in use changes (`Backend.key`)
 _cache: dict[tuple[str, str, str], str] = {}
+_key_locks: dict[tuple[str, str, str], threading.Lock] = {}
 
 
 class Backend:
-    """What the next client talks to: `kind` is "emulator" or "service"."""
+    """What the next client talks to: `kind` is "emulator" or "service"; `key` tells two
+    backends apart even at one URL (an emulator restarted by `go_online()` + `go_offline()`)."""
 
-    def __init__(self, kind: str, base_url: str | None) -> None:
+    def __init__(self, kind: str, base_url: str | None, generation: int = 0) -> None:
         self.kind = kind
         self.base_url = base_url
+        self.key = (kind, base_url, generation)
 
     @property
     def offline(self) -> bool:
@@ -75,7 +97,7 @@ def go_offline(**emulator_kw: Any) -> Any:
             from ..emulator import Emulator
 
             _emulator = Emulator(**emulator_kw).start()
-            _cache.clear()
+            _switched()
         return _emulator
 
 
@@ -84,7 +106,7 @@ def go_online() -> None:
     global _emulator
     with _lock:
         emu, _emulator = _emulator, None
-        _cache.clear()
+        _switched()
     if emu is not None:
         emu.close()
 
@@ -97,20 +119,27 @@ def using_emulator(server: Any) -> Iterator[Any]:
     global _emulator
     with _lock:
         previous, _emulator = _emulator, server
-        _cache.clear()
+        _switched()
     try:
         yield server
     finally:
         with _lock:
             _emulator = previous
-            _cache.clear()
+            _switched()
+
+
+def _switched() -> None:
+    """The backend changed (under `_lock`): cached ids belong to the old one, sessions follow."""
+    global _generation
+    _generation += 1
+    _cache.clear()
 
 
 def backend() -> Backend:
     if _emulator is not None:
-        return Backend("emulator", str(_emulator.base_url))
+        return Backend("emulator", str(_emulator.base_url), _generation)
     if os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN"):
-        return Backend("service", os.environ.get("ANTHROPIC_BASE_URL"))
+        return Backend("service", os.environ.get("ANTHROPIC_BASE_URL"), _generation)
     raise NoBackendError(
         "no backend: set ANTHROPIC_API_KEY (e.g. %env ANTHROPIC_API_KEY=sk-ant-...) "
         "or run `%agent offline` to use the built-in emulator"
@@ -178,15 +207,34 @@ def api_call(fn: Any, *args: Any, **kw: Any) -> Any:
         raise api_error(exc) from exc
 
 
+def api_read(fn: Any, *args: Any, **kw: Any) -> Any:
+    """`api_call` for an idempotent read (a retrieve, a list), tried again after a transient
+    failure (retry.py): a few 5xx in a row in an error storm do not fail a cell."""
+    return retrying(lambda: api_call(fn, *args, **kw), attempts=READ_ATTEMPTS)
+
+
 def _agent_config(opts: Options) -> dict[str, Any]:
     return agent_params(opts, {"model": opts.model, "system": opts.system or DEFAULT_SYSTEM, "tools": [TOOLSET]})
 
 
 def _find_by_name(pages: Any, name: str) -> Any:
-    for item in pages:
+    for item in pages:  # (iterating fetches the next pages: call inside `api_call`)
         if item.name == name and getattr(item, "archived_at", None) is None:
             return item
     return None
+
+
+def forget_cached(client: Any) -> None:
+    """Forget the agent/environment ids cached for `client`'s backend (the server lost them)."""
+    base = str(client.base_url)
+    with _lock:
+        for key in [k for k in _cache if k[0] == base]:
+            del _cache[key]
+
+
+def _key_lock(key: tuple[str, str, str]) -> threading.Lock:
+    with _lock:
+        return _key_locks.setdefault(key, threading.Lock())
 
 
 def ensure_agent(client: Any, opts: Options) -> str:
@@ -194,7 +242,7 @@ def ensure_agent(client: Any, opts: Options) -> str:
     if opts.agent_id:
         return split_agent_ref(opts.agent_id)[0]
     config = _agent_config(opts)  # an update keeps omitted fields: `cleared_fields` clears them
-    return _get_or_create(client.beta.agents, client, opts.agent_name, opts.agent_name, config,
+    return _get_or_create(client, "agents", opts.agent_name, opts.agent_name, config,
                           create=config, update={**config, **cleared_fields(config)})
 
 
@@ -208,25 +256,62 @@ def ensure_environment(client: Any, opts: Options) -> str:
         return opts.environment_id
     config = _environment_config(opts)
     body = {"config": config}
-    return _get_or_create(client.beta.environments, client, opts.environment_name,
+    return _get_or_create(client, "environments", opts.environment_name,
                           "env:" + opts.environment_name, config, create=body, update=body)
 
 
-def _get_or_create(resources: Any, client: Any, name: str, cache_name: str, config: dict[str, Any], *,
+def _get_or_create(client: Any, kind: str, name: str, cache_name: str, config: dict[str, Any], *,
                    create: dict[str, Any], update: dict[str, Any]) -> str:
     """The id of the live resource called `name` whose metadata holds `config`'s hash: reused as
-    is, updated when the hash differs (the agent gets a new version), created when there is none."""
+    is, updated when the hash differs (the agent gets a new version), created when there is none.
+    One caller at a time per (backend, name, hash); a failed attempt is retried from the look-up,
+    so a create whose answer was lost, or that lost a race (409), finds what exists."""
     digest = config_hash(config)
     key = (str(client.base_url), cache_name, digest)
-    if key in _cache:
-        return _cache[key]
-    found = _find_by_name(api_call(resources.list, limit=100), name)
-    metadata = {HASH_KEY: digest, "created_by": "nb_agents"}
-    if found is None:
-        made = api_call(resources.create, name=name, metadata=metadata, **create)
-    elif (found.metadata or {}).get(HASH_KEY) != digest:
-        made = api_call(resources.update, found.id, metadata=metadata, **update)
-    else:
-        made = found
-    _cache[key] = made.id
-    return str(made.id)
+    with _key_lock(key):
+        if key in _cache:
+            return _cache[key]
+        resources = getattr(client.beta, kind)
+        once = getattr(client.with_options(max_retries=0).beta, kind)  # a retry looks before it creates
+        metadata = {HASH_KEY: digest, "created_by": "nb_agents"}
+
+        def attempt() -> Any:
+            found = api_call(lambda: _find_by_name(resources.list(limit=100), name))
+            if found is None:
+                return api_call(once.create, name=name, metadata=metadata, **create)
+            if (found.metadata or {}).get(HASH_KEY) != digest:
+                return api_call(once.update, found.id, metadata=metadata, **update)
+            return found
+
+        made = retrying(attempt, attempts=ATTEMPTS)
+        _cache[key] = str(made.id)
+        return str(made.id)
+
+
+def _agent_id(agent: Any) -> str:
+    return str(agent if isinstance(agent, str) else agent["id"])
+
+
+def create_session(client: Any, **params: Any) -> Any:
+    """`sessions.create(**params)`, safe to retry: the request carries a marker in its metadata;
+    after a transient failure the agent's recent sessions are searched for it before creating
+    again, so a lost answer never leaves a second session behind."""
+    marker = uuid.uuid4().hex
+    params = {**params, "metadata": {**(params.get("metadata") or {}), MARKER_KEY: marker}}
+    once = client.with_options(max_retries=0).beta.sessions
+    sent = False
+
+    def find() -> Any:
+        recent = client.beta.sessions.list(agent_id=_agent_id(params["agent"]), limit=20, order="desc")
+        return next((s for s in recent.data if (s.metadata or {}).get(MARKER_KEY) == marker), None)
+
+    def attempt() -> Any:
+        nonlocal sent
+        if sent:
+            found = api_call(find)
+            if found is not None:
+                return found
+        sent = True
+        return api_call(once.create, **params)
+
+    return retrying(attempt, attempts=ATTEMPTS)

@@ -11,16 +11,21 @@ the wording of a message.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from ..errors import AgentAPIError
 
-__all__ = ["BACKOFF_CAP", "BACKOFF_START", "RETRYABLE_STATUSES", "backoff", "is_connection_error", "is_retryable",
-           "retryable_status"]
+__all__ = ["ATTEMPTS", "BACKOFF_CAP", "BACKOFF_START", "RETRYABLE_STATUSES", "backoff", "is_connection_error",
+           "is_retryable", "retrying", "retryable_status"]
+
+T = TypeVar("T")
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})  # and every 5xx
 BACKOFF_START = 0.5  # seconds before the first retry
 BACKOFF_CAP = 8.0  # the longest wait before jitter
+ATTEMPTS = 5  # tries of one call (`retrying`): four transient failures in a row are survived (~8 s)
 
 
 def retryable_status(status: int) -> bool:
@@ -75,3 +80,19 @@ def backoff(
     cap = BACKOFF_CAP if cap is None else cap
     wait = min(cap, start * 2.0 ** min(max(0, attempt - 1), 64))  # (a loop reconnecting for hours must not overflow)
     return wait if jitter is None else wait * (0.5 + jitter())
+
+
+def retrying(call: Callable[[], T], *, attempts: int | None = None, start: float | None = None) -> T:
+    """`call()`, tried again after a transient failure (`is_retryable`), at most `attempts` times
+    in all (default `ATTEMPTS`), waiting `backoff(n, start=start)` in between; the last failure,
+    or any other one, is raised as it came. Only for calls that are safe to repeat: reads, and
+    creates that look for what a lost answer made before making it again (client.py)."""
+    attempts = ATTEMPTS if attempts is None else attempts
+    for attempt in range(1, max(1, attempts)):
+        try:
+            return call()
+        except Exception as exc:
+            if not is_retryable(exc):
+                raise
+        time.sleep(backoff(attempt, start=start))
+    return call()

@@ -99,6 +99,7 @@ class FanOut:
         self._threads: list[threading.Thread] = []
         self.view: Any = None
         self.client: Any = None
+        self._probe: Any = None  # the set-up session: its client is every item's
         self._shared: dict[str, Any] = {}
         self.result: Any = None
 
@@ -111,7 +112,8 @@ class FanOut:
         probe = AgentSession(f"{self.name}-setup", **self.options)
         opts = probe.options()  # a bad option fails here, in one line, before anything is created
         self.client = probe.connect(opts)
-        self._shared = self._agent_and_environment(opts, probe.offline)
+        self._probe = probe
+        self._shared = self._agent_and_environment(opts)
         if want_live(self.live):
             self.view = ProgressView(self.progress())
             self.view.display()
@@ -125,11 +127,10 @@ class FanOut:
             thread.start()
         return self
 
-    def _agent_and_environment(self, opts: Any, offline: bool) -> dict[str, Any]:
+    def _agent_and_environment(self, opts: Any) -> dict[str, Any]:
         """Created (or found) once and shared by every item's session."""
         agent_id = ensure_agent(self.client, opts)
         environment_id = ensure_environment(self.client, opts)
-        self._offline = offline
         return {"agent_id": agent_id, "environment_id": environment_id}
 
     # -- workers ---------------------------------------------------------------------------
@@ -159,7 +160,7 @@ class FanOut:
     def _session(self, item: Item) -> Any:
         label = re.sub(r"[^\w.-]+", "_", str(item.key))[:60]
         sess = AgentSession(f"{self.name}-{item.index}-{label}", **{**self.options, **self._shared})
-        sess.client, sess.offline = self.client, self._offline  # one connection pool for all
+        sess.share_client(self._probe)  # one connection pool for all
         sess.listeners.append(self._stop_listener(sess))
         return sess
 

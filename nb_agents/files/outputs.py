@@ -37,13 +37,16 @@ MANIFEST = ".nb_agents.json"
 
 
 class Outputs(dict):  # type: ignore[type-arg]
-    """relative path -> Artifact for one pull; `.errors` lists files that failed to download."""
+    """relative path -> Artifact for one pull; `.errors` lists files that failed to download
+    (one line each), `.failures` the exceptions behind them (a caller may judge them retryable)."""
 
     errors: list[str]
+    failures: list[BaseException]
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.errors = []
+        self.failures = []
 
 
 def list_session_files(client: Any, session_id: str) -> list[Any]:
@@ -211,6 +214,7 @@ class OutputFolder:
                     art = fut.result()
                 except Exception as exc:
                     result.errors.append(f"{meta.filename}: {type(exc).__name__}: {exc}")
+                    result.failures.append(exc)
                     continue
                 result[rel] = art
                 self._record(session_id, art)

@@ -11,6 +11,7 @@ from IPython.display import display
 
 from ..api import backend, go_offline
 from ..config import find_pyproject, resolve_options
+from ..errors import AgentAPIError
 from ..run import Run
 from ..sessions import StillRunning, get_session, registry
 from .args import name_arg, session_or_fail, sub_parser
@@ -19,6 +20,17 @@ from .registry import SUBCOMMANDS
 from .report import Report
 
 __all__ = ["all_costs"]
+
+
+def _info(sess: Any) -> dict[str, Any]:
+    """`sess.info()` for a row of a list: one session the server cannot answer for marks its own
+    row ("gone (404)" from `info`, "error (HTTP 500)", "error (no answer)") and not the list."""
+    try:
+        return dict(sess.info())
+    except AgentAPIError as exc:
+        why = f"HTTP {exc.status}" if exc.status is not None else "no answer"
+        return {"name": sess.name, "session_id": sess.session_id, "status": f"error ({why})",
+                "turns": len(sess.runs), "cost_usd": None}
 
 
 def cmd_help(m: Any, argv: list[str]) -> None:
@@ -75,13 +87,13 @@ def cmd_sessions(m: Any, argv: list[str]) -> Report:
     """%agent sessions
 
     every session of this kernel"""
-    rows = [s.info() for s in registry().values()]
+    rows = [_info(s) for s in registry().values()]
     if not rows:
         return Report("no sessions yet: run a %%agent cell", rows)
-    lines = [f"{'name':<16} {'session id':<32} {'status':<12} {'turns':>5} {'cost':>10}"]
+    lines = [f"{'name':<16} {'session id':<32} {'status':<18} {'turns':>5} {'cost':>10}"]
     for r in rows:
         sid = r["session_id"] or "(not started)"
-        lines.append(f"{r['name']:<16} {sid:<32} {r['status']:<12} {r['turns']:>5} {_fmt_cost(r['cost_usd']):>10}")
+        lines.append(f"{r['name']:<16} {sid:<32} {r['status']:<18} {r['turns']:>5} {_fmt_cost(r['cost_usd']):>10}")
     return Report("\n".join(lines), rows)
 
 
@@ -157,7 +169,7 @@ def all_costs() -> Report:
     """Every session's cost and the total (`%agent cost` without a name)."""
     total, lines, rows = 0.0, [], {}
     for sess in registry().values():
-        info = sess.info()
+        info = _info(sess)
         total += info["cost_usd"] or 0.0
         rows[info["name"]] = info["cost_usd"]
         lines.append(f"{info['name']:<16} {info['session_id'] or '(not started)':<32} {_fmt_cost(info['cost_usd']):>10}")

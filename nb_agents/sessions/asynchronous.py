@@ -10,6 +10,10 @@ call, closed at the end (an httpx async pool is bound to the event loop that ope
 
 Cancelling the task (or Ctrl-C) sends `user.interrupt` and drains to the idle, like a foreground
 run; a cancelled call then re-raises `CancelledError`, Ctrl-C / `timeout` return the Run.
+
+One turn at a time per session: two `ask_async` on one session (e.g. in one `asyncio.gather`) run
+one after the other, in the order they were called (an `asyncio.Lock` per session and event
+loop); while one runs, a sync `ask` / `%%agent` cell on that session fails in one line.
 """
 
 from __future__ import annotations
@@ -24,12 +28,29 @@ from .turn import STOPS, Turn
 __all__ = ["ask_async"]
 
 
+def _turn_lock(session: Any) -> asyncio.Lock:
+    """The session's lock for the running event loop (an asyncio lock belongs to one loop)."""
+    loop = asyncio.get_running_loop()
+    if session.async_lock is None or session.async_lock[0] is not loop:
+        session.async_lock = (loop, asyncio.Lock())
+    return session.async_lock[1]
+
+
 async def ask_async(session: Any, prompt: str, **kw: Any) -> Any:
     """See `AgentSession.ask_async`."""
     kw.pop("background", None)
-    turn = await asyncio.to_thread(session.prepare_turn, prompt, **kw)
-    if not hasattr(turn, "loop"):  # a DryRun
-        return turn
+    async with _turn_lock(session):
+        turn = await asyncio.to_thread(session.prepare_turn, prompt, **kw)
+        if not hasattr(turn, "loop"):  # a DryRun
+            return turn
+        session.async_busy = True
+        try:
+            return await _run(session, turn)
+        finally:
+            session.async_busy = False
+
+
+async def _run(session: Any, turn: Turn) -> Any:
     aclient = make_async_client(turn.opts)
     run = None
     try:

@@ -22,10 +22,13 @@ from typing import Any
 from ..api import (
     EventLoop,
     api_call,
+    api_read,
     backend,
+    create_session,
     ensure_agent,
     ensure_environment,
     event_key,
+    forget_cached,
     make_client,
     session_kwargs,
     setup_notice,
@@ -34,7 +37,7 @@ from ..api import (
     with_mcp_toolsets,
 )
 from ..config import Options, check_session_name, resolve_options
-from ..errors import SessionError
+from ..errors import AgentAPIError, NoBackendError, SessionError
 from ..events import event_type, get_field, usd
 from ..run import DryRun, Run
 from ..tools import tool_setup
@@ -95,6 +98,10 @@ class AgentSession:
         self.runs: list[Run] = []
         self.client: Any = None
         self.offline = False
+        self.where: Any = None  # `Backend.key` of `client`
+        self.session_where: Any = None  # `Backend.key` of the backend that holds `session_id`
+        self.async_lock: Any = None  # (event loop, asyncio.Lock): one async turn at a time (asynchronous.py)
+        self.async_busy = False  # an async turn is running: sync turns wait for nothing, they fail in one line
         self.files = SessionFiles(name)
         self.action_handler: Any = None
         self.tool_options: dict[str, Any] = {}
@@ -114,13 +121,28 @@ class AgentSession:
         return resolve_options({**self.defaults, **overrides})
 
     def connect(self, opts: Options | None = None) -> Any:
-        """The session's `anthropic` client (made on first use; made again when the backend changed,
-        e.g. after `%agent offline`)."""
+        """The session's `anthropic` client (made on first use; made again when the backend changed:
+        `%agent offline`, `go_online()`, another emulator or base URL, `using_emulator(...)`)."""
         opts = opts if opts is not None else self.options()
-        if self.client is None or self.offline != backend().offline:
+        if self.client is None or self.where != backend().key:
             self.client = make_client(opts)
-            self.offline = backend().offline
+            where = backend()
+            self.offline, self.where = where.offline, where.key
         return self.client
+
+    def share_client(self, other: AgentSession) -> None:
+        """Use `other`'s client (one connection pool for a fan-out's sessions)."""
+        self.client, self.offline, self.where = other.client, other.offline, other.where
+
+    def moved(self) -> bool:
+        """Whether the server session belongs to another backend than the current one (the
+        emulator was restarted, `%agent offline` came after it was made...)."""
+        if self.session_id is None:
+            return False
+        try:
+            return bool(self.session_where != backend().key)
+        except NoBackendError:  # e.g. `offline=True` starts the emulator when the client is made
+            return True
 
     def _tool_setup(self, ns: Mapping[str, Any], tool_options: dict[str, Any], opts: Options,
                     background: bool = False) -> Any:
@@ -145,19 +167,7 @@ class AgentSession:
                 self.tools_applied = api_call(setup.sync, client, self.session_id, self.tools_applied)
             return str(self.session_id)
         try:
-            agent_id = ensure_agent(client, opts)
-            version = split_agent_ref(opts.agent_id)[1] if opts.agent_id else None
-            env_id = ensure_environment(client, opts)
-            created_with = session_kwargs(opts, self.name)  # title, metadata, repos, memory, vaults
-            extra: dict[str, Any] = (
-                setup.create_kwargs(agent_id, version) if setup is not None
-                else {"agent": agent_id if version is None else {"type": "agent", "id": agent_id, "version": version}}
-            )
-            resources = list(prep.resources) if prep is not None else []
-            resources += created_with.pop("resources", [])
-            if resources:
-                extra["resources"] = resources
-            created = api_call(client.beta.sessions.create, environment_id=env_id, **created_with, **extra)
+            created = self._create_remote(client, opts, prep, setup)
         except BaseException:
             self.files.discard(prep)  # nothing of the batch stays uploaded
             raise
@@ -171,8 +181,38 @@ class AgentSession:
         self.tools_applied = setup.config.fingerprint if customised else None
         return str(self.session_id)
 
+    def _create_remote(self, client: Any, opts: Options, prep: Any, setup: Any) -> Any:
+        """The server session for `opts`. When the server refuses the agent/environment ids of the
+        process cache (404 or 400: deleted or archived elsewhere, an emulator restarted at the
+        same URL), they are resolved again once, and when that finds others they are used."""
+        ids = (ensure_agent(client, opts), ensure_environment(client, opts))
+        try:
+            return self._create_with(client, opts, prep, setup, *ids)
+        except AgentAPIError as exc:
+            if exc.status not in (400, 404):
+                raise
+            forget_cached(client)
+            fresh = (ensure_agent(client, opts), ensure_environment(client, opts))
+            if fresh == ids:
+                raise
+            return self._create_with(client, opts, prep, setup, *fresh)
+
+    def _create_with(self, client: Any, opts: Options, prep: Any, setup: Any, agent_id: str, env_id: str) -> Any:
+        version = split_agent_ref(opts.agent_id)[1] if opts.agent_id else None
+        session_args = session_kwargs(opts, self.name)  # title, metadata, repos, memory, vaults
+        extra: dict[str, Any] = (
+            setup.create_kwargs(agent_id, version) if setup is not None
+            else {"agent": agent_id if version is None else {"type": "agent", "id": agent_id, "version": version}}
+        )
+        resources = list(prep.resources) if prep is not None else []
+        resources += session_args.pop("resources", [])
+        if resources:
+            extra["resources"] = resources
+        return create_session(client, environment_id=env_id, **session_args, **extra)
+
     def _reset(self, session_id: str | None) -> None:
         self.session_id = session_id
+        self.session_where = self.where if session_id else None
         self.history = empty(offline=self.offline, session_id=session_id) if session_id else None
         self.events, self.seen, self.event_loop = [], set(), None
         self.tools_applied = None
@@ -247,6 +287,8 @@ class AgentSession:
         if dry_run:  # nothing changes, locally or remotely
             uploads = self.files.plan(inputs, opts, None if new else self.session_id)
             return DryRun(prompt=prepared.text, session_name=self.name, uploads=uploads, options={"model": opts.model})
+        moved = self.moved()  # its server session is on a backend this kernel left: start anew
+        new = new or moved
         # Everything for the turn is checked and made before the session changes: with `new`, the
         # current conversation stays until the new server session exists; tool flags stick only
         # once they worked.
@@ -271,6 +313,9 @@ class AgentSession:
                         "warning")
         turn.background = background
         turn.record_path = record
+        if moved:
+            turn.notice("the backend changed since this session started: this cell starts a new conversation",
+                        "warning")
         note = setup_notice(opts, fresh)  # skills, MCP, repos, memory... and this turn's outcome
         if note:
             turn.notice(note)
@@ -283,7 +328,12 @@ class AgentSession:
         return turn
 
     def check_free(self) -> None:
-        """One turn at a time per session: a background run still going is a one-line error."""
+        """One turn at a time per session: a background run or an async turn still going is a
+        one-line error (a second `ask_async` waits instead: asynchronous.py)."""
+        if self.async_busy:
+            raise SessionError(
+                f"session {self.name!r} is running an async turn (ask_async): await it first (or use another --session)"
+            )
         active = self.active
         if active is not None and not active.done:
             raise SessionError(
@@ -315,11 +365,11 @@ class AgentSession:
         returns the server status (`running` -> `follow()` shows the rest of the turn)."""
         self.check_free()
         client = self.connect()
-        remote = api_call(client.beta.sessions.retrieve, session_id)
+        remote = api_read(client.beta.sessions.retrieve, session_id)
         self._reset(session_id)
         self.remote = remote
         loop = self.loop()
-        for event in api_call(loop.history):
+        for event in api_read(loop.history):
             self.record(event)
             key = event_key(event)
             if key is not None:
@@ -370,10 +420,20 @@ class AgentSession:
         forget(self.name)
 
     def info(self) -> dict[str, Any]:
-        """Status, usage and cost from the server (`%agent status`)."""
+        """Status, usage and cost from the server (`%agent status`). A session the server no
+        longer has is "gone (404)"; one made on a backend this kernel left says so (no call)."""
         if self.session_id is None:
             return {"name": self.name, "session_id": None, "status": "not started", "turns": 0, "cost_usd": None}
-        remote = api_call(self.connect().beta.sessions.retrieve, self.session_id)
+        row = {"name": self.name, "session_id": self.session_id, "turns": len(self.runs), "cost_usd": None,
+               "title": None, "resources": []}
+        if self.moved():
+            return {**row, "status": "on another backend"}
+        try:
+            remote = api_read(self.connect().beta.sessions.retrieve, self.session_id)
+        except AgentAPIError as exc:
+            if exc.status != 404:
+                raise
+            return {**row, "status": "gone (404)"}
         return {
             "name": self.name,
             "session_id": self.session_id,

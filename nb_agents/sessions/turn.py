@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..api import DeadlineExceeded, EventLoop, backoff, is_retryable, turn_events
+from ..api import DeadlineExceeded, EventLoop, backoff, is_retryable, retrying, turn_events
 from ..api.stream import INTERRUPT
 from ..config import Options
 from ..errors import AgentAPIError, NbAgentsError
@@ -305,19 +305,22 @@ class Turn:
         return outputs
 
     def _pull_outputs(self) -> Any:
-        """`files.pull`, tried again after a transient API error (429/5xx, connection): outputs
-        the agent wrote are not lost to one unlucky moment of an error storm."""
+        """`files.pull` through the retry policy (api/retry.py): a transient API error on the
+        listing pulls again, and so does one on a file's download (`.failures`), which then
+        fetches only what is still missing. Outputs the agent wrote are not lost to one unlucky
+        moment of an error storm."""
         def pull() -> Any:
             return self.session.files.pull(self.session.client, self.opts, str(self.session.session_id), self.events)
 
+        got = retrying(pull, attempts=PULL_ATTEMPTS, start=PULL_BACKOFF)
         for attempt in range(1, PULL_ATTEMPTS):
-            try:
-                return pull()
-            except NbAgentsError as exc:
-                if not is_retryable(exc):
-                    raise
-                time.sleep(backoff(attempt, start=PULL_BACKOFF))
-        return pull()
+            if not any(is_retryable(exc) for exc in getattr(got, "failures", ())):
+                break
+            time.sleep(backoff(attempt, start=PULL_BACKOFF))
+            more = retrying(pull, attempts=PULL_ATTEMPTS, start=PULL_BACKOFF)
+            more.update({name: art for name, art in got.items() if name not in more})
+            got = more
+        return got
 
     def _drain(self) -> None:
         """Send `user.interrupt` and keep reading until the session is idle (bounded)."""

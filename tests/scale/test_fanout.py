@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import nb_agents
+from nb_agents.api.retry import ATTEMPTS
 from nb_agents.errors import AgentAPIError, ConfigError
 from nb_agents.fanout.result import COLUMNS
 
@@ -124,7 +125,7 @@ def test_budget_stops_new_work(emu):
 
 
 def test_retry_failed_reruns_only_the_failures(emu):
-    emu.faults.fail_next(3, 500, route="POST /v1/sessions")  # the SDK's 2 retries are not enough
+    emu.faults.fail_next(ATTEMPTS, 500, route="POST /v1/sessions")  # more than a create's retries (retry.py)
     first = nb_agents.map(ECHO + "{{item}}", ["a", "b", "c"], concurrency=1, retries=0, live=False)
     assert list(first.table.status) == ["failed", "done", "done"]
     assert "500" in first.table.loc[0, "error"]
