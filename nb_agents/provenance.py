@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from ._version import __version__
 from .events import jsonable
 from .scrub import scrub
 
@@ -50,8 +51,6 @@ def build_provenance(*, session_id: str | None = None, agent_id: str | None = No
                      started_at: Any = None, ended_at: Any = None, backend: str = "service",
                      **extra: Any) -> dict[str, dict[str, Any]]:
     """`{"nb_agents": {...}}` with every field of FIELDS (None when unknown) plus `extra`."""
-    from ._version import __version__
-
     if backend not in ("service", "emulator"):
         raise ValueError(f"backend must be 'service' or 'emulator', not {backend!r}")
     stop = getattr(stop_reason, "type", None) or (

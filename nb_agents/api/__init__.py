@@ -26,9 +26,39 @@ from .client import (
 from .listings import list_agents, list_environments
 from .retry import backoff, is_retryable, retrying
 from .session_params import session_kwargs, setup_notice, turn_events
-from .stream import BaseEventLoop, DeadlineExceeded, EventLoop, event_key
+from .stream import INTERRUPT, BaseEventLoop, DeadlineExceeded, EventLoop, event_key
 
-__all__ = ["AsyncEventLoop", "Backend", "BaseEventLoop", "DeadlineExceeded", "EventLoop", "api_call", "api_error",
-           "api_read", "backend", "backend_kind", "backoff", "config_hash", "create_session", "ensure_agent", "ensure_environment", "event_key",
-           "forget_cached", "go_offline", "go_online", "is_retryable", "list_agents", "list_environments", "make_async_client",
-           "make_client", "retrying", "session_kwargs", "setup_notice", "split_agent_ref", "turn_events", "using_emulator", "with_mcp_toolsets"]
+__all__ = [
+    "AsyncEventLoop",
+    "Backend",
+    "BaseEventLoop",
+    "DeadlineExceeded",
+    "EventLoop",
+    "INTERRUPT",
+    "api_call",
+    "api_error",
+    "api_read",
+    "backend",
+    "backend_kind",
+    "backoff",
+    "config_hash",
+    "create_session",
+    "ensure_agent",
+    "ensure_environment",
+    "event_key",
+    "forget_cached",
+    "go_offline",
+    "go_online",
+    "is_retryable",
+    "list_agents",
+    "list_environments",
+    "make_async_client",
+    "make_client",
+    "retrying",
+    "session_kwargs",
+    "setup_notice",
+    "split_agent_ref",
+    "turn_events",
+    "using_emulator",
+    "with_mcp_toolsets",
+]

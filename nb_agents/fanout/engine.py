@@ -25,8 +25,7 @@ from typing import Any
 
 from ..api import api_call, backoff, ensure_agent, ensure_environment, is_retryable
 from ..errors import ConfigError, NbAgentsError
-from ..sessions import AgentSession, StillRunning, user_namespace, want_live
-from ..sessions.background import SENT_TYPES
+from ..sessions import SENT_TYPES, AgentSession, StillRunning, user_namespace, want_live
 from ..view import Progress, ProgressView
 from .items import (
     DONE,

@@ -4,7 +4,17 @@ uploads with content-hash dedupe, outputs pulled into `Artifact`s under safe loc
 
 from .artifacts import Artifact, load_path
 from .inputs import expand_inputs
-from .safe_names import clean_component
+from .safe_names import clean_component, clean_relpath, contain
 from .sync import FileSync, Outputs, written_output_paths
 
-__all__ = ["Artifact", "FileSync", "Outputs", "clean_component", "expand_inputs", "load_path", "written_output_paths"]
+__all__ = [
+    "Artifact",
+    "FileSync",
+    "Outputs",
+    "clean_component",
+    "clean_relpath",
+    "contain",
+    "expand_inputs",
+    "load_path",
+    "written_output_paths",
+]

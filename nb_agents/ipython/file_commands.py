@@ -12,8 +12,7 @@ from typing import Any
 
 from ..api import api_call
 from ..errors import ConfigError, FileSyncError, SessionError, did_you_mean
-from ..tools import cents, list_cost_usd, raise_budget, session_cost
-from ..tools.budget import NO_SERVER_BUDGET
+from ..tools import NO_SERVER_BUDGET, cents, list_cost_usd, raise_budget, session_cost
 from ..view import fmt_size
 from .args import name_arg, session_or_fail, sub_parser
 from .report import Table

@@ -20,6 +20,7 @@ from typing import Any
 from ..api import backend_kind
 from ..events import jsonable
 from .cassette import Cassette, CassetteError, Recorder, load_cassette
+from .playback import replay
 
 __all__ = ["DEFAULT_CACHE_DIR", "IGNORED_OPTIONS", "RunCache", "cache_key", "cache_notice", "run_cached"]
 
@@ -133,8 +134,6 @@ def run_cached(cache: RunCache, key: str, run_live: Callable[[Recorder], Any], *
     """
     hit = None if refresh else cache.lookup(key)
     if hit is not None:
-        from .playback import replay
-
         cas = load_cassette(hit)
         return replay(cas, speed=None, view=view, outputs_dir=outputs_dir, notice=cache_notice(cas),
                       verbose=verbose, quiet=quiet)

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .._version import __version__
 from ..api import backend_kind
 from ..errors import NbAgentsError
 from ..events import event_from_json, event_to_json, jsonable
@@ -199,8 +200,6 @@ class Recorder:
         return self.path
 
     def _header(self) -> dict[str, Any]:
-        from .._version import __version__
-
         head = {"kind": "header", "format": FORMAT, "version": VERSION, "nb_agents_version": __version__,
                 "created_at": self._created.isoformat().replace("+00:00", "Z")}
         head.update({k: v for k, v in jsonable(self.meta).items() if v is not None})

@@ -14,8 +14,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..files.safe_names import clean_component, clean_relpath, contain
+from ..files import Artifact, clean_component, clean_relpath, contain
+from ..provenance import provenance_from_run
 from ..run import Run
+from ..transcript import empty, fold, with_image, with_inputs, with_notice
+from ..view import LiveView
 from .cassette import Cassette, CassetteError, CassetteFile, load_cassette
 
 __all__ = ["ReplayRun", "replay", "restore_files"]
@@ -36,8 +39,6 @@ class ReplayRun(Run):
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
         """The Run's text/HTML with the recording's provenance in the output metadata."""
-        from ..provenance import provenance_from_run
-
         data = super()._repr_mimebundle_(include, exclude)
         meta: dict[str, Any] = {}
         if isinstance(data, tuple):
@@ -119,8 +120,6 @@ def outputs_dir_of(cas: Cassette, outputs_dir: str | os.PathLike[str] | None = N
 
 
 def _artifact(path: Path, f: CassetteFile) -> Any:
-    from ..files.artifacts import Artifact
-
     return Artifact(name=f.name, path=path, mime=f.mime, size=f.size, sha256=f.sha256,
                     file_id=f.file_id or "", created_at=f.created_at)
 
@@ -129,8 +128,6 @@ class _Player:
     """Folds replayed events into a Transcript and, when asked, a LiveView."""
 
     def __init__(self, cas: Cassette, *, view: bool, notice: str | None, verbose: bool, quiet: bool) -> None:
-        from ..transcript import empty, with_inputs, with_notice
-
         when = cas.created_at[:16].replace("T", " ")
         first = notice or f"Replay of a recording from {when} UTC ({cas.header.get('backend', 'unknown')})"
         t0 = empty(session_id=cas.summary.get("session_id") or cas.header.get("session_id"),
@@ -141,22 +138,16 @@ class _Player:
             self.t = with_inputs(self.t, cas.header["inputs"])
         self.view = None
         if view:
-            from ..view.widget import LiveView
-
             self.view = LiveView(self.t, verbose=verbose, quiet=quiet)
             self.view.display()
 
     def feed(self, event: Any) -> None:
-        from ..transcript import fold
-
         self.t = fold(self.t, event)
         if self.view is not None:
             self.view.update(self.t)
 
     def show_outputs(self, outputs: dict[str, Any], where: Path) -> None:
         """As a live turn does after pulling: images inline, then one line naming the files."""
-        from ..transcript import with_image, with_notice
-
         for name, artifact in outputs.items():
             if artifact.is_image:
                 self.t = with_image(self.t, name, artifact.mime, artifact.path.read_bytes())
@@ -167,8 +158,6 @@ class _Player:
 
     def finish(self, notice: str | None = None, *, metadata: dict[str, Any] | None = None) -> Any:
         if notice is not None:
-            from ..transcript import with_notice
-
             self.t = with_notice(self.t, notice, "warning")
         if self.view is not None:
             self.view.close(self.t, metadata=metadata)

@@ -15,7 +15,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..view.sanitize import inert_markdown, markdown_to_html
+from .._version import __version__
+from ..view import inert_markdown, markdown_to_html
 from .parts import Part, bash_to_python, input_json, tool_summary
 
 __all__ = ["write_html", "write_ipynb", "write_markdown"]
@@ -35,8 +36,6 @@ def _ext(mime: str) -> str:
 
 
 def _version() -> str:
-    from .._version import __version__
-
     return __version__
 
 

@@ -2,7 +2,7 @@
 and async runs, `{{name}}` interpolation and the record/cache hooks.
 """
 
-from .background import BackgroundRun, StillRunning
+from .background import SENT_TYPES, BackgroundRun, StillRunning
 from .context import user_namespace, want_live
 from .interpolate import interpolate
 from .recording import replay_cell
@@ -12,6 +12,7 @@ from .turn import Turn
 __all__ = [
     "AgentSession",
     "BackgroundRun",
+    "SENT_TYPES",
     "StillRunning",
     "Turn",
     "attach",

@@ -40,8 +40,7 @@ from ..config import Options, check_session_name, resolve_options
 from ..errors import AgentAPIError, NoBackendError, SessionError
 from ..events import event_type, get_field, usd
 from ..run import DryRun, Run
-from ..tools import tool_setup
-from ..tools.budget import NO_SERVER_BUDGET
+from ..tools import NO_SERVER_BUDGET, tool_setup
 from ..transcript import empty, fold
 from .asynchronous import ask_async
 from .background import start_background

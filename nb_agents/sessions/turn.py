@@ -19,8 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..api import DeadlineExceeded, EventLoop, backoff, is_retryable, retrying, turn_events
-from ..api.stream import INTERRUPT
+from ..api import INTERRUPT, DeadlineExceeded, EventLoop, backoff, is_retryable, retrying, turn_events
 from ..config import Options
 from ..errors import AgentAPIError, NbAgentsError
 from ..events import event_type

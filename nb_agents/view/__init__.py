@@ -11,21 +11,22 @@ from .common import fmt_size
 from .flusher import Flusher, on_main_thread
 from .html import render_html
 from .progress import Progress, ProgressView
-from .sanitize import escape, markdown_to_html
+from .sanitize import escape, inert_markdown, markdown_to_html
 from .text import render_text
 from .widget import LiveView, detect_mode, static_bundle
 
 __all__ = [
-    "render_html",
-    "render_text",
-    "escape",
-    "markdown_to_html",
-    "LiveView",
-    "detect_mode",
-    "static_bundle",
-    "fmt_size",
     "Flusher",
-    "on_main_thread",
+    "LiveView",
     "Progress",
     "ProgressView",
+    "detect_mode",
+    "escape",
+    "fmt_size",
+    "inert_markdown",
+    "markdown_to_html",
+    "on_main_thread",
+    "render_html",
+    "render_text",
+    "static_bundle",
 ]
