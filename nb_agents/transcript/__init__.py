@@ -9,7 +9,7 @@ from . import items
 from .deltas import PendingDeltas, fold_deltas, is_delta
 from .fold import fold, fold_all
 from .items import *  # noqa: F403  (the item classes: `items.__all__`)
-from .model import Transcript, empty, with_image, with_inputs, with_notice
+from .model import Transcript, empty, with_image, with_inputs, with_notice, with_prompt
 
 __all__ = [
     "PendingDeltas",
@@ -22,5 +22,6 @@ __all__ = [
     "with_image",
     "with_inputs",
     "with_notice",
+    "with_prompt",
     *items.__all__,
 ]

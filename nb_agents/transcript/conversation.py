@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..events import get_field
 from . import items as ti
 from .items import blocks_text
+from .model import prompt_for
 from .ops import Handler, append, put, stamp
 
 if TYPE_CHECKING:
@@ -24,7 +25,9 @@ __all__ = ["CONVERSATION_HANDLERS"]
 def _user_message(t: Transcript, e: Any) -> Transcript:
     content = tuple(get_field(e, "content") or ())
     role = "system" if e.type == "system.message" else "user"
-    item = ti.UserMessage(e.id, blocks_text(content), content, get_field(e, "processed_at") is None, role)
+    text = blocks_text(content)
+    prompt = prompt_for(t, text) if role == "user" and t.prompts else None
+    item = ti.UserMessage(e.id, text, content, get_field(e, "processed_at") is None, role, prompt)
     t = put(t, e.id, item)
     return replace(t, interrupted=False) if role == "user" else t
 

@@ -15,6 +15,8 @@ from ..events import event_type, get_field
 
 __all__ = [
     "Usage",
+    "Attached",
+    "Prompt",
     "UserMessage",
     "AgentMessage",
     "Thinking",
@@ -71,12 +73,44 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class Attached:
+    """An input attached to a prompt: a `{{name}}` DataFrame or a `--files` path, as mounted."""
+
+    name: str
+    kind: str  # "pandas DataFrame", "file"...
+    mount_path: str | None = None
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What the client knows of a prompt it sent: `sent` is the text sent (the user's words
+    with `{{df}}` replaced by mount notes, plus the schema cards); `parts` is what the user
+    wrote, as text pieces and the `Attached` input each `{{name}}` of a DataFrame names;
+    `inputs` every input attached to the turn. The fold matches the echo by `sent`."""
+
+    sent: str
+    parts: tuple[str | Attached, ...] = ()
+    inputs: tuple[Attached, ...] = ()
+
+    @property
+    def typed(self) -> str:
+        """The user's words, with each chip written back as `{{name}}`."""
+        return "".join(p if isinstance(p, str) else "{{" + p.name + "}}" for p in self.parts)
+
+    @property
+    def added(self) -> bool:
+        """The sent text is more than the user's words (cards, mount notes, paths)."""
+        return self.sent != self.typed
+
+
+@dataclass(frozen=True)
 class UserMessage:
     id: str
     text: str
     blocks: tuple[Any, ...] = ()
     queued: bool = False  # echoed with processed_at=None, not yet taken by the agent
     role: str = "user"  # "system" for system.message events
+    prompt: Prompt | None = None  # the client's own knowledge of this message (see `Prompt`)
 
     @property
     def final(self) -> bool:

@@ -15,18 +15,20 @@ from typing import Any
 from ..scrub import scrub_text
 from .items import (
     AgentMessage,
+    Attached,
     ErrorItem,
     ImageItem,
     InputRow,
     InputsItem,
     Item,
     Notice,
+    Prompt,
     ToolCall,
     Usage,
     UserMessage,
 )
 
-__all__ = ["Transcript", "empty", "with_image", "with_inputs", "with_notice"]
+__all__ = ["Transcript", "empty", "with_image", "with_inputs", "with_notice", "with_prompt"]
 
 _TERMINAL_STATUSES = ("terminated", "deleted")
 
@@ -59,6 +61,8 @@ class Transcript:
     title: str | None = None
     model: str | None = None
     meta: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    # prompts this client sent (`with_prompt`): the fold gives the matching user.message echo its Prompt
+    prompts: tuple[Prompt, ...] = ()
 
     # -- derived views ------------------------------------------------------------
     @property
@@ -163,3 +167,44 @@ def _input_row(row: Any) -> InputRow:
         name, size, status = row
         return InputRow(str(name), size, str(status))
     return InputRow(str(row.name), getattr(row, "size", None), str(getattr(row, "status", "uploaded")))
+
+
+def with_prompt(t: Transcript, sent: str, parts: Iterable[Any] = (), inputs: Iterable[Any] = ()) -> Transcript:
+    """Remember what the user wrote for a prompt about to be sent as `sent`: `parts` are text
+    pieces and `Attached` inputs (a `{{name}}` chip), `inputs` every attached input (an
+    `Attached`, a (name, kind, mount_path) tuple or a mapping with those keys). The echo of
+    `sent` (a user.message with exactly that text) is then shown as what the user wrote; an
+    item already folded is updated in place."""
+    prompt = Prompt(
+        str(sent),
+        tuple(p if isinstance(p, str) else _attached(p) for p in parts) or (str(sent),),
+        tuple(_attached(i) for i in inputs),
+    )
+    t = replace(t, prompts=t.prompts + (prompt,))
+    for pos, item in enumerate(t.items):
+        if isinstance(item, UserMessage) and item.role == "user" and item.prompt is None and item.text == prompt.sent:
+            t = replace(t, items=t.items[:pos] + (replace(item, prompt=prompt),) + t.items[pos + 1 :])
+    return t
+
+
+def prompt_for(t: Transcript, text: str) -> Prompt | None:
+    """The Prompt this client sent as `text` (the latest such), or None."""
+    for prompt in reversed(t.prompts):
+        if prompt.sent == text:
+            return prompt
+    return None
+
+
+def _attached(value: Any) -> Attached:
+    if isinstance(value, Attached):
+        return value
+    if isinstance(value, Mapping):
+        return Attached(str(value["name"]), str(value.get("kind") or "file"), _opt_str(value.get("mount_path")))
+    if isinstance(value, tuple):
+        name, kind, path = value
+        return Attached(str(name), str(kind), _opt_str(path))
+    return Attached(str(value.name), str(getattr(value, "kind", "file")), _opt_str(getattr(value, "mount_path", None)))
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -433,3 +433,21 @@ def test_every_event_type_of_the_sdk_union_has_a_handler():
     union = typing.get_args(BetaManagedAgentsStreamSessionEvents)[0]
     types = {typing.get_args(member.model_fields["type"].annotation)[0] for member in typing.get_args(union)}
     assert len(types) == 44 and types <= set(HANDLERS)
+
+
+def test_with_prompt_gives_the_echo_of_the_sent_text_what_the_user_wrote():
+    from nb_agents.transcript import Attached, with_prompt
+
+    b = B()
+    sales = Attached("sales", "pandas DataFrame", "/mnt/session/uploads/sales.parquet")
+    t = with_prompt(empty(), "sent text", ["Sum ", sales], [sales, {"name": "a.txt", "kind": "file"}])
+    t = fold_all(t, [b.user("other"), b.user("sent text", queued=True)])
+    other, ours = t.user_messages
+    assert other.prompt is None
+    assert ours.prompt.typed == "Sum {{sales}}" and ours.prompt.added and ours.queued
+    assert ours.prompt.inputs == (sales, Attached("a.txt", "file", None))
+    # the processed echo keeps it; a prompt remembered after its echo is folded updates the item
+    t = fold(t, b.user("sent text", id=ours.id))
+    assert t.user_messages[1].prompt == ours.prompt and not t.user_messages[1].queued
+    t2 = with_prompt(fold_all(empty(), [b.user("late")]), "late", ["la", "te"])
+    assert t2.user_messages[0].prompt.typed == "late" and not t2.user_messages[0].prompt.added
