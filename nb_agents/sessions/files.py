@@ -10,18 +10,21 @@ the schema cards are appended. After the turn, outputs are pulled into
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..config import Options
 from ..events import event_type
 from ..files import FileSync, Outputs, written_output_paths
+from ..transcript import Attached
 from .interpolate import Interpolated, interpolate
 
 if TYPE_CHECKING:
     from ..files.sync import Outputs
 
-__all__ = ["SessionFiles", "collect_inputs", "settle_for"]
+__all__ = ["SessionFiles", "attached", "collect_inputs", "settle_for", "typed_parts"]
 
 
 def collect_inputs(prepared: Interpolated, files: Iterable[Any] | None) -> dict[str, Any]:
@@ -30,6 +33,32 @@ def collect_inputs(prepared: Interpolated, files: Iterable[Any] | None) -> dict[
     for item in files or ():
         inputs[str(item)] = item
     return inputs
+
+
+def attached(prep: Any) -> tuple[Attached, ...]:
+    """Every input of a prepared batch as the transcript shows it (name, kind, mount path)."""
+    if prep is None:
+        return ()
+    return tuple(Attached(spec.name, spec.kind, mount.mount_path) for spec, mount in prep.entries)
+
+
+def typed_parts(text: str, namespace: Mapping[str, Any], inputs: Iterable[Attached],
+                interpolated: bool) -> tuple[str | Attached, ...]:
+    """What the user wrote: text pieces (other `{{name}}`s interpolated as they are sent) and, for
+    each `{{df}}` of an attached input, that input (the view shows it as a chip)."""
+    if not interpolated:
+        return (text,)
+    by_name = {a.name: a for a in inputs}
+    mark = f"\ue000{secrets.token_hex(8)}"  # a private-use marker no prompt holds
+
+    def frame_text(ref: Any) -> str:
+        return f"{mark}{ref.expr}{mark}" if ref.expr in by_name else f"`{ref.expr}`"
+
+    body = interpolate(text, namespace, frame_text=frame_text).text
+    pieces = re.split(f"{re.escape(mark)}(.*?){re.escape(mark)}", body, flags=re.S)
+    # re.split alternates text, captured name, text...
+    parts = [by_name[p] if i % 2 else p for i, p in enumerate(pieces)]
+    return tuple(p for p in parts if p != "")
 
 
 class SessionFiles:

@@ -45,7 +45,7 @@ from ..transcript import empty, fold
 from .asynchronous import ask_async
 from .background import start_background
 from .context import split_keywords, user_namespace, want_live
-from .files import SessionFiles, collect_inputs
+from .files import SessionFiles, attached, collect_inputs, typed_parts
 from .interpolate import Interpolated, interpolate
 from .recording import ask_cached, check_output_paths, wants_cache
 from .turn import Turn
@@ -304,6 +304,8 @@ class AgentSession:
         text = self.files.with_pending(text, self.session_id)  # cards of `%agent upload`s since the last turn
         guard = setup.guard if setup is not None else None
         turn = Turn(self, opts, text, live=want_live(live), inputs=prep, guard=guard)
+        inputs_shown = attached(prep)
+        turn.prompt(typed_parts(prompt, ns, inputs_shown, interpolate), inputs_shown)
         if guard is not None and not fresh and getattr(self.remote, "budget", None) is None:
             # A budget is set only when a session is created: this one is held to the cap by the guard.
             guard.server_budget = False

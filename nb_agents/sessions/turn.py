@@ -25,7 +25,16 @@ from ..errors import AgentAPIError, NbAgentsError
 from ..events import event_type
 from ..run import Run
 from ..tools import ActionContext
-from ..transcript import PendingDeltas, empty, fold, is_delta, with_image, with_inputs, with_notice
+from ..transcript import (
+    PendingDeltas,
+    empty,
+    fold,
+    is_delta,
+    with_image,
+    with_inputs,
+    with_notice,
+    with_prompt,
+)
 from ..view import LiveView
 from .recording import stamp, turn_recorder
 
@@ -113,6 +122,12 @@ class Turn:
 
     def _read_t(self) -> Any:
         return self.t
+
+    def prompt(self, parts: Any, inputs: Any = ()) -> None:
+        """What the user wrote for this turn's text (see `transcript.with_prompt`): the view shows
+        it, with the text added for the agent folded away."""
+        if self.text is not None:
+            self.t = with_prompt(self.t, self.text, parts, inputs)
 
     def notice(self, text: str, level: str = "info") -> None:
         self.t = with_notice(self.t, text, level)
