@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from ..transcript import Thinking, ToolCall, Transcript
+from ..transcript import Attached, Prompt, Thinking, ToolCall, Transcript
 
 __all__ = [
     "status_of",
@@ -22,6 +22,9 @@ __all__ = [
     "full_tools",
     "pretty_input",
     "elapsed",
+    "prompt_parts",
+    "added_summary",
+    "input_line",
 ]
 
 # Tool I/O kept in the view (the full values stay in run.tool_calls).
@@ -216,3 +219,41 @@ def full_tools(t: Transcript, verbose: bool) -> frozenset[str]:
     """Ids of the tool calls shown with their input/result (the last FULL_TAIL ones)."""
     ids = [i.id for i in t.items if isinstance(i, ToolCall)]
     return frozenset(ids if verbose else ids[-FULL_TAIL:])
+
+
+# What the user wrote is shown up to this many chars (a chip counts its name).
+USER_CHARS = 2000
+# The text sent for the agent (cards, mount notes) is kept up to this many chars in the view.
+SENT_CHARS = 6000
+
+
+def prompt_parts(prompt: Prompt, limit: int = USER_CHARS) -> tuple[tuple[str | Attached, ...], int]:
+    """The prompt's parts cut to `limit` chars of text, and how many chars were left out."""
+    out: list[str | Attached] = []
+    left, dropped = limit, 0
+    for part in prompt.parts:
+        if isinstance(part, Attached):
+            if left > 0:
+                out.append(part)
+            continue
+        if left <= 0:
+            dropped += len(part)
+            continue
+        piece, cut = truncate(part, left)
+        out.append(piece)
+        dropped += len(part) - len(piece) + 1 if cut else 0
+        left -= len(part)
+    return tuple(out), dropped
+
+
+def added_summary(prompt: Prompt) -> str:
+    """The one line under which the text added for the agent is folded."""
+    names = [a.name for a in prompt.inputs]
+    what = f"how to read {names[0]}" if len(names) == 1 else f"how to read {len(names)} inputs" if names else "notes"
+    return f"+ text added for the agent ({what})"
+
+
+def input_line(a: Attached) -> str:
+    """One attached input: its name, its kind and where it is mounted."""
+    where = f" at {a.mount_path}" if a.mount_path else ""
+    return f"{a.name} ({a.kind}){where}"

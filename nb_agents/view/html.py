@@ -149,11 +149,35 @@ def _with_cursor(body: str) -> str:
 
 
 def _user(m: ti.UserMessage) -> str:
-    text, cut = c.truncate(m.text, 2000)
-    more = f' <span class="nba-dim">(+{len(m.text) - len(text) + 1:,} chars)</span>' if cut else ""
     who = "system" if m.role == "system" else "you"
     queued = ' <span class="nba-dim">(queued)</span>' if m.queued else ""
+    if m.prompt is not None:
+        return f'<div class="nba-u"><b>{who}</b>{queued}: {_prompt(m.prompt)}</div>'
+    text, cut = c.truncate(m.text, c.USER_CHARS)
+    more = f' <span class="nba-dim">(+{len(m.text) - len(text) + 1:,} chars)</span>' if cut else ""
     return f'<div class="nba-u"><b>{who}</b>{queued}: {escape(text)}{more}</div>'
+
+
+def _chip(a: ti.Attached) -> str:
+    return f'<span class="nba-chip" title="{escape(c.input_line(a))}">{escape(a.name)}</span>'
+
+
+def _prompt(p: ti.Prompt) -> str:
+    """What the user wrote (each `{{df}}` a chip), and the text sent for the agent folded away."""
+    parts, dropped = c.prompt_parts(p)
+    typed = "".join(_chip(part) if isinstance(part, ti.Attached) else escape(part) for part in parts)
+    if dropped:
+        typed += f' <span class="nba-dim">(+{dropped:,} chars)</span>'
+    if not p.added:
+        return typed
+    sent, cut = c.truncate(p.sent, c.SENT_CHARS)
+    note = f'<div class="nba-dim">showing {len(sent) - 1:,} of {len(p.sent):,} chars</div>' if cut else ""
+    rows = "".join(f"<li>{escape(c.input_line(a))}</li>" for a in p.inputs)
+    listed = f'<ul class="nba-ins">{rows}</ul>' if rows else ""
+    return (
+        f'{typed}<details class="nba-sent"><summary>{escape(c.added_summary(p))}</summary>'
+        f"{listed}<pre>{escape(sent, False)}</pre>{note}</details>"
+    )
 
 
 def _thinking(t: ti.Thinking) -> str:

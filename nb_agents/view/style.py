@@ -20,6 +20,12 @@ color:var(--jp-content-font-color1,inherit);line-height:1.45;max-width:100%;over
 .nba-dim{opacity:.65}
 .nba-u,.nba-m,.nba-tm,.nba-o,.nba-thr,.nba-n,.nba-e,.nba-in,.nba-img{margin:.35em 0}
 .nba-u{border-left:3px solid #8884;padding-left:.6em;white-space:pre-wrap}
+.nba-chip{display:inline-block;white-space:nowrap;font-family:var(--jp-code-font-family,monospace);font-size:90%;
+padding:0 .4em;border-radius:var(--jp-border-radius,3px);border:1px solid var(--jp-border-color1,#8886);
+background:var(--jp-layout-color2,#8882);color:var(--jp-content-font-color1,inherit)}
+.nba-sent{margin:.2em 0 0;white-space:normal;font-size:90%}.nba-sent summary{cursor:pointer;opacity:.7}
+.nba-sent pre{background:var(--jp-layout-color2,#8881);padding:4px 6px;max-height:16em;overflow:auto;white-space:pre-wrap;margin:.2em 0}
+.nba-ins{margin:.2em 0;padding-left:1.4em}
 .nba-m>:first-child{margin-top:0}.nba-m>:last-child{margin-bottom:0}
 .nba-m table{border-collapse:collapse}.nba-m td,.nba-m th{border:1px solid #8886;padding:2px 6px}
 .nba-m pre,.nba-t pre{background:#8881;padding:4px 6px;overflow-x:auto;max-height:24em;white-space:pre-wrap;margin:.2em 0}

@@ -131,9 +131,15 @@ def _tool(call: ti.ToolCall, verbose: bool, full: bool) -> str:
 
 
 def _user(m: ti.UserMessage) -> str:
-    text, cut = c.truncate(m.text, 2000)
     who = "system" if m.role == "system" else "you"
-    return f"{who}{' (queued)' if m.queued else ''}: {text}"
+    head = f"{who}{' (queued)' if m.queued else ''}: "
+    if m.prompt is None:
+        return head + c.truncate(m.text, c.USER_CHARS)[0]
+    parts, dropped = c.prompt_parts(m.prompt)
+    typed = "".join(p if isinstance(p, str) else "{{" + p.name + "}}" for p in parts)
+    more = f" (+{dropped:,} chars)" if dropped else ""
+    lines = [head + typed + more] + [f"  + {c.input_line(a)}" for a in m.prompt.inputs]
+    return "\n".join(lines)
 
 
 def _error(e: ti.ErrorItem) -> str:

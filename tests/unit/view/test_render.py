@@ -7,7 +7,7 @@ import base64
 from html_checks import assert_safe, tags_of
 from transcript_builders import B, text_blocks
 
-from nb_agents.transcript import empty, fold_all, with_image, with_inputs, with_notice
+from nb_agents.transcript import Attached, empty, fold_all, with_image, with_inputs, with_notice, with_prompt
 from nb_agents.view import common
 from nb_agents.view.html import render_body, render_header, render_html, render_item
 from nb_agents.view.text import render_text
@@ -157,7 +157,7 @@ def test_quiet_shows_only_the_final_answer():
     t = run(b.running(), b.user("q"), use, b.tool_result(use.id), b.msg("The **answer**"), b.idle())
     html = render_html(t, quiet=True)
     assert (
-        "<strong>answer</strong>" in html and "nba-t" not in html.split("</style>")[1] and "you" not in html
+        "<strong>answer</strong>" in html and "nba-t" not in html.split("</style>")[1] and "you" not in html.split("</style>")[1]
     )
     assert render_text(t, quiet=True) == "The **answer**"
 
@@ -249,3 +249,68 @@ def test_one_byte_size_format_for_the_view_and_the_file_cards():
         "0 B", "999 B", "1.0 kB", "21.4 kB", "999.9 kB", "1.5 MB", "3.0 GB", "5000.0 GB",
     ]
     assert common.fmt_size(None) == "?"
+
+
+SALES = Attached("sales", "pandas DataFrame", "/mnt/session/uploads/sales.parquet")
+SENT = (
+    "Sum `sales` (a pandas DataFrame mounted at `/mnt/session/uploads/sales.parquet`) by <region>\n\n"
+    "### Input `sales`\n```python\npd.read_parquet('/mnt/session/uploads/sales.parquet')\n```"
+)
+
+
+def prompted(*events):
+    t = with_prompt(empty(), SENT, ["Sum ", SALES, " by <region>"], [SALES, ("notes.txt", "file", None)])
+    return fold_all(t, events)
+
+
+def test_the_you_block_shows_a_chip_and_folds_the_added_text():
+    b = B()
+    html = render_html(prompted(b.running(), b.user(SENT)), now=NOW).split("</style>", 1)[1]
+    you = html[html.index('<div class="nba-u">'):]
+    assert you.startswith(
+        '<div class="nba-u"><b>you</b>: Sum <span class="nba-chip" title="sales (pandas DataFrame) at '
+        '/mnt/session/uploads/sales.parquet">sales</span> by &lt;region&gt;<details class="nba-sent">'
+        "<summary>+ text added for the agent (how to read 2 inputs)</summary>"
+    )
+    folded = you[you.index("</summary>"):you.index("</details>")]
+    assert "<li>sales (pandas DataFrame) at /mnt/session/uploads/sales.parquet</li><li>notes.txt (file)</li>" in folded
+    assert "<pre>Sum `sales` (a pandas DataFrame mounted at" in folded and "by &lt;region&gt;\n\n### Input" in folded
+    assert "```python" not in you[: you.index("<details")]  # the code fences only inside the fold
+    assert_safe(html, allow=("details",))
+
+
+def test_the_you_block_in_text_is_the_users_words_and_one_line_per_input():
+    b = B()
+    text = render_text(prompted(b.running(), b.user(SENT), b.msg("Done.")))
+    assert (
+        "you: Sum {{sales}} by <region>\n"
+        "  + sales (pandas DataFrame) at /mnt/session/uploads/sales.parquet\n"
+        "  + notes.txt (file)\n"
+        "Done."
+    ) in text
+    assert "### Input" not in text and "```" not in text
+
+
+def test_an_echo_that_is_not_our_prompt_shows_as_sent():
+    b = B()
+    t = prompted(b.running(), b.user("something else"))
+    assert "you: something else" in render_text(t) and "nba-chip" not in render_html(t).split("</style>")[1]
+    # a prompt without added text shows no fold
+    plain = fold_all(with_prompt(empty(), "hi {{x}}"), [b.user("hi {{x}}")])
+    assert "nba-sent" not in render_html(plain).split("</style>")[1] and "you: hi {{x}}" in render_text(plain)
+
+
+def test_hostile_prompt_parts_are_escaped():
+    evil = '<script>alert(1)</script><img src=x onerror=alert(1)>"\'>'
+    bad = Attached(evil, evil, evil)
+    t = fold_all(with_prompt(empty(), evil + "!", [evil, bad], [bad]), [B().user(evil + "!")])
+    html = render_html(t).split("</style>", 1)[1]
+    assert_safe(html, allow=("details",))
+    assert "<script>" not in html and "<img" not in html
+
+
+def test_a_long_prompt_is_cut_and_says_how_much():
+    b = B()
+    long = "x" * (common.USER_CHARS + 500)
+    t = fold_all(with_prompt(empty(), long + SENT, [long, SALES], [SALES]), [b.user(long + SENT)])
+    assert "(+501 chars)" in render_html(t) and "(+501 chars)" in render_text(t)
