@@ -209,3 +209,28 @@ def test_an_output_edited_on_disk_is_refused_not_misread(ip, out_dir, scenario):
         art.load()
     assert str(info.value) == ("y.csv changed on disk since it was pulled (4 B then, 8 B now); "
                                "`%agent pull` fetches the agent's copy again")
+
+
+def test_the_you_block_shows_what_the_user_wrote_in_the_saved_copy(ip, out_dir, scenario, monkeypatch):
+    from IPython.utils.capture import capture_output
+
+    monkeypatch.setenv("NB_AGENTS_VIEW", "widget")
+    ip.user_ns["sales"] = sales()
+    head = scenario([{"say": "Done."}])
+    with capture_output() as cap:
+        ip.run_cell_magic("agent", "-o r", head + "Sum {{sales}} by <region>")
+    [static] = [o.data for o in cap.outputs if "text/plain" in o.data and "text/html" in o.data]
+    mount = "/mnt/session/uploads/sales.parquet"
+    text, html = static["text/plain"], static["text/html"]
+    assert f"you: {head}Sum {{{{sales}}}} by <region>\n  + sales (pandas DataFrame) at {mount}\nDone." in text
+    assert "### Input `sales`" not in text  # the schema card stays out of the text copy
+    you = html[html.index('<div class="nba-u">'):]
+    you = you[: you.index("</details>")]
+    assert f'Sum <span class="nba-chip" title="sales (pandas DataFrame) at {mount}">sales</span> by &lt;region&gt;' in you
+    summary, folded = you.split("</summary>")
+    assert '<details class="nba-sent"><summary>+ text added for the agent (how to read sales)' in summary
+    assert "### Input `sales`" in folded and f"mounted at `{mount}`" in folded  # the sent text, escaped
+    assert "<region>" not in html
+    # the Run's transcript holds the same knowledge
+    (message,) = ip.user_ns["r"].transcript.user_messages
+    assert message.prompt.typed == head + "Sum {{sales}} by <region>" and message.text == ip.user_ns["r"].prompt
