@@ -267,6 +267,12 @@ def _str_map(x: Any) -> bool:
     return isinstance(x, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in x.items())
 
 
+def _attached_ok(x: Any) -> bool:
+    """An attached input as a header lists it: {"name", "kind", "mount_path"} (the path may be None)."""
+    return (isinstance(x, dict) and isinstance(x.get("name"), str) and isinstance(x.get("kind"), str)
+            and isinstance(x.get("mount_path"), (str, type(None))))
+
+
 def _when(x: Any) -> bool:
     return isinstance(x, str) or (_finite(x) and x < 253402300800)  # a time before the year 10000
 
@@ -279,6 +285,8 @@ _HEADER_FIELDS: dict[str, Any] = {
     "agent_version": lambda x: isinstance(x, int) and not isinstance(x, bool),
     "backend": lambda x: x in ("service", "emulator"),
     "input_hashes": _str_map,
+    "typed": lambda x: isinstance(x, list) and all(isinstance(p, str) or _attached_ok(p) for p in x),
+    "attached": lambda x: isinstance(x, list) and all(_attached_ok(a) for a in x),
 }
 _SUMMARY_FIELDS: dict[str, Any] = {
     **{k: lambda x: isinstance(x, str) for k in ("text", "session_id", "session_name", "prompt")},

@@ -17,7 +17,7 @@ from typing import Any
 from ..files import Artifact, clean_component, clean_relpath, contain
 from ..provenance import provenance_from_run
 from ..run import Run
-from ..transcript import empty, fold, with_image, with_inputs, with_notice
+from ..transcript import empty, fold, with_image, with_inputs, with_notice, with_prompt
 from ..view import LiveView
 from .cassette import Cassette, CassetteError, CassetteFile, load_cassette
 
@@ -136,6 +136,8 @@ class _Player:
         self.t = with_notice(t0, first)
         if cas.header.get("inputs"):  # the upload summary a live turn shows first
             self.t = with_inputs(self.t, cas.header["inputs"])
+        if cas.header.get("typed") and cas.header.get("prompt"):  # what the user wrote, as shown live
+            self.t = with_prompt(self.t, cas.header["prompt"], cas.header["typed"], cas.header.get("attached") or ())
         self.view = None
         if view:
             self.view = LiveView(self.t, verbose=verbose, quiet=quiet)

@@ -87,8 +87,13 @@ def recorder_meta(turn: Turn) -> dict[str, Any]:
     """The cassette header fields docs/replay.md lists, for this turn."""
     prep = getattr(turn, "inputs", None)
     rows = [{"name": r.name, "size": r.size, "status": r.status} for r in prep.report] if prep is not None else []
+    def listed(a: Any) -> dict[str, Any]:
+        return {"name": a.name, "kind": a.kind, "mount_path": a.mount_path}
+
+    you = {"typed": [p if isinstance(p, str) else listed(p) for p in turn.typed],
+           "attached": [listed(a) for a in turn.attached]} if turn.typed else {}
     return {**_facts(turn), "prompt": turn.text or "", "options": key_options(turn.opts), "inputs": rows,
-            "backend": backend_kind()}
+            "backend": backend_kind(), **you}
 
 
 def turn_recorder(turn: Turn) -> Recorder | None:

@@ -89,6 +89,8 @@ class Turn:
         self.recorder: Any = None
         self.listeners: list[Any] = []
         self.inputs = inputs  # files.Prepared: its digests and report go to the cassette and provenance
+        self.typed: tuple[Any, ...] = ()  # what the user wrote (`prompt`): text pieces and attached inputs
+        self.attached: tuple[Any, ...] = ()
         self.record_path: str | None = None  # `--record PATH` for this turn (session_cache.turn_recorder)
 
     # -- the transcript: deltas fold lazily ----------------------------------------------------
@@ -127,7 +129,8 @@ class Turn:
         """What the user wrote for this turn's text (see `transcript.with_prompt`): the view shows
         it, with the text added for the agent folded away."""
         if self.text is not None:
-            self.t = with_prompt(self.t, self.text, parts, inputs)
+            self.typed, self.attached = tuple(parts), tuple(inputs)  # also for the cassette header
+            self.t = with_prompt(self.t, self.text, self.typed, self.attached)
 
     def notice(self, text: str, level: str = "info") -> None:
         self.t = with_notice(self.t, text, level)
