@@ -272,30 +272,42 @@ def _to_arrow(col: Any) -> Any:
 
 
 def _hash_arrow(h: Any, arr: Any) -> None:
+    """An Arrow array's type and values, independent of chunking and slicing (a column sliced
+    from a bigger one hashes like the same values built afresh)."""
+    import numpy as np
     import pyarrow as pa
 
     if isinstance(arr, pa.ChunkedArray):
-        h.update(f"chunks{arr.num_chunks}".encode())
-        for chunk in arr.chunks:
-            _hash_arrow(h, chunk)
-        return
-    h.update(f"|{arr.type}|{len(arr)}|{arr.offset}|{arr.null_count}|".encode())
-    if pa.types.is_dictionary(arr.type):  # categoricals: codes, then the categories
+        arr = arr.chunk(0) if arr.num_chunks == 1 else pa.concat_arrays(arr.chunks) if arr.num_chunks else \
+            pa.array([], type=arr.type)
+    typ, n, off = arr.type, len(arr), arr.offset
+    h.update(f"|{typ}|{n}|{arr.null_count}|".encode())
+    if arr.null_count:  # which slots are missing (what lies under them does not count for text)
+        h.update(np.ascontiguousarray(arr.is_null().to_numpy(zero_copy_only=False)).view(np.uint8))
+    if pa.types.is_dictionary(typ):  # categoricals: codes, then the categories
         _hash_arrow(h, arr.indices)
         _hash_arrow(h, arr.dictionary)
         return
-    if pa.types.is_nested(arr.type):
-        # Lists, structs, maps: children carry offsets of their own; the column's IPC bytes are exact.
+    bufs = arr.buffers()
+    if pa.types.is_boolean(typ):
+        h.update(np.ascontiguousarray(arr.fill_null(False).to_numpy(zero_copy_only=False)).view(np.uint8))
+    elif len(bufs) == 2 and not pa.types.is_nested(typ) and getattr(typ, "bit_width", 0) % 8 == 0 and bufs[1]:
+        width = typ.bit_width // 8  # ints, floats, timestamps, decimals: the values' bytes
+        h.update(memoryview(bufs[1])[off * width:(off + n) * width])
+    elif pa.types.is_string(typ) or pa.types.is_binary(typ) or pa.types.is_large_string(typ) \
+            or pa.types.is_large_binary(typ):
+        kind = np.int64 if pa.types.is_large_string(typ) or pa.types.is_large_binary(typ) else np.int32
+        offsets = np.frombuffer(bufs[1], dtype=kind)[off:off + n + 1] if n else np.zeros(1, dtype=kind)
+        h.update(np.ascontiguousarray(offsets - offsets[0]).view(np.uint8))
+        if bufs[2] is not None:
+            h.update(memoryview(bufs[2])[int(offsets[0]):int(offsets[-1])])
+    else:
+        # Lists, structs, maps, views: children carry offsets of their own; the IPC bytes are exact.
         sink = pa.BufferOutputStream()
         batch = pa.record_batch([arr], names=["c"])
         with pa.ipc.new_stream(sink, batch.schema) as writer:
             writer.write_batch(batch)
         h.update(sink.getvalue())
-        return
-    for buf in arr.buffers():
-        h.update(b"-" if buf is None else f"{buf.size}:".encode())
-        if buf is not None:
-            h.update(buf)
 
 
 # --- serializing ---------------------------------------------------------------------------
