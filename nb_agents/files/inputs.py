@@ -268,7 +268,7 @@ def _to_arrow(col: Any) -> Any:
         if col.dtype != object:
             raise TypeError(f"cannot hash {col.dtype} by its buffers") from None
         # As `_parquet_safe` stores it: str() of each value, missing values stay missing.
-        return pa.array([v if _is_missing(v) else str(v) for v in col], type=pa.large_string(), from_pandas=True)
+        return pa.array([v if _is_missing(v) else str(v) for v in col], from_pandas=True)
 
 
 def _hash_arrow(h: Any, arr: Any) -> None:
