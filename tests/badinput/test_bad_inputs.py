@@ -168,14 +168,15 @@ def test_awkward_dataframes_upload_faithfully_with_a_note(ip: Any, emu: Any, fmt
 def test_a_frame_that_cannot_be_written_is_one_line_before_anything_is_sent(
         ip: Any, emu: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import pandas as pd
+    import pyarrow.parquet as pq
 
-    def refuse(self: Any, *a: Any, **k: Any) -> None:
+    def refuse(*a: Any, **k: Any) -> None:  # the Parquet writer refuses, as pyarrow does
         raise ValueError("Unsupported numpy type 42\nmore detail")
 
     ip.user_ns["odd"] = pd.DataFrame({"a": [1]})
     before = (_sessions(emu), emu.stats["requests:POST /v1/files"])
     with monkeypatch.context() as patch:
-        patch.setattr(pd.DataFrame, "to_parquet", refuse)
+        patch.setattr(pq, "write_table", refuse)
         with pytest.raises(FileSyncError) as info:
             cell(ip, "", "profile {{odd}}")
     assert str(info.value) == "cannot write odd as parquet: Unsupported numpy type 42 (try --format csv)"
