@@ -112,18 +112,35 @@ def _object_members(node: Any) -> list[Any]:
     return [node] if "object" in resolved else []
 
 
+# id(node) -> (object members, {(tag, literal): the one member with it}); nodes live as long as shapes().
+_UNIONS: dict[int, tuple[list[Any], dict[tuple[str, Any], Any]]] = {}
+
+
+def _union_index(node: Any) -> tuple[list[Any], dict[tuple[str, Any], Any]]:
+    found = _UNIONS.get(id(node))
+    if found is None:
+        members = _object_members(node)
+        tagged: dict[tuple[str, Any], list[Any]] = {}
+        for m in members:
+            for tag in ("type", "name"):
+                lit = _literal(_resolve(m)["object"].get(tag))
+                if lit is not None:
+                    tagged.setdefault((tag, lit[0]), []).append(m)
+        found = _UNIONS[id(node)] = (members, {k: v[0] for k, v in tagged.items() if len(v) == 1})
+    return found
+
+
 def _pick(node: Any, value: dict[str, Any]) -> Any:
     """The object type (of a union) that `value` is: by its `type` (else `name`) literal, else
     the only member that declares all of its keys; None when that is ambiguous."""
-    members = _object_members(node)
+    members, by_tag = _union_index(node)
     if len(members) <= 1:
         return members[0] if members else None
     for tag in ("type", "name"):
-        if tag not in value:
-            continue
-        matching = [m for m in members if _literal(_resolve(m)["object"].get(tag)) == (value[tag],)]
-        if len(matching) == 1:
-            return matching[0]
+        tag_value = value.get(tag)
+        tagged = by_tag.get((tag, tag_value)) if isinstance(tag_value, (str, int, float)) else None
+        if tagged is not None:
+            return tagged
     fitting = [m for m in members if all(k in _resolve(m)["object"] or "index" in _resolve(m) for k in value)]
     return fitting[0] if len(fitting) == 1 else None
 

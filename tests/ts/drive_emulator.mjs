@@ -180,7 +180,7 @@ async function vaults() {
   await ok("vaults.delete", beta.vaults.delete(vault.id));
 }
 
-async function deployments(agent, env) {
+async function deployments() {
   if (!beta.deployments || !(await served("deployments", () => beta.deployments.list()))) return;
   await all("deployments.list", beta.deployments.list());
   if (beta.deploymentRuns) await all("deployment_runs.list", beta.deploymentRuns.list());
