@@ -30,11 +30,20 @@ class WireCheck:
         self.lock = threading.Lock()
         self.found: list[str] = []
         self.checked = 0
+        self.routes: set[str] = set()
+        self.event_types: set[str] = set()
 
     def __call__(self, route: str, node: Any, body: Any) -> None:
         found = sdk_shapes.problems(node, body)
         with self.lock:
             self.checked += 1
+            self.routes.add(route)
+            if route == "SSE" and isinstance(body, dict):
+                self.event_types.add(str(body.get("type")))
+            elif route.endswith("/events") and isinstance(body, dict):  # listed or sent events
+                self.event_types.update(
+                    str(e.get("type")) for e in body.get("data", []) if isinstance(e, dict)
+                )
             if found:
                 self.found.append(f"{route}: {found} in {json.dumps(body)[:300]}")
 
@@ -44,12 +53,33 @@ class WireCheck:
         return found
 
 
+WIRE_CHECK = WireCheck()
+
+
 @pytest.fixture(scope="session")
 def wire_check() -> Iterator[WireCheck]:
-    check = WireCheck()
-    sdk_shapes.observers.append(check)
-    yield check
-    sdk_shapes.observers.remove(check)
+    sdk_shapes.observers.append(WIRE_CHECK)
+    yield WIRE_CHECK
+    sdk_shapes.observers.remove(WIRE_CHECK)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """What the shape check saw: routes, and the streamed event types never produced."""
+    if not WIRE_CHECK.checked:
+        return
+    union = sdk_shapes._resolve(sdk_shapes.event_shape())["union"]
+    declared = {m["ref"] for m in union}
+    seen = {
+        m["ref"]
+        for m in union
+        if sdk_shapes._literal(sdk_shapes._resolve(m)["object"]["type"])
+        in {(t,) for t in WIRE_CHECK.event_types}
+    }
+    terminalreporter.write_line(
+        f"SDK shapes: {WIRE_CHECK.checked} responses/events checked on {len(WIRE_CHECK.routes)} routes; "
+        f"{len(seen)} of {len(declared)} event types seen; not produced: "
+        + ", ".join(sorted(n.removeprefix("BetaManagedAgents") for n in declared - seen))
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +210,80 @@ def test_every_method_through_the_typescript_sdk_on_the_standalone_emulator(tmp_
     print("\n".join(skipped))
     log = (tmp_path / "server.log").read_text()
     assert "off the SDK shape" not in log, log
+
+
+# -- the client's own events on the wire ----------------------------------------------------------
+def _wait(client: Any, sid: str, predicate: Any, timeout: float = 20) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        listed = client.beta.sessions.events.with_raw_response.list(sid).http_response.json()["data"]
+        if predicate(listed):
+            return listed  # type: ignore[no-any-return]
+        time.sleep(0.05)
+    raise AssertionError(f"timed out; events: {[e['type'] for e in listed]}")
+
+
+def _idles(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in events if e["type"] == "session.status_idle"]
+
+
+def test_every_kind_of_sent_event_goes_through_the_wire_check(client: Any) -> None:
+    """Confirmations, interrupts, system messages and outcomes, sent over HTTP: their echoes and
+    the events they cause are checked by the conftest like every other response."""
+    agent = client.beta.agents.create(
+        name="wire-sent",
+        model="claude-sonnet-4-6",
+        metadata={"emulator_brain": "scenario:confirm"},
+        tools=[{"type": "agent_toolset_20260401"}],
+    )
+    env = client.beta.environments.create(name="wire-sent-env")
+    sid = client.beta.sessions.create(agent=agent.id, environment_id=env.id).id
+    send = client.beta.sessions.events.send
+
+    def text(t: str) -> dict[str, Any]:
+        return {"type": "user.message", "content": [{"type": "text", "text": t}]}
+
+    send(sid, events=[text("go")])
+    events = _wait(
+        client, sid, lambda ev: _idles(ev) and _idles(ev)[-1]["stop_reason"]["type"] == "requires_action"
+    )
+    ask = _idles(events)[-1]["stop_reason"]["event_ids"][0]
+    send(sid, events=[{"type": "user.tool_confirmation", "tool_use_id": ask, "result": "allow"}])
+    _wait(client, sid, lambda ev: _idles(ev)[-1]["stop_reason"]["type"] == "end_turn")
+
+    send(
+        sid,
+        events=[
+            text("[[emulator: echo]]\nwith context"),
+            {"type": "system.message", "content": [{"type": "text", "text": "be brief"}]},
+        ],
+    )
+    _wait(client, sid, lambda ev: len(_idles(ev)) >= 3)
+    send(
+        sid,
+        events=[
+            {
+                "type": "user.define_outcome",
+                "description": "[[emulator: echo]]\nsay done",
+                "rubric": {"type": "text", "content": "says done"},
+                "max_iterations": 1,
+            }
+        ],
+    )
+    _wait(
+        client,
+        sid,
+        lambda ev: any(e["type"] == "span.outcome_evaluation_end" for e in ev) and len(_idles(ev)) >= 4,
+    )
+    send(sid, events=[text("[[emulator: scenario slow]]\nwait")])
+    _wait(
+        client, sid, lambda ev: any(e["type"] == "agent.message" and "long job" in json.dumps(e) for e in ev)
+    )
+    send(sid, events=[{"type": "user.interrupt"}])
+    listed = _wait(
+        client, sid, lambda ev: any(e["type"] == "user.interrupt" for e in ev) and len(_idles(ev)) >= 5
+    )
+    kinds = {e["type"] for e in listed}
+    assert {"user.tool_confirmation", "system.message", "user.define_outcome", "user.interrupt"} <= kinds, (
+        kinds
+    )
