@@ -4,6 +4,9 @@ so no runtime task outlives its test), shadowing the session-wide `anyio_backend
 Every JSON response and SSE event any emulator sends during these tests is checked against the
 shape the TypeScript SDK declares for its route (`nb_agents.emulator.sdk_shapes`): a missing
 required key, a null where none is allowed, a wrong kind or an undeclared key fails the test.
+A test that makes the emulator send an off-shape event on purpose (a scenario `event` step) takes
+the `wire_check` fixture and calls `wire_check.take()` (the problems found so far) before it ends.
+Error bodies (4xx/5xx) are not checked here: see test_conformance.py.
 """
 
 from __future__ import annotations
