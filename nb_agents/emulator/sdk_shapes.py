@@ -244,6 +244,11 @@ def _problems(node: Any, value: Any, path: str, out: list[str]) -> None:  # noqa
             if obj is not None:
                 _problems(obj, value, path, out)
                 return
+            members, by_tag = _union_index(node)
+            tags = {t for (tag, t) in by_tag if tag == "type"}
+            if "type" in value and len(members) > 1 and len(tags) == len(members):
+                out.append(f"{_join(path, 'type')}: {value['type']!r} is not a type of {label}")
+                return
         tries = [problems(m, value, path) for m in node["union"]]
         if not any(t == [] for t in tries):
             best = min(tries, key=len)

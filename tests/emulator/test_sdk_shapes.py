@@ -65,6 +65,9 @@ def test_wrong_nulls_kinds_literals_and_undeclared_keys_are_problems() -> None:
     assert sdk_shapes.problems(event, _idle(stop_details=None, bogus=1)) == [
         "bogus: key not declared (BetaManagedAgentsSessionStatusIdleEvent)"
     ]
+    assert sdk_shapes.problems(event, {"id": "x", "type": "agent.future_thing"}) == [
+        "type: 'agent.future_thing' is not a type of BetaManagedAgentsStreamSessionEvents"
+    ]
     bad_reason = sdk_shapes.problems(event, _idle(stop_details=None, stop_reason={"type": "interrupted"}))
     assert bad_reason and bad_reason[0].startswith("stop_reason")
     agent = sdk_shapes.route_shape("GET /v1/agents/{agent_id}")
