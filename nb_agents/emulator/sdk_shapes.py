@@ -36,7 +36,6 @@ __all__ = [
     "shapes",
     "route_shape",
     "event_shape",
-    "named",
     "complete",
     "problems",
     "observers",
@@ -85,10 +84,6 @@ def event_shape() -> Any:
     found = route_shape("GET /v1/sessions/{}/events/stream")
     assert found is not None, "sdk_shapes.json has no session event stream"
     return found[1]
-
-
-def named(name: str) -> Any:
-    return {"ref": name}
 
 
 def _resolve(node: Any) -> Any:
