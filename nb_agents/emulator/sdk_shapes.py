@@ -8,9 +8,10 @@ with each object's keys marked required (`key: T`) or optional (`key?: T`). It i
 `tests/ts/sdk_shapes.mjs` from the SDK pinned in `tests/ts/package-lock.json` (`make sdk-shapes`);
 a test checks the file is up to date.
 
-- `complete(node, value)` adds every required key that is absent and may be null, as `null`: the
-  server applies it to every JSON response (by route) and every SSE event, so the emulator's code
-  can leave empty nullable fields out.
+- `complete(node, value)` adds every required key that is absent and may be null, as `null`, and
+  leaves out an optional key that may not be null (`key?: T`) when its value is null: the server
+  applies it to every JSON response (by route) and every SSE event, so the emulator's code need
+  not know which of the two ways the SDK spells an empty field.
 - `problems(node, value)` lists what does not match: a missing required key, a null or a value of
   the wrong kind, a key the type does not declare. The tests run it on everything the emulator sends
   (an `observers` hook); with `NB_AGENTS_EMULATOR_CHECK_SHAPES=1` in its environment an emulator
@@ -148,8 +149,9 @@ def _literal(prop: Any) -> tuple[Any, ...] | None:
 
 
 def complete(node: Any, value: Any) -> Any:
-    """`value` with each absent required key that may be null set to null, at every depth. Only
-    the dicts it changes are copied."""
+    """`value` in the declared shape of an empty field, at every depth: an absent required key
+    that may be null is set to null, and a null optional key that may not be null (`key?: T`) is
+    left out. Only the dicts it changes are copied."""
     if node is None or value is None:
         return value
     resolved = _resolve(node)
@@ -167,7 +169,10 @@ def complete(node: Any, value: Any) -> Any:
     obj = _resolve(picked)
     out = value
     for key, prop in obj["object"].items():
-        if key in value:
+        if key in value and value[key] is None and not prop["required"] and not _nullable(prop["type"]):
+            out = dict(out) if out is value else out
+            del out[key]
+        elif key in value:
             done = complete(prop["type"], value[key])
             if done is not value[key]:
                 out = dict(out) if out is value else out

@@ -93,6 +93,15 @@ def test_complete_adds_only_required_nullable_keys_at_every_depth() -> None:
     assert "max_content_tokens" not in filled["data"][0]["tools"][0]["configs"][0]  # optional (`?:`)
 
 
+def test_complete_leaves_out_a_null_the_type_does_not_allow() -> None:
+    _kind, version = sdk_shapes.route_shape("GET /v1/memory_stores/{}/memory_versions/{}") or ("", None)
+    body = {"type": "memory_version", "redacted_by": None, "redacted_at": None, "content": None}
+    done = sdk_shapes.complete(version, body)
+    assert "redacted_by" not in done  # `redacted_by?: BetaManagedAgentsActor`: absent, never null
+    assert done["redacted_at"] is None and done["content"] is None  # `?: string | null`: kept
+    assert "redacted_by: expected an object" in " ".join(sdk_shapes.problems(version, body))
+
+
 def test_the_emulator_stores_events_lean_and_sends_them_complete(client: Any, emulator: Any) -> None:
     agent = client.beta.agents.create(
         name="lean", model="claude-sonnet-4-6", metadata={"emulator_brain": "echo"}
