@@ -69,8 +69,10 @@ e2e: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
+## ruff, and the import contracts of pyproject.toml (layers, no cycles, the emulator's isolation)
 lint: $(STAMP)
 	$(BIN)/ruff check nb_agents tests bench
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) $(FLOOR) build agent_outputs $(TS_DIR)/node_modules

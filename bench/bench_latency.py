@@ -123,6 +123,7 @@ CURRENT: list[Probe] = []  # the probe of the round being measured (instrument()
 def instrument() -> None:
     import nb_agents.emulator.runtime as runtime
     import nb_agents.view.widget as widget_mod
+    from nb_agents.sessions import Turn
 
     original = runtime.SessionRuntime.broadcast
 
@@ -146,7 +147,7 @@ def instrument() -> None:
             finally:
                 CURRENT[-1].applies.append(time.perf_counter() - t0)
 
-    widget_mod.LiveView = ObservedView  # turn.py imports it at call time
+    Turn.view_class = ObservedView  # the view every turn opens
 
 
 def pct(values: list[float], q: float) -> float:
@@ -191,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import nb_agents
     import nb_agents.emulator.turn as emu_turn
-    from nb_agents import client as nb_client
+    from nb_agents.api import client as nb_client
 
     pace(emu_turn, args.rate)
     os.environ["NB_AGENTS_VIEW"] = "widget"

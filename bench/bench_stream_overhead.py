@@ -55,7 +55,7 @@ class Bench:
         from IPython.core.interactiveshell import InteractiveShell
 
         import nb_agents.emulator.turn as emu_turn
-        from nb_agents import client as nb_client
+        from nb_agents.api import client as nb_client
 
         emu_turn.DELTA_DELAY = 0.0  # the server emits deltas as fast as it can
         os.environ["NB_AGENTS_VIEW"] = "widget"
@@ -69,6 +69,7 @@ class Bench:
 
     def _instrument_views(self) -> None:
         import nb_agents.view.widget as widget_mod
+        from nb_agents.sessions import Turn
 
         views = self.views
 
@@ -77,7 +78,7 @@ class Bench:
                 super().__init__(*args, **kw)
                 views.append(self)
 
-        widget_mod.LiveView = CountedView  # turn.py imports it at call time
+        Turn.view_class = CountedView  # the view every turn opens
 
     def pipeline(self) -> dict[str, float]:
         import nb_agents
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             met=syncs <= TARGET_SYNCS * 1.05,
         )
     )
-    from nb_agents import client as nb_client
+    from nb_agents.api import client as nb_client
 
     nb_client.go_online()
     return 0

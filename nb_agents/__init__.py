@@ -17,13 +17,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-# Imported eagerly (it is light: no anthropic, pandas or ipywidgets) so that the function
-# `session` defined below, not the submodule, is what `nb_agents.session` names: Python binds a
-# submodule onto its package only when it is first imported. Import its contents with
-# `from nb_agents.session import AgentSession`, never `import nb_agents.session as m`.
-from . import session as _session_module
+from . import _moved
+from ._version import __version__
 
-__version__ = "0.1.0"
+_moved.install()
 
 __all__ = [
     "AgentSession",
@@ -45,26 +42,24 @@ __all__ = [
 
 # public name -> (module, attribute), imported on first access
 _LAZY = {
-    "AgentSession": ("session", "AgentSession"),
-    "BackgroundRun": ("background", "BackgroundRun"),
-    "MapResult": ("fanout_result", "MapResult"),
+    "AgentSession": ("sessions", "AgentSession"),
+    "BackgroundRun": ("sessions", "BackgroundRun"),
+    "MapResult": ("fanout", "MapResult"),
     "map": ("fanout", "map"),
     "DryRun": ("run", "DryRun"),
     "NbAgentsError": ("errors", "NbAgentsError"),
     "Run": ("run", "Run"),
-    "attach": ("session", "attach"),
-    "replay": ("playback", "replay"),
+    "attach": ("sessions", "attach"),
+    "replay": ("record", "replay"),
     "tool": ("tools", "tool"),
 }
 
 if TYPE_CHECKING:
-    from .background import BackgroundRun
     from .errors import NbAgentsError
-    from .fanout import map
-    from .fanout_result import MapResult
-    from .playback import replay
+    from .fanout import MapResult, map
+    from .record import replay
     from .run import DryRun, Run
-    from .session import AgentSession, attach
+    from .sessions import AgentSession, BackgroundRun, attach
     from .tools import tool
 
 
@@ -86,23 +81,25 @@ def __dir__() -> list[str]:
 def session(name: str = "default", **options: Any) -> AgentSession:
     """The named session of this kernel (created on first use); `options` are its defaults
     (model=, system=, timeout=, verbose=... as in `%config AgentMagic`)."""
-    return _session_module.get_session(name, **options)
+    from .sessions import get_session
+
+    return get_session(name, **options)
 
 
 def offline(**emulator_kw: Any) -> Any:
     """Start the built-in emulator in this process and use it (same as `%agent offline`)."""
-    from .client import go_offline
+    from .api import go_offline
 
     return go_offline(**emulator_kw)
 
 
 def load_ipython_extension(ipython):  # type: ignore[no-untyped-def]
-    from .magics import register
+    from .ipython import register
 
     register(ipython)
 
 
 def unload_ipython_extension(ipython):  # type: ignore[no-untyped-def]
-    from .magics import unregister
+    from .ipython import unregister
 
     unregister(ipython)

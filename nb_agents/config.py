@@ -16,6 +16,7 @@ ambient (a teacher's pyproject pins defaults a student can still override in the
 from __future__ import annotations
 
 import dataclasses
+import keyword
 import os
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,7 @@ class AgentMagic(Configurable):
         config=True
     )
     max_usd = Float(0.0, help="Budget cap in USD for new sessions (0 = no budget).").tag(config=True)
-    # -- the rest of the surface (agent_config.py builds the request bodies; docs/surface.md) --
+    # -- agent capabilities (api/agent_params.py and api/session_params.py build the request bodies; docs/capabilities.md) --
     network = Unicode("unrestricted", help="Environment networking: unrestricted | limited.").tag(config=True)
     allow_hosts = List(Unicode(), [], help="With network=limited: hosts the container may reach.").tag(config=True)
     allow_package_managers = Bool(False, help="With network=limited: allow pip/apt/... registries.").tag(config=True)
@@ -183,10 +184,47 @@ def current_config() -> AgentMagic:
     return _current if _current is not None else AgentMagic()
 
 
+def split_list(name: str, value: str) -> list[str]:
+    """A list option given as one string (flag, env var, keyword): `packages` splits on spaces
+    (each word `manager:a,b`), everything else on commas."""
+    if name == "packages":
+        return [item for word in value.split() for item in _package_word(word)]
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _package_word(word: str) -> list[str]:
+    manager, sep, names = word.partition(":")
+    if not sep:
+        return [f"pip:{n}" for n in word.split(",") if n]
+    return [f"{manager}:{n}" for n in names.split(",") if n]
+
+
 def check_names(values: dict[str, Any], what: str) -> None:
     for key in values:
         if key not in OPTION_NAMES:
             raise ConfigError(f"unknown {what} {key!r}{did_you_mean(key, OPTION_NAMES)}")
+
+
+MAX_SESSION_NAME = 64
+
+
+def check_session_name(name: Any) -> str:
+    """A session name: a non-empty printable string of at most 64 characters (it names a folder
+    of outputs, a cassette and a server-side title); else a one-line error."""
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"a session name must be a non-empty string, not {name!r}")
+    if len(name) > MAX_SESSION_NAME:
+        raise ConfigError(f"a session name has at most {MAX_SESSION_NAME} characters ({len(name)} given)")
+    if not name.isprintable():
+        raise ConfigError(f"a session name must be printable: {name!r}")
+    return name
+
+
+def check_variable_name(name: str, flag: str) -> str:
+    """A name a result is stored under in the user namespace: a Python identifier, not a keyword."""
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise ConfigError(f"{flag} {name!r}: not a Python variable name (letters, digits and _, not a keyword)")
+    return name
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:
@@ -241,7 +279,6 @@ def _coerce_all(values: dict[str, Any]) -> dict[str, Any]:
     probe = AgentMagic()
     for key, value in values.items():
         if isinstance(value, str) and isinstance(AgentMagic.class_traits()[key], List):
-            from .agent_config import split_list  # "a,b" (or "pip:a apt:b") for a list option
 
             value = split_list(key, value)
         try:

@@ -3,7 +3,10 @@
 Every mistake a user can make (bad flag, unknown `{{name}}`, missing file, no API key…)
 raises a subclass of `NbAgentsError`, which is an IPython `UsageError`: IPython prints its
 message on one line without a traceback. API failures are turned into one line with the
-status, the API's message and the request id by `format_api_error`.
+status, the API's message and the request id by `format_api_error`, scrubbed of secrets (a proxy
+or a server can echo a header back; the line is printed and saved with the notebook); the
+`AgentAPIError` keeps the status (or that no answer came at all) as attributes, so whether to
+try again is decided from those, never from the wording.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from IPython.core.error import UsageError
+
+from .scrub import scrub_text
 
 __all__ = [
     "NbAgentsError",
@@ -54,7 +59,16 @@ class NoBackendError(NbAgentsError):
 
 
 class AgentAPIError(NbAgentsError):
-    """An API call failed; the message is already one line."""
+    """An API call failed; the message is already one line.
+
+    `status`: the HTTP status the API answered with (None when there was no answer, or the
+    failure is not about one request); `connection`: True when the API could not be reached
+    (connection refused or reset, timeout, a stream cut mid-read)."""
+
+    def __init__(self, message: str, *, status: int | None = None, connection: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.connection = connection
 
 
 class SessionError(NbAgentsError):
@@ -88,7 +102,7 @@ def format_api_error(exc: Any) -> str:
         err = body.get("error") if isinstance(body.get("error"), dict) else body
         err_type = err.get("type") if isinstance(err, dict) else None
         message = err.get("message") if isinstance(err, dict) else None
-    message = _plain(str(message or getattr(exc, "message", None) or str(exc)))
+    message = scrub_text(_plain(str(message or getattr(exc, "message", None) or str(exc))))
     if len(message) > 300:
         message = message[:297] + "..."
     request_id = getattr(exc, "request_id", None)

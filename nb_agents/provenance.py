@@ -2,7 +2,8 @@
 
 It records what ran (session, agent and version, model, environment, backend), on what
 (input content hashes), what it cost (usage, cost, stop reason) and when, so a saved notebook
-says where each answer came from. Everything is JSON-safe (nbformat stores it as is).
+says where each answer came from. Everything is JSON-safe (nbformat stores it as is) and
+scrubbed of secrets (`nb_agents.scrub`): a saved notebook is shared with its metadata.
 """
 
 from __future__ import annotations
@@ -10,23 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlparse
 
-from .cassette import jsonable
+from .events import jsonable
+from .scrub import scrub
 
-__all__ = ["FIELDS", "backend_of", "build_provenance", "provenance_from_run", "provenance_from_cassette"]
+__all__ = ["FIELDS", "build_provenance", "provenance_from_run", "provenance_from_cassette"]
 
 FIELDS = (
     "session_id", "agent_id", "agent_version", "model", "environment_id", "input_hashes", "usage",
     "cost_usd", "stop_reason", "started_at", "ended_at", "backend", "nb_agents_version",
 )
 _USAGE_KEYS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
-
-
-def backend_of(base_url: str | None) -> str:
-    """"emulator" for a loopback server (the built-in emulator), "service" otherwise."""
-    host = (urlparse(str(base_url or "")).hostname or "").lower()
-    return "emulator" if host in {"127.0.0.1", "localhost", "::1"} else "service"
 
 
 def _time(value: Any) -> str | None:
@@ -55,7 +50,7 @@ def build_provenance(*, session_id: str | None = None, agent_id: str | None = No
                      started_at: Any = None, ended_at: Any = None, backend: str = "service",
                      **extra: Any) -> dict[str, dict[str, Any]]:
     """`{"nb_agents": {...}}` with every field of FIELDS (None when unknown) plus `extra`."""
-    from . import __version__
+    from ._version import __version__
 
     if backend not in ("service", "emulator"):
         raise ValueError(f"backend must be 'service' or 'emulator', not {backend!r}")
@@ -77,7 +72,7 @@ def build_provenance(*, session_id: str | None = None, agent_id: str | None = No
         "nb_agents_version": __version__,
     }
     data.update({k: jsonable(v) for k, v in extra.items()})
-    return {"nb_agents": data}
+    return {"nb_agents": scrub(data)}
 
 
 def provenance_from_run(run: Any, *, backend: str | None = None, **fields: Any) -> dict[str, dict[str, Any]]:

@@ -3,6 +3,7 @@
 A Run is a read-only view over the turn's `Transcript` plus the facts only the session knows
 (session id, elapsed time, pulled outputs). It renders itself with the pure renderers of
 `view/` (`text/plain` + `text/html`), so a saved notebook shows the transcript without widgets.
+`Outcome` is the verdict of a turn's outcome (`run.outcome`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Run", "DryRun", "RunBundle"]
+from .provenance import provenance_from_run
+from .transcript import OutcomeItem
+from .view import render_html, render_text
+
+__all__ = ["Run", "DryRun", "RunBundle", "Outcome", "outcome_of"]
 
 
 class RunBundle(tuple):  # type: ignore[type-arg]
@@ -33,7 +38,7 @@ class RunBundle(tuple):  # type: ignore[type-arg]
 class Run:
     """One `%%agent` cell or `.ask()`: `.text`, `.outputs`, `.usage`, `.cost_usd`, `.events`..."""
 
-    # Provenance facts the session fills in after the turn (session_cache.stamp); None = unknown.
+    # Provenance facts the session fills in after the turn (sessions.recording.stamp); None = unknown.
     agent_id: str | None = None
     agent_version: int | None = None
     environment_id: str | None = None
@@ -75,10 +80,8 @@ class Run:
 
     @property
     def outcome(self) -> Any:
-        """The turn's outcome verdict (`agent_config.Outcome`: outcome_id, result, iterations,
+        """The turn's outcome verdict (`Outcome`: outcome_id, result, iterations,
         explanation), or None when the turn defined no outcome."""
-        from .agent_config import outcome_of
-
         return outcome_of(self.transcript)
 
     @property
@@ -119,13 +122,9 @@ class Run:
     @property
     def provenance(self) -> dict[str, Any]:
         """`{"nb_agents": {...}}`: what ran, on what, at what cost (the display's metadata)."""
-        from .provenance import provenance_from_run
-
         return provenance_from_run(self, backend=self.backend, model=self.model or getattr(self.transcript, "model", None))
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> RunBundle:
-        from .view.html import render_html
-        from .view.text import render_text
 
         data = {
             "text/plain": render_text(self.transcript, **self._render_opts()),
@@ -156,3 +155,28 @@ class DryRun:
         head = "".join(f"<div>{html.escape(line)}</div>" for line in self._lines())
         body = f"<pre style='white-space:pre-wrap'>{html.escape(self.prompt)}</pre>"
         return {"text/plain": repr(self), "text/html": f"<div class='nb-agents-dry-run'>{head}{body}</div>"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """`run.outcome`: the verdict of the turn's outcome (`result` e.g. satisfied, needs_revision)."""
+
+    outcome_id: str
+    description: str
+    result: str
+    iterations: int
+    explanation: str | None
+    max_iterations: int | None = None
+
+    @property
+    def satisfied(self) -> bool:
+        return self.result == "satisfied"
+
+
+def outcome_of(transcript: Any) -> Outcome | None:
+    """The last outcome of a transcript, or None."""
+    items = [i for i in getattr(transcript, "items", ()) if isinstance(i, OutcomeItem)]
+    if not items:
+        return None
+    o = items[-1]
+    return Outcome(o.outcome_id, o.description, o.result, o.iterations, o.explanation, o.max_iterations)

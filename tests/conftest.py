@@ -8,6 +8,7 @@ it resets the emulator's faults afterwards. `make_emulator(**config)` starts a p
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -35,6 +36,13 @@ def client(emulator: Emulator) -> Iterator[Any]:
     finally:
         emulator.faults.reset()
         c.close()
+
+
+@pytest.fixture
+def exit_stack() -> Iterator[contextlib.ExitStack]:
+    """Context managers a test enters along the way (e.g. `using_emulator`), left at its end."""
+    with contextlib.ExitStack() as stack:
+        yield stack
 
 
 @pytest.fixture

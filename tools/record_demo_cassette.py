@@ -32,8 +32,8 @@ def sales_table():  # type: ignore[no-untyped-def]
 
 def record(out: Path) -> Path:
     import nb_agents
-    from nb_agents.cassette import Recorder, load_cassette
     from nb_agents.config import AgentMagic, set_current_config
+    from nb_agents.record import Recorder, load_cassette
 
     nb_agents.offline()
     cfg = AgentMagic()

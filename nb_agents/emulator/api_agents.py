@@ -9,7 +9,7 @@ from anthropic.types.beta import agent_create_params, agent_update_params
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .api_common import list_response, ok, q_bool, q_int, read_json, store_of, time_filter
+from .api_common import list_archivable, list_response, ok, q_int, read_json, store_of
 from .common import ApiError, new_id, now_iso
 from .resolve import (
     check_metadata,
@@ -147,12 +147,8 @@ async def update(request: Request) -> JSONResponse:
 
 async def list_agents(request: Request) -> JSONResponse:
     store = store_of(request)
-    include_archived = q_bool(request, "include_archived")
-    keep = time_filter(request, ops=("gte", "lte"))
-    with store.lock:
-        latest = [versions[-1] for versions in store.agents.values()]
-    items = [a for a in latest if (include_archived or not a.get("archived_at")) and keep(a["created_at"])]
-    return list_response(request, items[::-1], kind="agents", order="desc")
+    latest = (versions[-1] for versions in store.agents.values())
+    return list_archivable(request, store.lock, latest, kind="agents")
 
 
 async def archive(request: Request) -> JSONResponse:

@@ -1,15 +1,20 @@
-"""Helpers shared by the `api_*` endpoint modules: body and query parsing, list responses."""
+"""Helpers shared by the `api_*` endpoint modules: body and query parsing, list responses (also of
+archivable objects), applying an update."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .common import ApiError, EmulatorConfig, parse_iso
+from .common import ApiError, EmulatorConfig, now_iso, parse_iso
+from .resolve import patch_metadata
 from .store import Page, Store, paginate
 from .validation import validate_body
 
@@ -23,7 +28,11 @@ __all__ = [
     "q_order",
     "time_filter",
     "list_response",
+    "list_archivable",
+    "apply_update",
     "ok",
+    "require_beta",
+    "api_key_id",
 ]
 
 
@@ -39,15 +48,18 @@ def ok(data: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status)
 
 
-async def read_json(request: Request, params_type: Any | None = None) -> dict[str, Any]:
-    """The JSON body (an object), validated against a params TypedDict when given."""
+async def read_json(
+    request: Request, params_type: Any | None = None, *, path_keys: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The JSON body (an object), validated against a params TypedDict when given (`path_keys`:
+    its params that travel in the URL)."""
     raw = await request.body()
     try:
         body = json.loads(raw) if raw.strip() else {}
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiError(400, f"request body is not valid JSON: {exc}") from None
     if params_type is not None:
-        return validate_body(params_type, body)
+        return validate_body(params_type, body, path_keys=path_keys)
     if not isinstance(body, dict):
         raise ApiError(400, "request body must be a JSON object")
     return body
@@ -132,9 +144,12 @@ def list_response(
     default_limit: int = 20,
     max_limit: int = 100,
     prev: bool = False,
+    cap: int | None = None,
 ) -> JSONResponse:
     limit = q_int(request, "limit", default_limit, 1, max_limit)
     assert limit is not None
+    if cap is not None:
+        limit = min(limit, cap)
     page: Page = paginate(
         items, limit=limit, page=request.query_params.get("page") or None, kind=kind, order=order
     )
@@ -142,3 +157,56 @@ def list_response(
     if prev:
         body["prev_page"] = page.prev_page
     return ok(body)
+
+
+def list_archivable(
+    request: Request,
+    lock: AbstractContextManager[Any],
+    stored: Iterable[dict[str, Any]],
+    *,
+    kind: str,
+    dated: bool = True,
+) -> JSONResponse:
+    """List wire objects newest first (`stored`, oldest first, is read under `lock`): archived ones
+    only with `include_archived=true` and, when `dated`, only those created within
+    `created_at[gte]` and `created_at[lte]`."""
+    include_archived = q_bool(request, "include_archived")
+    keep = time_filter(request, ops=("gte", "lte") if dated else ())
+    with lock:
+        stored = list(stored)
+    items = [o for o in stored if (include_archived or not o.get("archived_at")) and keep(o["created_at"])]
+    return list_response(request, items[::-1], kind=kind, order="desc")
+
+
+def apply_update(
+    current: dict[str, Any],
+    changed: dict[str, Any],
+    metadata: dict[str, str | None] | None,
+    *,
+    also_changed: bool = False,
+) -> bool:
+    """End an update: `changed`, an edited copy of `current`, gets `current`'s metadata patched with
+    the body's `metadata`; if it then differs from `current` (or `also_changed`, for state kept
+    beside the wire object), it is stamped `updated_at` and copied into `current`. Returns whether
+    it was."""
+    changed["metadata"] = patch_metadata(current["metadata"], metadata)
+    if changed == current and not also_changed:
+        return False
+    changed["updated_at"] = now_iso()
+    current.update(changed)
+    return True
+
+
+def require_beta(request: Request, *accepted: str) -> None:
+    """The families served beside sessions check their beta header as the service does: one of
+    `accepted` must be among the comma-separated `anthropic-beta` values (other values may ride along)."""
+    sent = {b.strip() for b in request.headers.get("anthropic-beta", "").split(",") if b.strip()}
+    if not sent & set(accepted):
+        names = " or ".join(repr(b) for b in accepted)
+        raise ApiError(400, f"This endpoint is in beta: the anthropic-beta header must include {names}")
+
+
+def api_key_id(request: Request) -> str:
+    """A stable `apikey_...` id for the request's API key (an id, never the key)."""
+    key = request.headers.get("x-api-key") or request.headers.get("authorization", "")[7:].strip()
+    return "apikey_01" + hashlib.sha256(key.encode()).hexdigest()[:22]

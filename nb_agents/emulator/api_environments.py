@@ -8,9 +8,9 @@ from anthropic.types.beta import environment_create_params, environment_update_p
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .api_common import list_response, ok, q_bool, read_json, store_of
+from .api_common import apply_update, list_archivable, ok, read_json, store_of
 from .common import ApiError, new_id, now_iso
-from .resolve import check_metadata, patch_metadata, resolve_env_config
+from .resolve import check_metadata, resolve_env_config
 from .store import Store
 
 __all__ = ["ROUTES"]
@@ -87,19 +87,13 @@ async def update(request: Request) -> JSONResponse:
             changed["config"] = resolve_env_config(body["config"])
         if "scope" in body:
             changed["scope"] = _check_scope(body["scope"])
-        changed["metadata"] = patch_metadata(env["metadata"], body.get("metadata"))
-        if changed != env:
-            changed["updated_at"] = now_iso()
-            env.update(changed)
+        apply_update(env, changed, body.get("metadata"))
     return ok(env)
 
 
 async def list_environments(request: Request) -> JSONResponse:
     store = store_of(request)
-    include_archived = q_bool(request, "include_archived")
-    with store.lock:
-        items = [e for e in store.environments.values() if include_archived or not e.get("archived_at")]
-    return list_response(request, items[::-1], kind="environments", order="desc")
+    return list_archivable(request, store.lock, store.environments.values(), kind="environments", dated=False)
 
 
 async def delete(request: Request) -> JSONResponse:

@@ -17,7 +17,6 @@ from starlette.responses import JSONResponse
 
 from .api_agents import build_agent, session_snapshot, versioned_fields
 from .api_common import (
-    config_of,
     list_response,
     ok,
     q_bool,
@@ -33,7 +32,7 @@ from .resolve import check_metadata, patch_metadata, resolve_tools
 from .store import SessionRecord, Store
 from .surface import EXTRA_RESOURCES, attach_extra_resources, check_extra_resources
 
-__all__ = ["ROUTES", "normalize_mount_path"]
+__all__ = ["ROUTES", "normalize_mount_path", "open_session", "check_budget"]
 
 UPLOADS = "/mnt/session/uploads"
 MAX_FILE_RESOURCES = 500
@@ -70,7 +69,7 @@ def _resolve_agent(store: Store, ref: str | dict[str, Any]) -> dict[str, Any]:
     return session_snapshot(agent)
 
 
-def _check_budget(budget: dict[str, Any] | None) -> None:
+def check_budget(budget: dict[str, Any] | None) -> None:
     if budget is None:
         return
     cost = budget["max_list_cost"]
@@ -103,8 +102,8 @@ def _fresh_session(body: dict[str, Any], agent: dict[str, Any], env: dict[str, A
     }
 
 
-def _runtime_factory(request: Request) -> Any:
-    factory = request.app.state.runtime_factory
+def _runtime_factory(app: Any) -> Any:
+    factory = app.state.runtime_factory
     if factory is None:
         from .runtime import SessionRuntime
 
@@ -114,21 +113,39 @@ def _runtime_factory(request: Request) -> Any:
 
 async def create(request: Request) -> JSONResponse:
     body = await read_json(request, session_create_params.SessionCreateParams)
-    store = store_of(request)
+    return ok(await open_session(request.app, body))
+
+
+def _check_vaults(store: Store, vault_ids: list[str]) -> None:
+    """Known vaults must be live; deleted ones are 404 (ids the emulator never saw are kept as given)."""
+    for i, vault_id in enumerate(vault_ids):
+        vault = store.vaults.get(vault_id)
+        if vault_id in store.deleted_ids:
+            raise ApiError(404, f"vault_ids.{i}: Vault {vault_id} not found")
+        if vault is not None and vault.get("archived_at"):
+            raise ApiError(400, f"vault_ids.{i}: Vault {vault_id} is archived")
+
+
+async def open_session(app: Any, body: dict[str, Any], *, deployment_id: str | None = None) -> dict[str, Any]:
+    """Create and start a session from a validated `SessionCreateParams` body (the create
+    endpoint and deployment runs)."""
+    store: Store = app.state.store
     check_metadata(body.get("metadata") or {})
-    _check_budget(body.get("budget"))
+    check_budget(body.get("budget"))
     if len(body.get("initial_events") or []) > 50:
         raise ApiError(400, "initial_events: at most 50 events are allowed")
     agent = _resolve_agent(store, body["agent"])
     env = store.environment(body["environment_id"])
     if env.get("archived_at"):
         raise ApiError(400, f"Environment {env['id']} is archived", error_code="environment_archived")
+    _check_vaults(store, list(body.get("vault_ids") or []))
     files = _resource_files(store, body.get("resources") or [])
     extra = [r for r in body.get("resources") or [] if r["type"] in EXTRA_RESOURCES]
     check_extra_resources(extra)
     session = _fresh_session(body, agent, env)
-    runtime = _runtime_factory(request)(
-        store=store, session=session, agent=agent, environment=env, config=config_of(request)
+    session["deployment_id"] = deployment_id
+    runtime = _runtime_factory(app)(
+        store=store, session=session, agent=agent, environment=env, config=app.state.config
     )
     try:
         for meta, mount_path in files:
@@ -136,6 +153,7 @@ async def create(request: Request) -> JSONResponse:
         await attach_extra_resources(runtime, extra)  # repositories, memory stores; MCP reachability
     except BaseException:
         # a failed create must not leave a sandbox or session-scoped copies behind
+        store.memory.sync_session(session["id"], detach=True)
         await runtime.close("deleted")
         for copy_meta in store.files_for_scope(session["id"]):
             store.delete_file(copy_meta["id"])
@@ -144,9 +162,9 @@ async def create(request: Request) -> JSONResponse:
         store.sessions[session["id"]] = SessionRecord(session, runtime, agent, env)
     store.bump("sessions_created")
     if env["config"]["type"] == "self_hosted":
-        request.app.state.work.enqueue(env["id"], session["id"])  # a worker must serve its tools
+        app.state.work.enqueue(env["id"], session["id"])  # a worker must serve its tools
     await runtime.start(list(body.get("initial_events") or []))
-    return ok(session)
+    return session
 
 
 def _resource_files(store: Store, resources: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str | None]]:
@@ -198,7 +216,7 @@ async def update(request: Request) -> JSONResponse:
                 "budget: a budget can only be set when the session is created",
                 error_code="budget_create_only",
             )
-        _check_budget(body["budget"])
+        check_budget(body["budget"])
         if body["budget"] != session.get("budget"):
             changes["budget"] = copy.deepcopy(body["budget"])
     if "agent" in body:
@@ -265,6 +283,7 @@ async def delete(request: Request) -> JSONResponse:
             400,
             "Cannot delete session while it is running. Send an interrupt event or wait for the session to complete.",
         )
+    store.memory.sync_session(sid, detach=True)  # keep what the agent wrote to its memory stores
     await record.runtime.close("deleted")
     request.app.state.work.request_stop(sid)
     with store.lock:
@@ -284,6 +303,7 @@ async def archive(request: Request) -> JSONResponse:
             "Only pending or idle sessions may be archived.",
         )
     if not session.get("archived_at"):
+        store_of(request).memory.sync_session(session["id"], detach=True)
         await record.runtime.close("archived")
         request.app.state.work.request_stop(session["id"])
         session["status"] = "terminated"

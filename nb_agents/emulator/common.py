@@ -67,6 +67,9 @@ class EmulatorConfig:
     heartbeat_interval: float = 15.0
     max_upload_bytes: int = 500 * 1024 * 1024  # the Files API limit; tests lower it
     faults: Any = None  # faults.FaultConfig, a dict of its fields, or None
+    schedule_interval: float = 1.0  # how often deployment schedules are checked (seconds)
+    clock: Any = None  # () -> epoch seconds for deployment schedules only (tests); None: time.time
+    dream_step_delay: float = 0.5  # seconds a dream stays pending, then running
 
 
 _STATUS_TYPES = {

@@ -2,7 +2,7 @@
 
 All events of a request are checked first (state errors are 400s that apply nothing),
 then applied in order. What each event does, and whether its echo is already processed,
-follows event-sequences.md: user.message and user.tool_confirmation echo with
+follows the service: user.message and user.tool_confirmation echo with
 `processed_at: null`; custom/self-hosted tool results, outcomes and system messages are
 processed on receipt; user.interrupt jumps the queue (and is ignored at a budget pause).
 """

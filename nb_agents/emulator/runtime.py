@@ -3,8 +3,8 @@
 `SessionRuntime` is what the server talks to (see docs/architecture.md, "Emulator
 internals"). It persists wire event dicts in append order (`events`), fans them out to
 stream subscribers (deltas only to those that asked), validates and applies user events
-(`send`), and runs turns as asyncio tasks (`turn.Turn`). Order, timing and state rules
-follow /work/shared/event-sequences.md; the turn mechanics live in `turn.py`.
+(`send`), and runs turns as asyncio tasks (`turn.Turn`) with the service's order, timing and
+state rules; the turn mechanics live in `turn.py`.
 """
 
 from __future__ import annotations
@@ -14,41 +14,18 @@ import contextlib
 import mimetypes
 import posixpath
 import time
-from dataclasses import dataclass
 from typing import Any
 
+from .calls import Call
 from .common import ApiError, new_id, now_iso
 from .inbox import SETTLE_EVENTS, apply_user_events
 from .pricing import Meter, prices_for
 from .sandbox import UPLOADS, Sandbox
+from .turn import drive
 
-__all__ = ["SessionRuntime", "Call", "SETTLE_EVENTS"]
+__all__ = ["SessionRuntime", "SETTLE_EVENTS"]
 
 TICK_SECONDS = 0.25
-
-
-@dataclass
-class Call:
-    """A tool use the agent made: `kind` is builtin | custom | remote (self-hosted builtin)."""
-
-    id: str
-    name: str
-    input: dict[str, Any]
-    kind: str
-    permission: str = "allow"  # allow | ask | deny (builtin only)
-    resolved: bool = False
-    decision: str | None = None  # allow | deny after a confirmation
-    deny_message: str | None = None
-    result: dict[str, Any] | None = None  # custom/remote: {content, is_error}
-    waiting: bool = False  # named by the current requires_action idle
-    denial: str = ""  # the synthetic error text if the policy denies it
-
-    @property
-    def answered(self) -> bool:
-        """Whether the client's part is done (a custom result, or a confirmation for an ask)."""
-        if self.kind == "custom":
-            return self.resolved
-        return self.permission != "ask" or self.decision is not None
 
 
 class SessionRuntime:
@@ -241,8 +218,6 @@ class SessionRuntime:
 
     def ensure_driver(self) -> None:
         """Start the turn driver when there is queued work and none is running."""
-        from .turn import drive
-
         if self.inbox and not self.running and not self.closed:
             self._task = asyncio.get_running_loop().create_task(drive(self))
 

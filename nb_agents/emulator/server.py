@@ -22,18 +22,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import (
     api_agents,
+    api_deployments,
+    api_dreams,
     api_environments,
     api_events,
     api_files,
+    api_memory,
     api_resources,
     api_sessions,
     api_threads,
+    api_vaults,
     api_work,
     sdk_shapes,
 )
 from .api_events import StreamCutError
 from .common import ApiError, EmulatorConfig, new_id
 from .faults import Faults
+from .scheduler import Scheduler
 from .store import Store
 
 __all__ = ["create_app", "error_response", "ROUTES"]
@@ -49,6 +54,10 @@ ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     *api_threads.ROUTES,
     *api_events.ROUTES,
     *api_files.ROUTES,
+    *api_memory.ROUTES,
+    *api_vaults.ROUTES,
+    *api_deployments.ROUTES,
+    *api_dreams.ROUTES,
 ]
 
 
@@ -219,12 +228,21 @@ def create_app(
     app.state.archived_threads = {}  # thread id -> archived_at
     app.state.work = api_work.WorkQueue()  # self-hosted work items
     app.state.loop = None
+    app.state.dream_tasks = {}  # dream id -> its asyncio task
+
+    async def fire(record: dict[str, Any], trigger: dict[str, Any]) -> Any:
+        return await api_deployments.fire(app, record, trigger)
+
+    app.state.scheduler = Scheduler(store, fire, interval=config.schedule_interval, clock=config.clock)
     app.add_middleware(ApiMiddleware, router=app, store=store, faults=faults)
     return app
 
 
 async def shutdown(app: Starlette) -> None:
-    """End open streams and close every session runtime (removes the sandboxes)."""
+    """Stop the scheduler, end open streams and close every session runtime (removes the sandboxes)."""
+    await app.state.scheduler.stop()
+    for task in list(app.state.dream_tasks.values()):
+        task.cancel()
     for queue in list(app.state.streams):
         queue.put_nowait(None)
     store: Store = app.state.store
@@ -241,6 +259,7 @@ class _lifespan:  # noqa: N801 - a Starlette lifespan context
 
     async def __aenter__(self) -> None:
         self.app.state.loop = asyncio.get_running_loop()
+        self.app.state.scheduler.start()
 
     async def __aexit__(self, *exc: object) -> None:
         await shutdown(self.app)

@@ -1,4 +1,5 @@
-"""The emulator's in-memory state: agents (all versions), environments, sessions, files, counters.
+"""The emulator's in-memory state: agents (all versions), environments, sessions, files, memory
+stores (`memory.MemoryBank`), vaults and credentials, deployments and their runs, dreams, counters.
 
 Thread-safe (one re-entrant lock): the server's asyncio loop writes, tests read `stats` and
 files from other threads. Also owns cursor pagination, shared by every list endpoint.
@@ -17,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from .common import ApiError, iso, new_id, now, parse_iso
+from .memory import MemoryBank
 
 __all__ = ["Store", "SessionRecord", "paginate", "Page"]
 
@@ -53,6 +55,14 @@ class Store:
     environments: dict[str, dict[str, Any]] = field(default_factory=dict)
     sessions: dict[str, SessionRecord] = field(default_factory=dict)
     _files: dict[str, _File] = field(default_factory=dict)
+    memory: MemoryBank = field(default_factory=MemoryBank)  # memory stores, memories, versions, mounts
+    vaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    credentials: dict[str, dict[str, Any]] = field(default_factory=dict)  # wire dicts, never a secret
+    secrets: dict[str, dict[str, Any]] = field(default_factory=dict)  # credential id -> write-only values
+    deployments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deployment_runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dreams: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deleted_ids: set[str] = field(default_factory=set)  # deleted vaults (sessions then get 404)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def bump(self, name: str, n: int = 1) -> None:

@@ -4,8 +4,8 @@
   its branch/commit checked out) or copied into `/workspace/<repo-name>`; anything else cannot be
   reached offline and gets the API's `repository_*_error` session.error (`retrying`; the session
   continues without the repository).
-- `memory_store` resources: a directory per store id, kept for the emulator's lifetime (so a
-  second session sees what the first wrote), mounted at `/mnt/memory/<name>` (read-only: a copy).
+- `memory_store` resources: the store's memories as files at `/mnt/memory/<name>`, kept in step
+  with the store by `memory.MemoryBank` (read-only: a copy).
 - MCP servers: hosts under `.test` (RFC 6761) are "reachable" and answered by scenario `mcp`
   steps; every other URL (or any server when limited networking does not allow MCP) gets an
   `mcp_connection_failed_error`. MCP tool calls (`agent.mcp_tool_use` / `agent.mcp_tool_result`)
@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import stat
 import subprocess
@@ -23,6 +22,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from .common import ApiError, new_id, now_iso
+from .memory import slug
 
 __all__ = ["EXTRA_RESOURCES", "check_extra_resources", "check_roster", "attach_extra_resources", "mcp_tool_use",
            "mcp_execute", "mcp_synthetic", "mcp_policy"]
@@ -151,30 +151,34 @@ def _copy_repo(source: Path, target: Path, checkout: dict[str, Any] | None) -> s
 
 
 # -- memory stores ----------------------------------------------------------------------------
-def memory_dir_name(store_id: str) -> str:
-    """The API's rule: lowercased, each run of non-alphanumerics one hyphen (the emulator has
-    no memory store names, so the id stands in)."""
-    return re.sub(r"[^a-z0-9]+", "-", store_id.lower()).strip("-") or "memory"
+def memory_dir_name(name: str) -> str:
+    """The API's rule for a store's directory: its name lowercased, each run of non-alphanumerics
+    one hyphen."""
+    return slug(name)
 
 
 def _mount_memory(rt: Any, res: dict[str, Any]) -> dict[str, Any]:
-    store_id, access = res["memory_store_id"], res.get("access") or "read_write"
-    name = memory_dir_name(store_id)
-    mount_path = f"/mnt/memory/{name}"
-    persistent = rt.sandbox.root.parent / "memory_stores" / name
-    persistent.mkdir(parents=True, exist_ok=True)
+    """Mount a store from `store.memory` (an unknown `memstore_…` id is created on the fly);
+    `read_write` mounts sync back into the store, `read_only` ones are a read-only copy."""
+    bank = rt.store.memory
+    store = bank.for_attach(res["memory_store_id"])
+    access = res.get("access") or "read_write"
+    taken = {r.get("mount_path") for r in rt.session["resources"]}
+    name = memory_dir_name(store["name"])
+    mount_path, n = f"/mnt/memory/{name}", 1
+    while mount_path in taken:  # two stores with the same name in one session
+        n += 1
+        mount_path = f"/mnt/memory/{name}-{n}"
     target = rt.sandbox.host(mount_path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if access == "read_write":
-        target.symlink_to(persistent, target_is_directory=True)  # writes persist for later sessions
-    else:
-        shutil.copytree(persistent, target)
+    bank.attach(rt.sid, store["id"], access, target)
+    if access == "read_only":
         rt.sandbox.read_only.append(target)  # the toolset refuses writes (mode bits alone do not stop root)
         for path in [target, *target.rglob("*")]:
             mode = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
             path.chmod(mode | (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH if path.is_dir() else 0))
-    return {"type": "memory_store", "memory_store_id": store_id, "access": access, "name": name,
-            "description": "", "instructions": res.get("instructions"), "mount_path": mount_path}
+    return {"type": "memory_store", "memory_store_id": store["id"], "access": access, "name": store["name"],
+            "description": store["description"], "instructions": res.get("instructions"),
+            "mount_path": mount_path}
 
 
 # -- MCP --------------------------------------------------------------------------------------

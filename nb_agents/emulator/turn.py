@@ -17,10 +17,10 @@ import logging
 import re
 from typing import Any
 
+from .calls import Call
 from .common import new_id
 from .inbox import message_text
 from .permissions import evaluate_permission
-from .runtime import Call
 from .turn_control import Interrupted, TurnControl, TurnOver
 
 __all__ = ["drive", "Turn", "Interrupted", "TurnOver", "DELTA_DELAY"]

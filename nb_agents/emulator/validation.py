@@ -41,12 +41,17 @@ class _Invalid(Exception):
         super().__init__(f"{path}: {message}" if path else message)
 
 
-def validate_body(params_type: Any, body: Any, *, drop: frozenset[str] = _HEADER_KEYS) -> dict[str, Any]:
-    """Validate a JSON request body against a params TypedDict; return it unchanged."""
+def validate_body(
+    params_type: Any, body: Any, *, drop: frozenset[str] = _HEADER_KEYS, path_keys: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Validate a JSON request body against a params TypedDict; return it unchanged.
+
+    `path_keys` are params the SDK sends in the URL (path or query), e.g. `vault_id` or `view`:
+    they are neither required nor allowed in the body."""
     if not isinstance(body, dict):
         raise ApiError(400, "request body must be a JSON object")
     try:
-        _typeddict(params_type, body, "", drop)
+        _typeddict(params_type, body, "", drop | frozenset(path_keys))
     except _Invalid as exc:
         raise ApiError(400, str(exc)) from None
     return body
@@ -121,7 +126,7 @@ def _typeddict(td: Any, value: Any, path: str, drop: frozenset[str] = frozenset(
     for key in value:
         if key in drop or (key not in fields and extra is None):
             raise _Invalid(_join(path, key), "Extra inputs are not permitted")
-    for key in sorted(required):
+    for key in sorted(required - drop):
         if key not in value:
             raise _Invalid(_join(path, key), "Field required")
     for key, item in value.items():

@@ -133,7 +133,7 @@ def tool_state(call: ToolCall) -> str:
         return "waiting for confirmation (allow / deny)"
     if call.status == "denied":
         return f"denied: {call.deny_message}" if call.deny_message else "denied"
-    if call.status == "ended":  # still open when the session stopped (see transcript_fold._idle)
+    if call.status == "ended":  # still open when the session stopped (see transcript.fold._idle)
         return "no result"
     return {"running": "running", "error": "error", "done": "done"}.get(call.status, call.status)
 
@@ -152,11 +152,12 @@ def pretty_input(call: ToolCall) -> str:
 
 
 def fmt_size(n: int | None) -> str:
+    """A byte count for people, in SI units ("12 B", "21.4 kB", "1.5 MB"); "?" when unknown."""
     if n is None:
         return "?"
     if n < 1000:
         return f"{n} B"
-    for unit in ("KB", "MB", "GB"):
+    for unit in ("kB", "MB", "GB"):
         n /= 1000.0  # type: ignore[assignment]
         if n < 1000 or unit == "GB":
             return f"{n:.1f} {unit}"

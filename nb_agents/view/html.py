@@ -13,20 +13,9 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from ..transcript import (
-    AgentMessage,
-    ErrorItem,
-    ImageItem,
-    InputsItem,
-    Notice,
-    OutcomeItem,
-    Thinking,
-    ThreadItem,
-    ThreadMessage,
-    ToolCall,
-    Transcript,
-    UserMessage,
-)
+from ..events import event_type
+from ..transcript import Transcript
+from ..transcript import items as ti
 from . import common as c
 from .sanitize import escape, markdown_to_html, neutralize_controls
 from .style import style_tag
@@ -108,7 +97,7 @@ def render_body(t: Transcript, *, verbose: bool = False, start: int = 0, stop: i
 
 
 def _is_full(item: Any, full: frozenset[str]) -> bool:
-    return not isinstance(item, ToolCall) or item.id in full
+    return not isinstance(item, ti.ToolCall) or item.id in full
 
 
 def render_item(item: Any, *, verbose: bool = False, full: bool = True) -> str:
@@ -127,9 +116,9 @@ def render_item(item: Any, *, verbose: bool = False, full: bool = True) -> str:
 
 
 def _render(item: Any, verbose: bool, full: bool) -> str:
-    if isinstance(item, ToolCall):
+    if isinstance(item, ti.ToolCall):
         return _tool(item, verbose, full)
-    if isinstance(item, AgentMessage):
+    if isinstance(item, ti.AgentMessage):
         return _agent_message(item)
     renderer = _RENDERERS.get(type(item))
     return renderer(item) if renderer else ""
@@ -139,9 +128,9 @@ def _thread_label(thread_id: str | None) -> str:
     return f'<span class="nba-dim">[{escape(thread_id)}]</span> ' if thread_id else ""
 
 
-def _agent_message(m: AgentMessage) -> str:
+def _agent_message(m: ti.AgentMessage) -> str:
     body = markdown_to_html(m.text)
-    if any(c_type == "redacted" for c_type in (_btype(b) for b in m.blocks)):
+    if any(c_type == "redacted" for c_type in (event_type(b) for b in m.blocks)):
         body += '<p class="nba-dim">(redacted content)</p>'
     if m.streaming:
         body = _with_cursor(body)
@@ -159,11 +148,7 @@ def _with_cursor(body: str) -> str:
     return body + '<span class="nba-cur"></span>'
 
 
-def _btype(block: Any) -> str:
-    return str(block.get("type") if isinstance(block, dict) else getattr(block, "type", ""))
-
-
-def _user(m: UserMessage) -> str:
+def _user(m: ti.UserMessage) -> str:
     text, cut = c.truncate(m.text, 2000)
     more = f' <span class="nba-dim">(+{len(m.text) - len(text) + 1:,} chars)</span>' if cut else ""
     who = "system" if m.role == "system" else "you"
@@ -171,12 +156,12 @@ def _user(m: UserMessage) -> str:
     return f'<div class="nba-u"><b>{who}</b>{queued}: {escape(text)}{more}</div>'
 
 
-def _thinking(t: Thinking) -> str:
+def _thinking(t: ti.Thinking) -> str:
     # agent.thinking carries no text: only an in-flight thought is worth a line
     return f'<div class="nba-th">{_thread_label(t.thread_id)}thinking…</div>' if t.pending else ""
 
 
-def _tool_summary(call: ToolCall, brief: bool) -> str:
+def _tool_summary(call: ti.ToolCall, brief: bool) -> str:
     name = escape(c.tool_name(call), False)
     bits = [f"<b>{name}</b>" if brief else f'<span class="nba-tn">{name}</span>']
     if call.server:
@@ -197,7 +182,7 @@ def _tool_summary(call: ToolCall, brief: bool) -> str:
 _MARKS = {"done": "\u2713", "error": "\u2717", "denied": "\u2717", "ended": "\u2013"}
 
 
-def _tool(call: ToolCall, verbose: bool, full: bool) -> str:
+def _tool(call: ti.ToolCall, verbose: bool, full: bool) -> str:
     if not full:  # one line inside a "nba-tl" run (see render_body)
         mark = _MARKS.get(call.status, "\u2026")
         return f"{mark} {_tool_summary(call, brief=True)}<br>"
@@ -215,22 +200,22 @@ def _tool(call: ToolCall, verbose: bool, full: bool) -> str:
     return f'<details class="{cls}"{opened}><summary>{_tool_summary(call, brief=False)}</summary>{body}</details>'
 
 
-def _error(e: ErrorItem) -> str:
+def _error(e: ti.ErrorItem) -> str:
     retry = c.retry_explanation(e.retry_status, e.error_type)
     tail = f' <span class="nba-dim">({escape(retry)})</span>' if retry else ""
     return f'<div class="nba-e">Error {escape(e.error_type)}: {escape(e.message)}{tail}</div>'
 
 
-def _notice(n: Notice) -> str:
+def _notice(n: ti.Notice) -> str:
     return f'<div class="nba-n nba-n-{escape(n.level)}">{escape(n.text)}</div>'
 
 
-def _thread(th: ThreadItem) -> str:
+def _thread(th: ti.ThreadItem) -> str:
     why = f" ({escape(th.stop_reason)})" if th.stop_reason else ""
     return f'<div class="nba-thr">thread <b>{escape(th.agent_name)}</b>: {escape(th.status)}{why}</div>'
 
 
-def _thread_message(m: ThreadMessage) -> str:
+def _thread_message(m: ti.ThreadMessage) -> str:
     arrow = "to" if m.direction == "sent" else "from"
     first, _ = c.truncate((m.text.strip().splitlines() or [""])[0], 100)
     return (
@@ -239,13 +224,13 @@ def _thread_message(m: ThreadMessage) -> str:
     )
 
 
-def _outcome(o: OutcomeItem) -> str:
+def _outcome(o: ti.OutcomeItem) -> str:
     its = f", {o.iterations} evaluation{'s' if o.iterations != 1 else ''}" if o.iterations else ""
     why = f": {escape(o.explanation)}" if o.explanation else ""
     return f'<div class="nba-o">Outcome <i>{escape(o.description)}</i> — {escape(o.result)}{its}{why}</div>'
 
 
-def _image(img: ImageItem) -> str:
+def _image(img: ti.ImageItem) -> str:
     if img.mime not in _IMAGE_MIMES:
         return (
             f'<div class="nba-n">{escape(img.name)} ({escape(img.mime)}, {c.fmt_size(len(img.data))})</div>'
@@ -257,7 +242,7 @@ def _image(img: ImageItem) -> str:
     )
 
 
-def _inputs(inp: InputsItem) -> str:
+def _inputs(inp: ti.InputsItem) -> str:
     rows = [
         f"{escape(r.name)} <span class='nba-dim'>({c.fmt_size(r.size)}, {escape(r.status)})</span>"
         for r in inp.rows
@@ -266,13 +251,13 @@ def _inputs(inp: InputsItem) -> str:
 
 
 _RENDERERS: dict[type, Any] = {
-    UserMessage: _user,
-    Thinking: _thinking,
-    ErrorItem: _error,
-    Notice: _notice,
-    ThreadItem: _thread,
-    ThreadMessage: _thread_message,
-    OutcomeItem: _outcome,
-    ImageItem: _image,
-    InputsItem: _inputs,
+    ti.UserMessage: _user,
+    ti.Thinking: _thinking,
+    ti.ErrorItem: _error,
+    ti.Notice: _notice,
+    ti.ThreadItem: _thread,
+    ti.ThreadMessage: _thread_message,
+    ti.OutcomeItem: _outcome,
+    ti.ImageItem: _image,
+    ti.InputsItem: _inputs,
 }

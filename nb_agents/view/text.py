@@ -8,20 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..transcript import (
-    AgentMessage,
-    ErrorItem,
-    ImageItem,
-    InputsItem,
-    Notice,
-    OutcomeItem,
-    Thinking,
-    ThreadItem,
-    ThreadMessage,
-    ToolCall,
-    Transcript,
-    UserMessage,
-)
+from ..transcript import Transcript
+from ..transcript import items as ti
 from . import common as c
 from .sanitize import neutralize_controls
 
@@ -54,7 +42,7 @@ def render_compact(t: Transcript, *, verbose: bool = False, quiet: bool = False,
     budget, left = limit, {"messages": 0, "tool calls": 0}
     for item in reversed(t.items):
         text = _compact_item(item, tail)
-        if isinstance(item, UserMessage):
+        if isinstance(item, ti.UserMessage):
             kept.append(text)  # the prompts always
         elif text and (len(text) < budget or budget == limit):
             kept.append(c.truncate(text, limit)[0])  # the last item always (cut to the limit)
@@ -62,17 +50,17 @@ def render_compact(t: Transcript, *, verbose: bool = False, quiet: bool = False,
         else:
             if text:
                 budget = 0  # list nothing earlier: what is listed is the end of the run, in one piece
-            if isinstance(item, (AgentMessage, ToolCall)):
-                left["messages" if isinstance(item, AgentMessage) else "tool calls"] += 1
+            if isinstance(item, (ti.AgentMessage, ti.ToolCall)):
+                left["messages" if isinstance(item, ti.AgentMessage) else "tool calls"] += 1
     note = ", ".join(f"{n:,} {kind}" for kind, n in left.items() if n)
     lines = [status_line(t)] + ([f"(not listed here: {note}; the HTML copy shows every item)"] if note else [])
     return neutralize_controls("\n".join(lines + kept[::-1] + [footer_line(t)]))
 
 
 def _compact_item(item: Any, tail: frozenset[str]) -> str:
-    if isinstance(item, ToolCall):
+    if isinstance(item, ti.ToolCall):
         return render_item_text(item, full=False) if item.id in tail else ""
-    if isinstance(item, (UserMessage, AgentMessage, ErrorItem)) or (isinstance(item, Notice) and item.level != "info"):
+    if isinstance(item, (ti.UserMessage, ti.AgentMessage, ti.ErrorItem)) or (isinstance(item, ti.Notice) and item.level != "info"):
         return render_item_text(item)
     return ""
 
@@ -99,7 +87,7 @@ def render_items(t: Transcript, *, verbose: bool = False, start: int = 0, stop: 
     full = c.full_tools(t, verbose)
     lines = []
     for item in t.items[start:stop]:
-        text = render_item_text(item, verbose=verbose, full=not isinstance(item, ToolCall) or item.id in full)
+        text = render_item_text(item, verbose=verbose, full=not isinstance(item, ti.ToolCall) or item.id in full)
         if text:
             lines.append(text)
     return "\n".join(lines)
@@ -110,9 +98,9 @@ def render_item_text(item: Any, *, verbose: bool = False, full: bool = True) -> 
 
 
 def _item_text(item: Any, verbose: bool, full: bool) -> str:
-    if isinstance(item, ToolCall):
+    if isinstance(item, ti.ToolCall):
         return _tool(item, verbose, full)
-    if isinstance(item, AgentMessage):
+    if isinstance(item, ti.AgentMessage):
         tail = " ▍" if item.streaming else (" (interrupted)" if item.interrupted else "")
         return _indent(item.thread_id, item.text + tail)
     fn = _TEXT.get(type(item))
@@ -125,7 +113,7 @@ def _indent(thread_id: str | None, text: str) -> str:
     return "\n".join(f"  | {line}" for line in f"[{thread_id}] {text}".splitlines())
 
 
-def _tool(call: ToolCall, verbose: bool, full: bool) -> str:
+def _tool(call: ti.ToolCall, verbose: bool, full: bool) -> str:
     meta = [c.fmt_seconds(call.duration)] if call.duration is not None else []
     meta.append(c.tool_state(call))
     server = f" ({call.server})" if call.server else ""
@@ -142,40 +130,40 @@ def _tool(call: ToolCall, verbose: bool, full: bool) -> str:
     return _indent(call.thread_id, f"{head}\n{body}{more}" if body else head)
 
 
-def _user(m: UserMessage) -> str:
+def _user(m: ti.UserMessage) -> str:
     text, cut = c.truncate(m.text, 2000)
     who = "system" if m.role == "system" else "you"
     return f"{who}{' (queued)' if m.queued else ''}: {text}"
 
 
-def _error(e: ErrorItem) -> str:
+def _error(e: ti.ErrorItem) -> str:
     retry = c.retry_explanation(e.retry_status, e.error_type)
     return f"! Error {e.error_type}: {e.message}" + (f" ({retry})" if retry else "")
 
 
-def _thread_message(m: ThreadMessage) -> str:
+def _thread_message(m: ti.ThreadMessage) -> str:
     arrow = "->" if m.direction == "sent" else "<-"
     return f"  {arrow} {m.agent_name or m.thread_id}: {m.text}"
 
 
-def _outcome(o: OutcomeItem) -> str:
+def _outcome(o: ti.OutcomeItem) -> str:
     its = f", {o.iterations} evaluation(s)" if o.iterations else ""
     why = f": {o.explanation}" if o.explanation else ""
     return f"Outcome '{o.description}' — {o.result}{its}{why}"
 
 
 _TEXT: dict[type, Any] = {
-    UserMessage: _user,
-    Thinking: lambda t: "",  # a progress signal only; nothing to print in text
-    ErrorItem: _error,
-    Notice: lambda n: f"({n.level}) {n.text}" if n.level != "info" else f"({n.text})",
-    ThreadItem: lambda th: (
+    ti.UserMessage: _user,
+    ti.Thinking: lambda t: "",  # a progress signal only; nothing to print in text
+    ti.ErrorItem: _error,
+    ti.Notice: lambda n: f"({n.level}) {n.text}" if n.level != "info" else f"({n.text})",
+    ti.ThreadItem: lambda th: (
         f"  thread {th.agent_name}: {th.status}" + (f" ({th.stop_reason})" if th.stop_reason else "")
     ),
-    ThreadMessage: _thread_message,
-    OutcomeItem: _outcome,
-    ImageItem: lambda img: f"[image {img.name}: {img.mime}, {c.fmt_size(len(img.data))}]",
-    InputsItem: lambda inp: (
+    ti.ThreadMessage: _thread_message,
+    ti.OutcomeItem: _outcome,
+    ti.ImageItem: lambda img: f"[image {img.name}: {img.mime}, {c.fmt_size(len(img.data))}]",
+    ti.InputsItem: lambda inp: (
         "inputs: " + ", ".join(f"{r.name} ({c.fmt_size(r.size)}, {r.status})" for r in inp.rows)
     ),
 }

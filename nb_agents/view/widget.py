@@ -9,15 +9,16 @@ state synchronously, stops the flusher and (on the main thread) displays a stati
 transcript; the widget's stylesheet hides that copy while the widget itself renders. A long
 transcript is then handed over: the widget is emptied and the copy shown in its place, so the
 notebook saves it once (`_hand_over`). `update` also takes a callable, called when rendering.
+The storing, throttling and final flush are the shared `Flusher` (`flusher.py`).
 
 Without a widget frontend (terminal IPython, no kernel) there are no widgets: updates on
 the main thread print newly completed items as text, `finish` prints the rest. A worker
-thread never prints or displays anything (design.md §3).
+thread never prints or displays anything: output from a thread that is not the cell's lands in
+whatever cell runs then.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import threading
@@ -28,14 +29,13 @@ from typing import Any
 
 from ..transcript import Transcript
 from . import common as c
+from .flusher import MIN_INTERVAL, FlushedView, Flusher, on_main_thread, set_values
 from .html import ROOT_CLASS, render_body, render_footer, render_header, render_html, render_quiet
 from .style import hide_rule, style_tag
 from .text import footer_line, render_compact, render_items, render_text
 
 __all__ = ["LiveView", "detect_mode", "static_bundle"]
 
-MIN_INTERVAL = 0.1  # seconds between two syncs: at most ~10 per second
-COALESCE = 0.02  # seconds the first sync after a quiet spell waits for the rest of the burst
 HAND_OVER = 16_000  # chars of widget HTML above which the finished widget hands over to the static copy
 TICK = 1.0  # while running, refresh the elapsed time this often even without events
 
@@ -69,11 +69,7 @@ def static_bundle(
     }
 
 
-def _on_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
-class LiveView:
+class LiveView(FlushedView):
     """See the module docstring. `mode` is "widget", "text" or None (detect)."""
 
     def __init__(
@@ -88,20 +84,16 @@ class LiveView:
     ) -> None:
         self.verbose, self.quiet, self.title = verbose, quiet, title
         self.mode = detect_mode(mode)
-        self.min_interval = min_interval
         uid = uuid.uuid4().hex[:12]
         self.display_id = f"nba-{uid}"
         self.static_class = f"nba-static-{uid}"
-        self.sync_count = 0
         self.hand_over = HAND_OVER
         self.handed_over = False  # True once the static copy replaced the widget's content
-        self._latest: Transcript | Callable[[], Transcript] = self._titled(t0)
-        self._state_lock = threading.Lock()  # guards _latest
-        self._last_sync = 0.0  # time.monotonic() of the flusher's last sync (the throttle's reference)
+        self._flusher: Flusher[Transcript | Callable[[], Transcript]] = Flusher(
+            self._write, self._titled(t0), min_interval=min_interval, tick=TICK,
+            name=f"nb_agents-view-{self.display_id}",
+        )
         self._lock = threading.Lock()  # the one writer of widget traits
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._flusher: threading.Thread | None = None
         self._values: dict[str, str] = {}
         self._printed = 0
         self._displayed = self._finished = False
@@ -113,8 +105,7 @@ class LiveView:
     # -- public ---------------------------------------------------------------------
     @property
     def transcript(self) -> Transcript:
-        with self._state_lock:
-            latest = self._latest
+        latest = self._flusher.latest
         # a source callable is called outside the lock: it may fold (a turn's queued deltas)
         return latest if isinstance(latest, Transcript) else self._titled(latest())
 
@@ -122,14 +113,14 @@ class LiveView:
         """Show the view below the running cell (main thread, once)."""
         if self._displayed:
             return
-        if not _on_main_thread():
+        if not on_main_thread():
             raise RuntimeError("LiveView.display() must be called on the main thread")
         self._displayed = True
         if self.mode != "widget":
             return
         from IPython.display import display
 
-        self._apply(self.transcript)
+        self._flusher.flush()
         bundle = {
             "application/vnd.jupyter.widget-view+json": {
                 "version_major": 2,
@@ -139,46 +130,34 @@ class LiveView:
             "text/plain": "",  # the static copy shown at the end is the readable fallback
         }
         display(bundle, raw=True, display_id=self.display_id)
-        self._start_flusher()
+        self._flusher.start()
 
     def update(self, t: Transcript | Callable[[], Transcript]) -> None:
         """Store the latest transcript (any thread); the flusher shows it soon. `t` may be a
         callable returning it, called only when the view renders (≤ 10×/s), so a caller can
         defer work per event (turn.py folds its queued deltas then)."""
-        latest = self._titled(t) if isinstance(t, Transcript) else t
-        with self._state_lock:
-            self._latest = latest
+        self._flusher.put(self._titled(t) if isinstance(t, Transcript) else t)
         if self._finished:
             return
         if self.mode == "widget":
-            if self._flusher is None:
-                self._start_flusher()
-            if not self._wake.is_set():  # called per event: skip the Condition when already set
-                self._wake.set()
-        elif _on_main_thread():
+            self._flusher.start()
+        elif on_main_thread():
             self._print_settled(self.transcript)
 
     def finish(self, t: Transcript | None = None, *, metadata: dict[str, Any] | None = None) -> None:
         """Flush the final state synchronously, stop the flusher, show the static copy
         (`metadata`: the run's provenance, stored in that output's display_data metadata)."""
-        if t is not None:
-            with self._state_lock:
-                self._latest = self._titled(t)
-        final = self.transcript
+        final = self.transcript if t is None else self._titled(t)
+        self._flusher.put(final)  # resolved: a source callable is not called again
         already = self._finished
         self._finished = True
-        self._stop.set()
-        self._wake.set()
-        flusher = self._flusher
-        if flusher is not None and flusher is not threading.current_thread():
-            flusher.join(timeout=10)
+        self._flusher.stop()  # the final state is always flushed
         if self.mode == "widget":
-            self._apply(final)
             self._set_button(visible=False)
-            if not already and self._displayed and _on_main_thread():
+            if not already and self._displayed and on_main_thread():
                 self.show_static(final, metadata=metadata)
                 self._hand_over()
-        elif _on_main_thread() and not already:
+        elif on_main_thread() and not already:
             self._print_rest(final)
 
     close = finish
@@ -186,7 +165,7 @@ class LiveView:
     def show_static(self, t: Transcript | None = None, *, metadata: dict[str, Any] | None = None) -> bool:
         """Display the static copy (main thread only); it is hidden while the widget renders.
         In text mode, print what was not printed yet (e.g. after `finish` on a worker)."""
-        if not _on_main_thread():
+        if not on_main_thread():
             return False
         if self.mode != "widget":
             self._print_rest(self.transcript if t is None else t)
@@ -261,11 +240,7 @@ class LiveView:
             if sum(len(v) for v in self._values.values()) <= self.hand_over:
                 return
             parts = (self._style, self._header, self._settled, self._live, self._footer)
-            with contextlib.ExitStack() as stack:
-                for widget in parts:
-                    stack.enter_context(widget.hold_sync())
-                for widget in parts:
-                    widget.value = ""
+            set_values((widget, "") for widget in parts)
             self._values = dict.fromkeys(self._values, "")
             self.handed_over = True
 
@@ -284,39 +259,18 @@ class LiveView:
             changed = [(targets[k], v) for k, v in values.items() if self._values.get(k) != v]
             if not changed:
                 return False
-            with contextlib.ExitStack() as stack:
-                for widget, _ in changed:
-                    stack.enter_context(widget.hold_sync())
-                for widget, value in changed:
-                    widget.value = value
+            set_values(changed)
             self._values = values
-            self.sync_count += 1
             return True
 
-    def _start_flusher(self) -> None:
-        if self._flusher is None and not self._finished:
-            self._flusher = threading.Thread(
-                target=self._flush_loop, name=f"nb_agents-view-{self.display_id}", daemon=True
-            )
-            self._flusher.start()
-
-    def _flush_loop(self) -> None:
-        while not self._stop.is_set():
-            woke = self._wake.wait(TICK)  # a timeout is the elapsed-time tick
-            if self._stop.is_set():
-                break
-            # Throttle (≤ 1 / min_interval syncs per second) by waiting only what is left of the
-            # interval since the last sync. After a quiet spell, wait a few ms for the rest of
-            # the burst (e.g. the deltas read right after a backfill), so the first sync has them.
-            left = self.min_interval - (time.monotonic() - self._last_sync)
-            if self._stop.wait(left if left > 0 else COALESCE):
-                break
-            self._wake.clear()
-            t = self.transcript
-            if not woke and not t.is_running:
-                continue  # nothing new and no clock to advance
-            if self._apply(t):
-                self._last_sync = time.monotonic()  # not display()'s sync: the first change shows at once
+    def _write(self, latest: Transcript | Callable[[], Transcript], news: bool) -> bool:
+        """The flusher's callback: show the latest transcript (a source callable is called here)."""
+        if self.widget is None:
+            return False  # text mode prints from update/finish instead
+        t = latest if isinstance(latest, Transcript) else self._titled(latest())
+        if not news and not t.is_running:
+            return False  # a clock tick, and no clock to advance
+        return self._apply(t)
 
     # -- text mode ----------------------------------------------------------------------
     def _print_settled(self, t: Transcript) -> None:

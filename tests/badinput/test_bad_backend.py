@@ -11,12 +11,12 @@ import types
 from typing import Any
 
 import pytest
+from hostile_server import HTML_500, HostileProxy
 
-import nb_agents.client as nb_client
+import nb_agents.api.client as nb_client
 from nb_agents.errors import AgentAPIError, NoBackendError
 
 from .conftest import one_line
-from .hostile_server import HTML_500, HostileProxy
 
 ECHO = "[[emulator: echo]]\n"
 REQ = r"\[request_id: req_\w+\]"
@@ -27,24 +27,23 @@ def cell(ip: Any, line: str, body: str) -> Any:
 
 
 @pytest.fixture
-def service(emu: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+def service(emu: Any, monkeypatch: pytest.MonkeyPatch, exit_stack: Any) -> Any:
     """Talk to the emulator the way nb_agents talks to the real service: a key and a base URL."""
 
     def use(key: str, base_url: str | None = None) -> None:
-        monkeypatch.setattr(nb_client, "_emulator", None)
+        exit_stack.enter_context(nb_client.using_emulator(None))
         monkeypatch.setenv("ANTHROPIC_API_KEY", key)
         monkeypatch.setenv("ANTHROPIC_BASE_URL", base_url or emu.base_url)
 
     return use
 
 
-def _through(monkeypatch: pytest.MonkeyPatch, base_url: str) -> None:
-    monkeypatch.setattr(nb_client, "_emulator", types.SimpleNamespace(base_url=base_url))
+def _through(exit_stack: Any, base_url: str) -> None:
+    exit_stack.enter_context(nb_client.using_emulator(types.SimpleNamespace(base_url=base_url)))
 
 
 def test_no_api_key(ip: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(nb_client, "_emulator", None)
-    with pytest.raises(NoBackendError) as info:
+    with nb_client.using_emulator(None), pytest.raises(NoBackendError) as info:
         cell(ip, "", "hi")
     assert str(info.value) == (
         "no backend: set ANTHROPIC_API_KEY (e.g. %env ANTHROPIC_API_KEY=sk-ant-...) "
@@ -67,16 +66,15 @@ def test_unknown_model_on_the_emulator_is_accepted(ip: Any) -> None:
     assert ip.user_ns["r"].text == "hi" and ip.user_ns["r"].stop_reason == "end_turn"
 
 
-def test_unknown_model_400_from_the_service(ip: Any, emu: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_model_400_from_the_service(ip: Any, emu: Any, exit_stack: Any) -> None:
     # the hosted API's wording is not pinned here; its shape is (error type, message, request id)
     body = {
         "type": "error",
         "error": {"type": "invalid_request_error", "message": "model: claude-nope-400 not found"},
     }
     canned = {"POST /v1/agents*": (400, "application/json", json.dumps(body).encode())}
-    monkeypatch.setattr(nb_client, "_cache", {})
     with HostileProxy(emu.base_url, canned=canned) as proxy:
-        _through(monkeypatch, proxy.base_url)
+        _through(exit_stack, proxy.base_url)
         with pytest.raises(AgentAPIError) as info:
             cell(ip, "--model claude-nope-400", "hi")
     assert str(info.value) == (
@@ -119,7 +117,7 @@ def test_session_deleted_on_the_server_between_cells(ip: Any, emu: Any) -> None:
 
 def test_session_cannot_be_deleted_mid_run(ip: Any, emu: Any, scenario: Any) -> None:
     """The API refuses to delete a running session (400); the run goes on and ends normally."""
-    from nb_agents.session import get_session
+    from nb_agents.sessions import get_session
 
     sess, refused = get_session("default"), []
 
@@ -146,9 +144,9 @@ def test_terminated_session_then_a_new_cell(ip: Any, scenario: Any) -> None:
         cell(ip, "", ECHO + "hi")
 
 
-def test_server_500_html_page_instead_of_json(ip: Any, emu: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_server_500_html_page_instead_of_json(ip: Any, emu: Any, exit_stack: Any) -> None:
     with HostileProxy(emu.base_url, canned={"POST /v1/sessions": HTML_500}) as proxy:
-        _through(monkeypatch, proxy.base_url)
+        _through(exit_stack, proxy.base_url)
         t0 = time.monotonic()
         with pytest.raises(AgentAPIError) as info:
             cell(ip, "", ECHO + "hi")
@@ -185,7 +183,7 @@ def test_slow_stream_with_timeout_ends_the_cell(ip: Any, emu: Any, monkeypatch: 
 
 
 def test_deadline_is_kept_when_the_stream_is_slow_to_open(ip: Any, emu: Any) -> None:
-    from nb_agents.stream import DeadlineExceeded, EventLoop
+    from nb_agents.api import DeadlineExceeded, EventLoop
 
     sid = (
         emu.client()

@@ -91,3 +91,34 @@ def test_bad_config_value_from_the_environment(ip: Any, monkeypatch: pytest.Monk
 def test_errors_print_one_line_without_traceback_in_a_cell(ip: Any, capsys: Any) -> None:
     out = one_line(ip, "%%agent --sesion x\nhi", capsys)
     assert out == "ConfigError: %%agent: unknown option --sesion (did you mean '--session'?)"
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("--out 1x", "--out '1x': not a Python variable name (letters, digits and _, not a keyword)"),
+    ("--out class", "--out 'class': not a Python variable name (letters, digits and _, not a keyword)"),
+    ("--out my-run", "--out 'my-run': not a Python variable name (letters, digits and _, not a keyword)"),
+    ("--session ''", "a session name must be a non-empty string, not ''"),
+    ("--session " + "s" * 65, "a session name has at most 64 characters (65 given)"),
+    ("--session 'a\tb'", "a session name must be printable: 'a\\tb'"),
+])
+def test_names_are_checked_before_anything_is_sent_and_the_next_cell_works(ip: Any, emu: Any, line: str,
+                                                                           message: str) -> None:
+    from nb_agents.sessions import registry
+
+    sessions_before = len(emu.client().beta.sessions.list(limit=100).data)
+    with pytest.raises(ConfigError) as info:
+        cell(ip, line, "[[emulator: echo]]\nhi")
+    assert str(info.value) == message
+    assert len(emu.client().beta.sessions.list(limit=100).data) == sessions_before  # nothing was created
+    assert "_agent" not in ip.user_ns or ip.user_ns["_agent"] is not None
+    cell(ip, "--out good --session fine", "[[emulator: echo]]\nhello")
+    assert ip.user_ns["good"].text == "hello" and "fine" in registry()
+
+
+def test_the_python_api_checks_session_names_too() -> None:
+    import nb_agents
+
+    for bad in ("", "x" * 65, "a\nb", None):
+        with pytest.raises(ConfigError, match="session name"):
+            nb_agents.session(bad)
+    assert nb_agents.session("x" * 64).name == "x" * 64

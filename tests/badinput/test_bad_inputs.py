@@ -99,7 +99,7 @@ def test_empty_directory(ip: Any, tmp_path: Path) -> None:
 
 
 def test_file_over_the_limit(ip: Any, emu: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import nb_agents.files as files
+    import nb_agents.files.sync as files
 
     monkeypatch.setattr(files, "MAX_FILE_BYTES", 10)  # stands for 500 MB: no need to write that much
     big = tmp_path / "big.csv"

@@ -12,13 +12,10 @@ import types
 from pathlib import Path
 from typing import Any
 
-import pytest
+from hostile_server import HostileProxy
 
-import nb_agents.client as nb_client
-from nb_agents.view.text import render_text
-from nb_agents.view.widget import static_bundle
-
-from .hostile_server import HostileProxy
+import nb_agents.api.client as nb_client
+from nb_agents.view import render_text, static_bundle
 
 ECHO = "[[emulator: echo]]\n"
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # C0 controls but \t and \n (ESC is \x1b)
@@ -46,7 +43,7 @@ def notes(run: Any) -> list[str]:
     return [i.text for i in run.transcript.items if type(i).__name__ == "Notice"]
 
 
-def test_malformed_sse_frame(ip: Any, emu: Any, scenario: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_malformed_sse_frame(ip: Any, emu: Any, scenario: Any, exit_stack: Any) -> None:
     garbled: list[bytes] = []
 
     def garble(line: bytes) -> bytes:
@@ -56,7 +53,7 @@ def test_malformed_sse_frame(ip: Any, emu: Any, scenario: Any, monkeypatch: pyte
         return line
 
     with HostileProxy(emu.base_url, sse=garble) as proxy:
-        monkeypatch.setattr(nb_client, "_emulator", types.SimpleNamespace(base_url=proxy.base_url))
+        exit_stack.enter_context(nb_client.using_emulator(types.SimpleNamespace(base_url=proxy.base_url)))
         # The delay: the message must come on the stream, after the backfill (else the backfill
         # alone ends the turn and the broken frame is never read).
         cell(ip, "-o r", scenario([{"delay": 0.5}, {"say": "survive a broken frame"}]) + "go")

@@ -304,3 +304,95 @@ def test_session_updated_events(client: Any, world: dict[str, Any]) -> None:
     updates = [e for e in listed["data"] if e["type"] == "session.updated"]
     assert len(updates) == 4
     assert updates[0]["title"] == "t" and updates[2]["agent"]["tools"][0]["type"] == "agent_toolset_20260401"
+
+
+def test_memory_vault_deployment_and_dream_routes(client: Any, world: dict[str, Any]) -> None:
+    """One call of every route of the families served beside sessions (their own test files
+    check each method in depth, and that every declared key is sent)."""
+    from anthropic.types.beta import (
+        BetaDream,
+        BetaManagedAgentsDeletedMemoryStore,
+        BetaManagedAgentsDeletedVault,
+        BetaManagedAgentsDeployment,
+        BetaManagedAgentsDeploymentRun,
+        BetaManagedAgentsMemoryStore,
+        BetaManagedAgentsVault,
+    )
+    from anthropic.types.beta.memory_stores import (
+        BetaManagedAgentsDeletedMemory,
+        BetaManagedAgentsMemory,
+        BetaManagedAgentsMemoryListItem,
+        BetaManagedAgentsMemoryVersion,
+    )
+    from anthropic.types.beta.vaults import (
+        BetaManagedAgentsCredential,
+        BetaManagedAgentsCredentialValidation,
+        BetaManagedAgentsDeletedCredential,
+    )
+
+    stores, mems = client.beta.memory_stores.with_raw_response, client.beta.memory_stores.memories.with_raw_response
+    versions = client.beta.memory_stores.memory_versions.with_raw_response
+    ms = raw(stores.create(name="conf store"), BetaManagedAgentsMemoryStore)["id"]
+    raw(stores.retrieve(ms), BetaManagedAgentsMemoryStore)
+    raw(stores.update(ms, description="d"), BetaManagedAgentsMemoryStore)
+    page(stores.list(), BetaManagedAgentsMemoryStore)
+    mem = raw(mems.create(ms, path="/a/b.md", content="x"), BetaManagedAgentsMemory)["id"]
+    raw(mems.retrieve(mem, memory_store_id=ms), BetaManagedAgentsMemory)
+    raw(mems.update(mem, memory_store_id=ms, content="y"), BetaManagedAgentsMemory)
+    page(mems.list(ms, depth=1), BetaManagedAgentsMemoryListItem)
+    listed = page(versions.list(ms), BetaManagedAgentsMemoryVersion)["data"]
+    raw(versions.retrieve(listed[0]["id"], memory_store_id=ms), BetaManagedAgentsMemoryVersion)
+    raw(versions.redact(listed[-1]["id"], memory_store_id=ms), BetaManagedAgentsMemoryVersion)
+    raw(mems.delete(mem, memory_store_id=ms), BetaManagedAgentsDeletedMemory)
+    with pytest.raises(anthropic.ConflictError) as conflict:
+        client.beta.memory_stores.memories.create(ms, path="/c", content="")
+        client.beta.memory_stores.memories.create(ms, path="/c", content="")
+    body = conflict.value.response.json()
+    assert body["error"]["type"] == "memory_path_conflict_error" and body["error"]["type"] in get_args(ErrorType)
+
+    vaults, creds = client.beta.vaults.with_raw_response, client.beta.vaults.credentials.with_raw_response
+    vid = raw(vaults.create(display_name="conf vault"), BetaManagedAgentsVault)["id"]
+    raw(vaults.retrieve(vid), BetaManagedAgentsVault)
+    raw(vaults.update(vid, metadata={"a": "b"}), BetaManagedAgentsVault)
+    page(vaults.list(), BetaManagedAgentsVault)
+    auths = [{"type": "static_bearer", "mcp_server_url": "https://a.test/m", "token": "t"},
+             {"type": "mcp_oauth", "mcp_server_url": "https://b.test/m", "access_token": "t"},
+             {"type": "environment_variable", "secret_name": "K", "secret_value": "v",
+              "networking": {"type": "unrestricted"}}]
+    ids = [raw(creds.create(vid, auth=auth), BetaManagedAgentsCredential)["id"] for auth in auths]
+    raw(creds.retrieve(ids[0], vault_id=vid), BetaManagedAgentsCredential)
+    raw(creds.update(ids[0], vault_id=vid, display_name="n"), BetaManagedAgentsCredential)
+    page(creds.list(vid), BetaManagedAgentsCredential)
+    raw(creds.mcp_oauth_validate(ids[1], vault_id=vid), BetaManagedAgentsCredentialValidation)
+    raw(creds.archive(ids[2], vault_id=vid), BetaManagedAgentsCredential)
+    raw(creds.delete(ids[2], vault_id=vid), BetaManagedAgentsDeletedCredential)
+
+    deps, runs = client.beta.deployments.with_raw_response, client.beta.deployment_runs.with_raw_response
+    dep = raw(deps.create(name="conf", agent=world["agent"].id, environment_id=world["env"].id,
+                          initial_events=[{"type": "user.message", "content": [{"type": "text", "text": "hi"}]}],
+                          schedule={"type": "cron", "expression": "0 6 * * *", "timezone": "Europe/Berlin"},
+                          resources=[{"type": "memory_store", "memory_store_id": ms}], vault_ids=[vid]),
+              BetaManagedAgentsDeployment)["id"]
+    raw(deps.retrieve(dep), BetaManagedAgentsDeployment)
+    raw(deps.update(dep, description="d"), BetaManagedAgentsDeployment)
+    page(deps.list(), BetaManagedAgentsDeployment)
+    raw(deps.pause(dep), BetaManagedAgentsDeployment)
+    raw(deps.unpause(dep), BetaManagedAgentsDeployment)
+    fired = raw(deps.run(dep), BetaManagedAgentsDeploymentRun)
+    run = fired["id"]
+    raw(runs.retrieve(run), BetaManagedAgentsDeploymentRun)
+    page(runs.list(deployment_id=dep), BetaManagedAgentsDeploymentRun)
+    raw(deps.archive(dep), BetaManagedAgentsDeployment)
+
+    dreams = client.beta.dreams.with_raw_response
+    drm = raw(dreams.create(inputs=[{"type": "memory_store", "memory_store_id": ms},
+                                    {"type": "sessions", "session_ids": [fired["session_id"]]}],
+                            model="claude-sonnet-4-6"), BetaDream)["id"]
+    raw(dreams.retrieve(drm), BetaDream)
+    page(dreams.list(), BetaDream)
+    raw(dreams.cancel(drm), BetaDream)
+    raw(dreams.archive(drm), BetaDream)
+    raw(vaults.archive(vid), BetaManagedAgentsVault)
+    raw(vaults.delete(vid), BetaManagedAgentsDeletedVault)
+    raw(stores.archive(ms), BetaManagedAgentsMemoryStore)
+    raw(stores.delete(ms), BetaManagedAgentsDeletedMemoryStore)

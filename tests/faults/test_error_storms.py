@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 import nb_agents
-import nb_agents.client as nb_client
-import nb_agents.files as nb_files
+import nb_agents.api.client as nb_client
+import nb_agents.files.sync as nb_files
 from nb_agents.emulator import Emulator
-from nb_agents.session import forget
-from nb_agents.view.text import render_text
+from nb_agents.sessions import forget
+from nb_agents.view import render_text
 
 STEPS = [
     {
@@ -36,14 +36,13 @@ TURNS = 8
 @pytest.fixture
 def storm(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     with Emulator(brain="scenario:storm", scenarios={"storm": STEPS}) as emu:
-        monkeypatch.setattr(nb_client, "_emulator", emu)  # nb_agents' offline backend is this server
-        monkeypatch.setattr(nb_client, "_cache", {})
-        monkeypatch.setattr("nb_agents.stream.BACKOFF_START", 0.01)  # the backoff itself is tested elsewhere
+        monkeypatch.setattr("nb_agents.api.retry.BACKOFF_START", 0.01)  # the backoff itself is tested elsewhere
         init = nb_files.FileSync.__init__
         monkeypatch.setattr(
             nb_files.FileSync, "__init__", lambda self, *a, **kw: init(self, *a, **{**kw, "settle": 0.0})
         )
-        yield emu
+        with nb_client.using_emulator(emu):  # nb_agents' offline backend is this server
+            yield emu
 
 
 def _ask(name: str, tmp: Any) -> Any:

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 import nb_agents
-import nb_agents.client as nb_client
+import nb_agents.api.client as nb_client
 from nb_agents.emulator import Emulator
-from nb_agents.session import forget
+from nb_agents.sessions import forget
 
 STEPS = [{"say": "Starting the long job."}, {"delay": 30}, {"say": "never shown"}]
 IDLE_WITHIN = 2.0
@@ -45,9 +45,8 @@ def long_turn(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     start_ipython()  # the widget view displays through a shell, as in a kernel
     monkeypatch.setenv("NB_AGENTS_VIEW", "widget")  # so the view's flusher thread is counted too
     with Emulator(brain="scenario:long", scenarios={"long": STEPS}) as emu:
-        monkeypatch.setattr(nb_client, "_emulator", emu)
-        monkeypatch.setattr(nb_client, "_cache", {})
-        yield emu
+        with nb_client.using_emulator(emu):
+            yield emu
     forget("intr")
 
 
@@ -106,7 +105,7 @@ def test_ctrl_c_mid_stream_is_idle_within_2_s_and_leaks_nothing(
     assert run.interrupted and run.stop_reason == "interrupted"
     assert [m.text for m in run.messages] == ["Starting the long job."]  # what arrived is kept
     assert run.transcript.status == "idle"
-    from nb_agents.view.text import render_text
+    from nb_agents.view import render_text
 
     assert "Interrupted: the agent was stopped; everything received so far is kept." in render_text(
         run.transcript

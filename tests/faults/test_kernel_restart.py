@@ -27,7 +27,7 @@ KEY = "sk-ant-restart-test-0000"
 
 SNAPSHOT = """
 import json, nb_agents
-from nb_agents.view.text import render_text
+from nb_agents.view import render_text
 _s = nb_agents.session("default")
 print("SNAP" + json.dumps({"sid": _s.session_id, "text": render_text(_s.history), "answer": _s.history.text,
                            "ids": [str(e.id) for e in _s.events]}))

@@ -13,13 +13,12 @@ import types
 from typing import Any
 
 import pytest
+from tcp_proxy import TcpProxy
 
 import nb_agents
-import nb_agents.client as nb_client
+import nb_agents.api.client as nb_client
 from nb_agents.emulator import Emulator
-from nb_agents.session import forget
-
-from .tcp_proxy import TcpProxy
+from nb_agents.sessions import forget
 
 STEPS = [
     {"say": "Let me count how often this tool runs, then report back."},
@@ -62,9 +61,9 @@ def cut_emulator():  # type: ignore[no-untyped-def]
 
 def _run_through(proxy: TcpProxy, name: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     # point nb_agents' offline backend at the proxy instead of the emulator itself
-    monkeypatch.setattr(nb_client, "_emulator", types.SimpleNamespace(base_url=proxy.base_url))
     try:
-        return nb_agents.session(name).ask("count the runs", live=False, interpolate=False)
+        with nb_client.using_emulator(types.SimpleNamespace(base_url=proxy.base_url)):
+            return nb_agents.session(name).ask("count the runs", live=False, interpolate=False)
     finally:
         forget(name)  # leave the kernel-wide registry as other tests expect it
 
@@ -77,7 +76,7 @@ def _server_types(emu: Emulator, session_id: str) -> list[str]:
 def quick(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shorter waits that are beside the point here: the reconnect backoff, and the output pull's
     settle time (the `pull_settle` option; this scenario never writes outputs)."""
-    monkeypatch.setattr("nb_agents.stream.BACKOFF_START", 0.01)
+    monkeypatch.setattr("nb_agents.api.retry.BACKOFF_START", 0.01)
     monkeypatch.setenv("NB_AGENTS_PULL_SETTLE", "0")
 
 

@@ -13,8 +13,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
-
-from .tcp_proxy import TcpProxy
+from tcp_proxy import TcpProxy
 
 FRAMES = 40
 STREAM = "/v1/sessions/sesn_1/events/stream"

@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import nb_agents.files as files_mod
-import nb_agents.files_inputs as inputs_mod
+import nb_agents.files.inputs as inputs_mod
+import nb_agents.files.sync as files_mod
 from nb_agents.errors import FileSyncError
 from nb_agents.files import FileSync, written_output_paths
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-import nb_agents.files as files_mod
+import nb_agents.files.sync as files_mod
 from nb_agents.files import FileSync, written_output_paths
 
 from .conftest import run_turn

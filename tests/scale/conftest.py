@@ -14,7 +14,7 @@ def emu():
 
 @pytest.fixture()
 def ip(emu, monkeypatch, tmp_path):
-    from nb_agents.session import registry
+    from nb_agents.sessions import registry
 
     monkeypatch.chdir(tmp_path)
     with agent_shell(emu, monkeypatch) as shell:

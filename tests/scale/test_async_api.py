@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from nb_agents.async_api import AsyncEventLoop
-from nb_agents.session import AgentSession
+from nb_agents.api import AsyncEventLoop
+from nb_agents.sessions import AgentSession
 
 from .conftest import user_messages
 

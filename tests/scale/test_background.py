@@ -6,9 +6,8 @@ import time
 
 import pytest
 
-from nb_agents.background import BackgroundRun, StillRunning
 from nb_agents.errors import SessionError
-from nb_agents.session import get_session
+from nb_agents.sessions import BackgroundRun, StillRunning, get_session
 
 from .conftest import user_messages
 

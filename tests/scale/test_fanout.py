@@ -11,7 +11,7 @@ import pytest
 
 import nb_agents
 from nb_agents.errors import AgentAPIError, ConfigError
-from nb_agents.fanout_result import COLUMNS
+from nb_agents.fanout.result import COLUMNS
 
 ECHO = "[[emulator: echo]]\n"
 FAIL = "[[emulator: scenario terminal]]\n"
@@ -75,17 +75,17 @@ def _max_overlap(items):
 
 
 def test_concurrency_is_bounded_and_used(make_emulator, monkeypatch):
-    from nb_agents import client
+    from nb_agents.api import client
 
-    monkeypatch.setattr(client, "_emulator", make_emulator(brain="echo", turn_delay=0.3))
-    fan = nb_agents.map("{{item}}", list(range(9)), concurrency=3, live=False, background=True)
-    result = fan.wait(60)
+    with client.using_emulator(make_emulator(brain="echo", turn_delay=0.3)):
+        fan = nb_agents.map("{{item}}", list(range(9)), concurrency=3, live=False, background=True)
+        result = fan.wait(60)
     assert list(result.table.status) == ["done"] * 9
     assert _max_overlap(fan.items) == 3
 
 
 def test_retry_resends_only_when_the_message_was_not_accepted(emu, monkeypatch):
-    monkeypatch.setattr("nb_agents.stream.BACKOFF_START", 0.01)  # the loop's own 4 send attempts
+    monkeypatch.setattr("nb_agents.api.retry.BACKOFF_START", 0.01)  # the loop's own 4 send attempts
     # every send of the first attempt fails (429, before the server applies it): the item retries
     emu.faults.fail_next(4, 429, route="POST /v1/sessions/*/events")
     result = nb_agents.map(ECHO + "{{item}}", ["once"], concurrency=1, live=False)
@@ -95,7 +95,7 @@ def test_retry_resends_only_when_the_message_was_not_accepted(emu, monkeypatch):
 
 
 def test_accepted_message_is_followed_not_resent(emu, monkeypatch):
-    from nb_agents.stream import EventLoop
+    from nb_agents.api import EventLoop
 
     real_send, failed = EventLoop.send, []
 
@@ -103,7 +103,7 @@ def test_accepted_message_is_followed_not_resent(emu, monkeypatch):
         echoes = real_send(self, events, **kw)
         if not failed and events[0]["type"] == "user.message":
             failed.append(True)  # the message is on the server but the client saw an error
-            raise AgentAPIError("could not send the message after 4 attempts: API error 529")
+            raise AgentAPIError("could not send the message after 4 attempts: API error 529", status=529)
         return echoes
 
     monkeypatch.setattr(EventLoop, "send", send_then_fail)
@@ -215,7 +215,7 @@ def test_stop_all_button_of_a_background_fanout(emu, monkeypatch):
 def test_foreground_fanout_has_no_stop_button(emu, monkeypatch):
     monkeypatch.setenv("NB_AGENTS_VIEW", "widget")
     from nb_agents.fanout import FanOut
-    from nb_agents.fanout_items import normalize
+    from nb_agents.fanout.items import normalize
 
     fg = FanOut(ECHO + "{{item}}", normalize(["y"]), live=True).start()
     assert fg.view._button.layout.display == "none"  # a busy foreground cell takes no clicks: Ctrl-C

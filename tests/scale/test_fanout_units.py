@@ -8,10 +8,11 @@ import httpx2
 import pandas as pd
 import pytest
 
+from nb_agents.api import backoff, is_retryable
 from nb_agents.errors import AgentAPIError, ConfigError
-from nb_agents.fanout_items import Fields, Item, backoff, files_for, is_retryable, normalize
-from nb_agents.fanout_view import Progress, ProgressView
-from nb_agents.interpolate import interpolate
+from nb_agents.fanout.items import Fields, Item, files_for, normalize
+from nb_agents.sessions import interpolate
+from nb_agents.view import Progress, ProgressView
 
 
 def test_normalize_every_kind():
@@ -63,7 +64,7 @@ def test_is_retryable():
             raise AgentAPIError("API error 529") from exc
     except AgentAPIError as wrapped:
         assert is_retryable(wrapped)
-    assert is_retryable(AgentAPIError("could not send the message after 4 attempts: x"))
+    assert is_retryable(AgentAPIError("could not send the message after 4 attempts: x", connection=True))
     assert not is_retryable(AgentAPIError("API error 400 (invalid_request_error): bad"))
 
 

@@ -48,7 +48,7 @@ def test_cells_continue_the_session_new_and_named_sessions(ip, emu):
 
 
 def test_agent_and_environment_are_reused_and_updated_by_version(ip, emu):
-    from nb_agents.client import make_client
+    from nb_agents.api import make_client
 
     cell(ip, "-o a", ECHO + "x")
     cell(ip, "--new -o b", ECHO + "y")
@@ -62,7 +62,7 @@ def test_agent_and_environment_are_reused_and_updated_by_version(ip, emu):
     assert len(agents) == 1 and agents[0].version == version + 1
     assert agents[0].model.id == "claude-opus-4-7"
     # a new process finds the same agent again by name + config hash (no new version)
-    from nb_agents import client as client_mod
+    from nb_agents.api import client as client_mod
 
     client_mod._cache.clear()
     cell(ip, "--new --model claude-opus-4-7 -o d", ECHO + "w")
@@ -71,7 +71,7 @@ def test_agent_and_environment_are_reused_and_updated_by_version(ip, emu):
 
 
 def test_system_title_agent_environment_flags(ip, emu):
-    from nb_agents.client import make_client
+    from nb_agents.api import make_client
 
     cell(ip, "--new --system 'Be brief.' --title 'my title' -o r", ECHO + "x")
     client = make_client()
@@ -141,10 +141,9 @@ def test_short_errors_false_shows_tracebacks(ip):
 
 
 def test_no_backend_is_one_line(ip, emu, monkeypatch):
-    from nb_agents import client
+    from nb_agents.api import client
 
-    monkeypatch.setattr(client, "_emulator", None)
-    with pytest.raises(NoBackendError, match="ANTHROPIC_API_KEY.*%agent offline"):
+    with client.using_emulator(None), pytest.raises(NoBackendError, match="ANTHROPIC_API_KEY.*%agent offline"):
         cell(ip, "-s nobackend", "hi")
 
 
@@ -157,7 +156,7 @@ def test_config_traits_feed_the_cell(ip, emu):
     ip.run_line_magic("config", "AgentMagic.title = 'from config'")
     try:
         cell(ip, "--new -o r", ECHO + "x")
-        from nb_agents.client import make_client
+        from nb_agents.api import make_client
 
         assert make_client().beta.sessions.retrieve(ip.user_ns["r"].session_id).title == "from config"
     finally:
@@ -232,7 +231,7 @@ def test_one_line_errors_through_run_cell(ip, capsys):
 
 
 def test_changing_the_model_mid_session_says_it_needs_a_new_session(ip):
-    from nb_agents.transcript_items import Notice
+    from nb_agents.transcript import Notice
 
     cell(ip, "-o a", ECHO + "one")
     cell(ip, "--model claude-opus-4-7 -o b", ECHO + "two")
@@ -246,6 +245,7 @@ def test_changing_the_model_mid_session_says_it_needs_a_new_session(ip):
 
 def test_widget_view_holds_the_final_transcript(ip, monkeypatch):
     import nb_agents.view.widget as widget_mod
+    from nb_agents.sessions import Turn
 
     monkeypatch.setenv("NB_AGENTS_VIEW", "widget")
     views = []
@@ -255,7 +255,7 @@ def test_widget_view_holds_the_final_transcript(ip, monkeypatch):
             super().__init__(*args, **kw)
             views.append(self)
 
-    monkeypatch.setattr(widget_mod, "LiveView", Recording)
+    monkeypatch.setattr(Turn, "view_class", Recording)
     cell(ip, "-o r", ECHO + "shown in the widget")
     (view,) = views
     assert view.mode == "widget" and view.widget is not None

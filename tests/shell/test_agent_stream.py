@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from nb_agents.transcript_items import Notice
+from nb_agents.transcript import Notice
 
 ECHO = "[[emulator: echo]]\n"
 
@@ -30,7 +30,7 @@ def shape(t):
 
 def rebuilt_turn(run):
     """The same turn folded from events.list only (what an uncut stream would have shown)."""
-    from nb_agents.client import make_client
+    from nb_agents.api import make_client
     from nb_agents.transcript import empty, fold_all
 
     listed = list(make_client().beta.sessions.events.list(run.session_id, limit=1000, order="asc"))
@@ -54,10 +54,10 @@ def test_transcript_after_stream_cuts_equals_an_uncut_run(ip, emu, scenario, mod
 
 
 def test_failed_sends_are_retried_once_never_doubled(ip, emu, monkeypatch):
-    import nb_agents.stream
-    from nb_agents.client import make_client
+    import nb_agents.api.retry
+    from nb_agents.api import make_client
 
-    monkeypatch.setattr(nb_agents.stream, "BACKOFF_START", 0.01)
+    monkeypatch.setattr(nb_agents.api.retry, "BACKOFF_START", 0.01)
     from nb_agents.errors import AgentAPIError
 
     ip.run_cell_magic("agent", "-o first", ECHO + "warm up")  # creates the session
@@ -78,7 +78,7 @@ def test_a_send_applied_before_a_lost_response_is_not_resent(ip, emu, monkeypatc
     """The server took the message but the response was lost: the echo is found, no resend."""
     import anthropic
 
-    from nb_agents.session import get_session
+    from nb_agents.sessions import get_session
 
     ip.run_cell_magic("agent", "-o first", ECHO + "warm up")
     sess = get_session("default")
@@ -98,7 +98,7 @@ def test_a_send_applied_before_a_lost_response_is_not_resent(ip, emu, monkeypatc
     monkeypatch.setattr(sess.client, "with_options", losing_with_options)
     ip.run_cell_magic("agent", "-o r", ECHO + "exactly once")
     assert ip.user_ns["r"].text == "exactly once"
-    from nb_agents.client import make_client
+    from nb_agents.api import make_client
 
     texts = [e.content[0].text for e in make_client().beta.sessions.events.list(sess.session_id, limit=1000)
              if e.type == "user.message"]
@@ -106,7 +106,7 @@ def test_a_send_applied_before_a_lost_response_is_not_resent(ip, emu, monkeypatc
 
 
 def test_interrupt_mid_turn_keeps_what_arrived(ip, scenario):
-    from nb_agents.session import get_session
+    from nb_agents.sessions import get_session
 
     steps = [{"say": "Starting the long job."}, {"delay": 20}, {"say": "never shown"}]
     sess = get_session("default")
@@ -176,7 +176,7 @@ def test_unanswered_custom_tool_is_shown_waiting_never_hangs(ip, scenario):
 
 
 def test_action_handler_seam_answers_and_the_loop_continues(ip, scenario):
-    from nb_agents.session import get_session
+    from nb_agents.sessions import get_session
 
     class Answer:
         def resolve(self, pending, ctx):
@@ -232,7 +232,7 @@ def test_tools_flag_answers_custom_tools_in_the_kernel(ip, emu, scenario):
     run = ip.user_ns["r"]
     assert calls == ["Paris"] and run.stop_reason == "end_turn" and run.text == "Done."
     assert [(c.name, c.status, c.result_text) for c in run.tool_calls] == [("get_weather", "done", "sunny in Paris")]
-    from nb_agents.client import make_client
+    from nb_agents.api import make_client
 
     remote = make_client().beta.sessions.retrieve(run.session_id)
     assert remote.budget.max_list_cost.amount == "200"
@@ -277,7 +277,7 @@ def test_tools_given_later_answer_the_waiting_call(ip, scenario):
 
 
 def test_approval_and_kernel_tool_flags_reach_the_session(ip):
-    from nb_agents.client import make_client
+    from nb_agents.api import make_client
 
     ip.run_cell_magic("agent", "--new --ask bash --kernel-tools -o r", ECHO + "x")
     remote = make_client().beta.sessions.retrieve(ip.user_ns["r"].session_id)

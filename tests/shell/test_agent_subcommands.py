@@ -108,7 +108,7 @@ def test_interrupt_and_archive(ip, emu, capsys):
     assert "sent user.interrupt" in capsys.readouterr().out
     line(ip, "archive")
     assert f"archived session 'default' ({sid})" in capsys.readouterr().out
-    from nb_agents.client import make_client
+    from nb_agents.api import make_client
 
     assert make_client().beta.sessions.retrieve(sid).archived_at is not None
     with pytest.raises(SessionError):
@@ -127,7 +127,7 @@ def test_line_magic_usage_errors(ip):
 def test_attach_follows_a_turn_that_is_still_running(ip, emu, scenario):
     import time
 
-    from nb_agents.client import ensure_agent, ensure_environment, make_client
+    from nb_agents.api import ensure_agent, ensure_environment, make_client
     from nb_agents.config import resolve_options
 
     client = make_client()
@@ -143,6 +143,6 @@ def test_attach_follows_a_turn_that_is_still_running(ip, emu, scenario):
     followed = ip.user_ns["_agent"]
     assert isinstance(followed, Run) and followed.stop_reason == "end_turn"
     assert followed.text.endswith("step two")
-    from nb_agents.session import registry
+    from nb_agents.sessions import registry
 
     assert [m.text for m in registry()["elsewhere"].history.messages] == ["step one", "step two"]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 import nb_agents
-from nb_agents.budget import CostReport
 from nb_agents.errors import ConfigError, SessionError
-from nb_agents.view.text import render_text
+from nb_agents.tools import CostReport
+from nb_agents.view import render_text
 
 SPENDY = [{"say": f"step {n} " * 50} for n in range(4)] + [{"say": "finished"}]
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from nb_agents.cache import RunCache, run_cached
-from nb_agents.playback import ReplayRun
-from nb_agents.session import get_session, registry
+from nb_agents.record import ReplayRun, RunCache, run_cached
+from nb_agents.sessions import get_session, registry
 
 ECHO = "[[emulator: echo]]\n"
 

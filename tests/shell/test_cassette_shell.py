@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 import socket
 
-from nb_agents.cassette import load_cassette
 from nb_agents.events import event_to_json
-from nb_agents.export import export
-from nb_agents.playback import replay
-from nb_agents.view.text import render_text
+from nb_agents.record import export, load_cassette, replay
+from nb_agents.view import render_text
 
 STEPS = [
     {"tool": "bash", "input": {"command": "python3 -c 'print(sum(range(10)))'"}, "think": True},
@@ -58,7 +56,8 @@ def test_export_command_writes_the_named_session(ip, scenario, tmp_path, capsys)
     import nbformat
     import pytest
 
-    from nb_agents.export import ExportError, export_command
+    from nb_agents.ipython.record_commands import export_command
+    from nb_agents.record import ExportError
 
     ip.run_cell_magic("agent", "--new --session exp", scenario(STEPS) + "Add up 0..9")
     ip.run_cell_magic("agent", "--session exp", "[[emulator: echo]]\nthanks")

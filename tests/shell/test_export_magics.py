@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from nb_agents.export import ExportError
+from nb_agents.record import ExportError
 
 from .conftest import ECHO
 
@@ -69,7 +69,7 @@ def test_cache_subcommand_counts_and_clears(ip, tmp_path, monkeypatch, capsys):
 
 def test_export_after_run_all_from_the_cache(ip, emu, tmp_path, monkeypatch):
     """Replayed turns are not in any server history: the export is the runs the notebook showed."""
-    from nb_agents.session import get_session
+    from nb_agents.sessions import get_session
 
     monkeypatch.chdir(tmp_path)
     ip.run_cell_magic("agent", "--cache --new -s c", ECHO + "first question")

@@ -12,9 +12,9 @@ import nb_agents
 from nb_agents.config import resolve_options
 from nb_agents.errors import FileSyncError, SessionError
 from nb_agents.events import event_from_json
-from nb_agents.session_files import settle_for
-from nb_agents.transcript_items import Notice
-from nb_agents.view.html import render_html
+from nb_agents.sessions.files import settle_for
+from nb_agents.transcript import Notice
+from nb_agents.view import render_html
 
 ECHO = "[[emulator: echo]]\n"
 PNG = "\x89PNG fake image bytes"

@@ -7,12 +7,11 @@ import socket
 
 import pytest
 
-from nb_agents.cassette import CassetteError, load_cassette
 from nb_agents.errors import ConfigError
 from nb_agents.events import event_to_json
-from nb_agents.playback import ReplayRun
 from nb_agents.provenance import FIELDS
-from nb_agents.view.text import render_text
+from nb_agents.record import CassetteError, ReplayRun, load_cassette
+from nb_agents.view import render_text
 
 from .conftest import ECHO
 
@@ -79,7 +78,7 @@ def test_replay_at_a_speed_and_flag_mistakes(ip, scenario, tmp_path, monkeypatch
     _no_network(monkeypatch)
     ip.run_line_magic("agent", f"--replay {path} --speed 50 -o r")
     assert ip.user_ns["r"].text == "paced" and "Replay of a recording from" in capsys.readouterr().out
-    magics = ip.magics_manager.registry["AgentMagics"]
+    magics = ip.magics_manager.registry["NbAgentsMagics"]
     with pytest.raises(ConfigError, match="not both"):
         magics._cell(f"--replay {path} --speed 2 --instant", "")
     with pytest.raises(ConfigError, match="go with --replay"):
@@ -97,7 +96,7 @@ def test_a_cached_cell_rerun_creates_no_session(ip, emu, cache_dir, capsys):
     sessions, turns = emu.stats["sessions_created"], emu.stats["turns"]
     capsys.readouterr()
 
-    from nb_agents.session import get_session
+    from nb_agents.sessions import get_session
 
     get_session().new()  # Run All in a fresh kernel: the conversation starts over
     ip.run_cell_magic("agent", "--cache -o again", ECHO + "cache me")

@@ -12,12 +12,22 @@ import time
 
 import pytest
 
-from nb_agents.approvals import ButtonPrompter, StdinPrompter
-from nb_agents.budget import BudgetGuard, budget_reached_notice, list_cost_usd, raise_budget, session_cost
-from nb_agents.stream import EventLoop
-from nb_agents.tool_handler import ActionHandler, requires_action_hook
-from nb_agents.tool_setup import tool_setup
-from nb_agents.tools import tool
+from nb_agents.api import EventLoop
+from nb_agents.tools import (
+    ActionHandler,
+    ButtonPrompter,
+    StdinPrompter,
+    requires_action_hook,
+    tool,
+    tool_setup,
+)
+from nb_agents.tools.budget import (
+    BudgetGuard,
+    budget_reached_notice,
+    list_cost_usd,
+    raise_budget,
+    session_cost,
+)
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -11,11 +11,9 @@ import pytest
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
+from nb_agents.api import EventLoop
 from nb_agents.emulator.validation import check, conforms
-from nb_agents.stream import EventLoop
-from nb_agents.tool_handler import requires_action_hook
-from nb_agents.tool_setup import tool_setup
-from nb_agents.tools import as_tool, tool
+from nb_agents.tools import as_tool, requires_action_hook, tool, tool_setup
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = """
-from nb_agents.approvals import ConfirmationRequest, StdinPrompter
+from nb_agents.tools.approvals import ConfirmationRequest, StdinPrompter
 p = StdinPrompter()
 first = p.ask(ConfirmationRequest("sevt_1", "bash", {"command": "ls"}), 20)
 second = p.ask(ConfirmationRequest("sevt_2", "write", {"file_path": "/tmp/x"}), 20)

@@ -9,15 +9,14 @@ import pytest
 from cassette_events import turn_events
 
 import nb_agents
-from nb_agents.cassette import Recorder, load_cassette
-from nb_agents.playback import replay
 from nb_agents.provenance import (
     FIELDS,
-    backend_of,
     build_provenance,
     provenance_from_cassette,
     provenance_from_run,
 )
+from nb_agents.record.cassette import Recorder, load_cassette
+from nb_agents.record.playback import replay
 from nb_agents.run import Run
 from nb_agents.transcript import empty, fold_all
 
@@ -42,11 +41,19 @@ def test_build_has_every_field_and_is_json_safe():
         build_provenance(backend="cloud")
 
 
-def test_backend_of_base_url():
-    assert backend_of("http://127.0.0.1:8123") == "emulator"
-    assert backend_of("http://localhost:1") == "emulator"
-    assert backend_of("https://api.anthropic.com") == "service"
-    assert backend_of(None) == "service"
+def test_the_backend_is_what_the_client_talks_to(monkeypatch, tmp_path):
+    """One backend detection (api.client): recordings, cache keys and provenance are given it."""
+    from nb_agents.api import client
+
+    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    with client.using_emulator(None):
+        assert client.backend_kind() is None
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-000000000")
+        assert client.backend_kind() == client.backend().kind == "service"
+    with client.using_emulator(type("Emu", (), {"base_url": "http://127.0.0.1:9"})()):
+        assert client.backend_kind() == "emulator"
+        assert Recorder(tmp_path / "c", meta={}).meta["backend"] == "emulator"  # given when recording starts
 
 
 def _run():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import nb_agents
 
 PINNED = [
@@ -31,7 +33,7 @@ def test_all_is_pinned_and_every_name_resolves():
     for name in nb_agents.__all__:
         assert getattr(nb_agents, name) is not None
     from nb_agents.run import Run
-    from nb_agents.session import AgentSession
+    from nb_agents.sessions.session import AgentSession
 
     assert nb_agents.Run is Run and nb_agents.AgentSession is AgentSession
 
@@ -73,8 +75,28 @@ def test_session_api_validates_options_early():
 def test_session_function_is_not_shadowed_by_the_submodule():
     import importlib
 
-    importlib.import_module("nb_agents.session")
-    from nb_agents.session import get_session
+    importlib.import_module("nb_agents.sessions.session")
+    from nb_agents.sessions.session import get_session
 
     assert callable(nb_agents.session) and nb_agents.session.__module__ == "nb_agents"
     assert get_session is not None
+
+
+@pytest.mark.parametrize(("old", "name"), [
+    ("nb_agents.export", "export"),
+    ("nb_agents.budget", "raise_budget"),
+    ("nb_agents.budget", "session_cost"),
+    ("nb_agents.cassette", "Recorder"),
+    ("nb_agents.cache", "RunCache"),
+    ("nb_agents.magics", "register_subcommand"),
+    ("nb_agents.surface_commands", "list_agents"),
+])
+def test_the_module_paths_the_docs_once_showed_still_import_with_a_warning(old, name):
+    import importlib
+    import sys
+
+    sys.modules.pop(old, None)
+    with pytest.warns(DeprecationWarning, match=f"{old} moved: import from nb_agents"):
+        module = importlib.import_module(old)
+    assert callable(getattr(module, name))
+    assert callable(nb_agents.session)  # the old names never shadow the public function

@@ -12,9 +12,9 @@ from IPython.utils.capture import capture_output
 
 from nb_agents.events import event_from_json
 from nb_agents.transcript import empty, fold, fold_all
+from nb_agents.view import LiveView, detect_mode
 from nb_agents.view import widget as widget_mod
 from nb_agents.view.html import ROOT_CLASS, render_body, render_footer, render_html
-from nb_agents.view.widget import LiveView, detect_mode
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -162,7 +162,7 @@ def test_updates_from_many_threads_are_safe():
     view.finish(final)
     assert not errors
     assert "from thread 0" in view._settled.value and ">idle<" in view._header.value
-    assert view._flusher is not None and not view._flusher.is_alive()
+    assert view._flusher.thread is not None and not view._flusher.thread.is_alive()
 
 
 def test_elapsed_time_ticks_while_running(monkeypatch):

@@ -14,7 +14,7 @@ CELL = r"""
 import threading, time
 from nb_agents.events import event_from_json as E
 from nb_agents.transcript import empty, fold
-from nb_agents.view.widget import LiveView
+from nb_agents.view import LiveView
 
 def ev(n, type_, **kw):
     return E({"type": type_, "id": f"sevt_{n}", "processed_at": f"2026-11-25T04:00:{n:02d}Z", **kw})

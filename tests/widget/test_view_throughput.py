@@ -12,9 +12,8 @@ from IPython.utils.capture import capture_output
 
 from nb_agents.events import event_from_json
 from nb_agents.transcript import empty, fold_all
-from nb_agents.view.html import render_html
+from nb_agents.view import LiveView, render_html
 from nb_agents.view.text import render_compact, render_text
-from nb_agents.view.widget import LiveView
 
 
 @pytest.fixture(scope="module")

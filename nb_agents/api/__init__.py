@@ -1,0 +1,31 @@
+"""The anthropic client and what goes over the wire: backends, agent/environment get-or-create,
+request params built from `Options`, the event stream of one session (sync and async drivers
+over one core), and the retry policy every caller shares.
+"""
+
+from .agent_params import split_agent_ref, with_mcp_toolsets
+from .async_stream import AsyncEventLoop
+from .client import (
+    Backend,
+    api_call,
+    api_error,
+    backend,
+    backend_kind,
+    config_hash,
+    ensure_agent,
+    ensure_environment,
+    go_offline,
+    go_online,
+    make_async_client,
+    make_client,
+    using_emulator,
+)
+from .listings import list_agents, list_environments
+from .retry import backoff, is_retryable
+from .session_params import session_kwargs, setup_notice, turn_events
+from .stream import BaseEventLoop, DeadlineExceeded, EventLoop, event_key
+
+__all__ = ["AsyncEventLoop", "Backend", "BaseEventLoop", "DeadlineExceeded", "EventLoop", "api_call", "api_error",
+           "backend", "backend_kind", "backoff", "config_hash", "ensure_agent", "ensure_environment", "event_key",
+           "go_offline", "go_online", "is_retryable", "list_agents", "list_environments", "make_async_client",
+           "make_client", "session_kwargs", "setup_notice", "split_agent_ref", "turn_events", "using_emulator", "with_mcp_toolsets"]

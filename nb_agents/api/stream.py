@@ -1,0 +1,356 @@
+"""The event loop of one session: stream first, send, backfill, tail, reconnect, stop.
+
+`BaseEventLoop` owns every rule and all the state, without I/O; `EventLoop` (here) and
+`AsyncEventLoop` (async_stream.py) only make the calls, on the SDK's sync or async client.
+1. open `events.stream` (with `event_deltas` for live text);
+2. send the turn's events once, on the first connection (`max_retries=0`; after a connection
+   error or a retryable status the echo is looked for in `events.list` before resending, so
+   nothing is sent twice);
+3. backfill `events.list` (ascending, limit=1000) and hand every event not seen yet to `on_event`
+   (on the first connection, before step 2: the session is quiet then, so the list answers at
+   once and the turn's first events do not wait behind a list answered by a busy server);
+4. tail the stream, deduping by `(id, processed_at is None)` (deltas, which have no id, pass);
+5. on a connection error (the SDK's, or the HTTP layer's under a stream being read), a
+   retryable status, a frame that is not JSON or a clean end of stream: notice, back off
+   (retry.py's schedule, reset by every event read) and repeat from 1 (the stream opens with
+   `max_retries=0`: the SDK's own retries would each wait the full read timeout, past the
+   run's deadline). Any other status is raised at once as a one-line `AgentAPIError`.
+The loop stops on `session.status_idle` (unless `requires_action` and the handler resolved it),
+`session.status_terminated` and `session.deleted` — but only for events that arrive after our own
+echo (for a `user.message`, its processed copy), so the idle that ended the previous turn, or
+the end of an earlier turn our message was queued behind, never ends this one.
+
+The loop runs on the caller's thread: a foreground run reads on the main thread, so Ctrl-C (or a
+listener) raises `KeyboardInterrupt` right here and the caller decides what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from ..errors import AgentAPIError
+from ..events import event_to_json, event_type
+from .client import api_error
+from .retry import backoff, is_connection_error, is_retryable, retryable_status
+
+__all__ = ["BaseEventLoop", "EventLoop", "DeadlineExceeded", "event_key", "TERMINAL_TYPES", "INTERRUPT"]
+
+TERMINAL_TYPES = ("session.status_terminated", "session.deleted")
+DELTA_TYPES = ["agent.message", "agent.thinking"]
+READ_TIMEOUT = 30.0
+SEND_ATTEMPTS = 4
+INTERRUPT = [{"type": "user.interrupt"}]
+
+# What one event means for the read, from `BaseEventLoop._take`.
+GO_ON, ENDS, ASKS = "go on", "ends", "asks"  # ASKS: a requires_action idle; ends unless answered
+
+
+class DeadlineExceeded(Exception):
+    """The run's `--timeout` passed; raised on the loop's thread like a KeyboardInterrupt."""
+
+
+class BadFrame(Exception):
+    """A `data:` line of the stream was not JSON: handled like a cut stream."""
+
+
+def frames(stream: Iterable[Any]) -> Iterator[Any]:
+    """The stream's events; a JSON error from the SDK's parser becomes `BadFrame`, so an error
+    raised by our own handlers is never mistaken for a broken frame."""
+    events = iter(stream)
+    while True:
+        try:
+            event = next(events)
+        except StopIteration:
+            return
+        except json.JSONDecodeError as exc:
+            raise BadFrame(str(exc)) from exc
+        yield event
+
+
+def event_key(event: Any) -> tuple[str, bool] | None:
+    """Dedupe key; None for events without an id (deltas, empty-id interrupts), which always pass."""
+    if getattr(event, "type", None) in _PREVIEWS:
+        return None  # no id field: skip pydantic's slow miss on `id` (called once per delta)
+    eid = getattr(event, "id", None)
+    if not eid:
+        return None
+    return (str(eid), getattr(event, "processed_at", None) is None)
+
+
+_IDENTIFYING = ("custom_tool_use_id", "tool_use_id", "content")
+_PREVIEWS = frozenset({"event_start", "event_delta"})
+
+
+def same_event(sent: dict[str, Any], listed: Any) -> bool:
+    """Whether a listed event is the echo of `sent` (type plus the fields that identify it)."""
+    if event_type(listed) != sent.get("type"):
+        return False
+    wire = event_to_json(listed)
+    return all(wire.get(k) == sent[k] for k in _IDENTIFYING if k in sent and k != "content") and (
+        "content" not in sent or _texts(wire.get("content")) == _texts(sent["content"])
+    )
+
+
+def _texts(blocks: Any) -> list[str]:
+    return [b.get("text", "") for b in blocks or [] if isinstance(b, dict)]
+
+
+def _stop_type(event: Any) -> str | None:
+    reason = getattr(event, "stop_reason", None)
+    return getattr(reason, "type", None) if reason is not None else None
+
+
+class BaseEventLoop:
+    """The state and rules of reading one session's events, shared by both drivers: dedupe,
+    arming, echo matching, stop rules, and what a failure means (resend, reconnect, or raise).
+    No method here does I/O. State (seen ids, armed) survives `run` calls."""
+
+    def __init__(
+        self,
+        client: Any,
+        session_id: str,
+        *,
+        deltas: bool = True,
+        on_event: Callable[[Any], None],
+        on_notice: Callable[[str], None] | None = None,
+        on_requires_action: Callable[[Any], bool] | None = None,
+        seen: Iterable[tuple[str, bool]] = (),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.session_id = session_id
+        self.deltas = deltas
+        self.on_event = on_event
+        self.on_notice = on_notice or (lambda text: None)
+        # Default: a requires_action idle the caller cannot answer ends the loop (shown as waiting).
+        self.on_requires_action = on_requires_action or (lambda event: False)
+        self.seen: set[tuple[str, bool]] = set(seen)
+        self.sleep = sleep
+        self.armed = True
+        self._await_ids: set[str] = set()
+        self.final: Any = None
+        self.reconnects = 0
+        self.stopped_by: str | None = None
+        self._failures = 0  # reconnects since the last event read: the backoff's attempt number
+
+    # -- sending -----------------------------------------------------------------------------
+    def known_ids(self) -> set[str]:
+        """Ids that cannot be the echo of a send made now: every id seen so far."""
+        return {k[0] for k in self.seen}
+
+    @staticmethod
+    def match_echoes(events: list[dict[str, Any]], listed: Iterable[Any], before: set[str]) -> list[Any]:
+        """The echoes of `events` among `listed` (each matched by type and identifying fields,
+        none of the ids in `before`, none used twice), or [] unless every event has one."""
+        fresh = [e for e in listed if str(getattr(e, "id", "")) not in before]
+        found: list[Any] = []
+        for sent in events:
+            match = next((e for e in fresh if same_event(sent, e) and e not in found), None)
+            if match is None:
+                return []
+            found.append(match)
+        return found
+
+    def _sent(self, echoes: list[Any], arm: bool) -> list[Any]:
+        """After a send: with `arm`, the stop checks wait for these echoes (see `_take`)."""
+        ids = {str(e.id) for e in echoes if getattr(e, "id", None)}
+        if ids and arm:
+            self._await_ids |= ids
+            self.armed = False
+        return echoes
+
+    def _interrupt_sent(self) -> None:
+        """`user.interrupt` is out: any idle from now on ends the read."""
+        self.armed = True
+
+    @staticmethod
+    def _api_failure(exc: Exception) -> bool:
+        """Whether `exc` is the API failing (a status, no answer, a broken stream), as opposed to an
+        error of our own handlers, which the drivers re-raise untouched."""
+        return isinstance(exc, BadFrame) or is_connection_error(exc) or isinstance(getattr(exc, "status_code", None), int)
+
+    @staticmethod
+    def _send_failure(exc: Exception) -> AgentAPIError:
+        """A failed send (an `_api_failure`) as the error to report if no attempt succeeds; raised
+        at once when resending cannot help (a 4xx other than 408/409/429)."""
+        error = api_error(exc)
+        if not is_retryable(error):
+            raise error from exc
+        return error
+
+    @staticmethod
+    def _send_wait(attempt: int) -> float:
+        return backoff(attempt)
+
+    @staticmethod
+    def _gave_up(last: AgentAPIError | None) -> AgentAPIError:
+        why = "the API is unreachable" if last is None or last.connection else str(last)
+        return AgentAPIError(f"could not send the message after {SEND_ATTEMPTS} attempts: {why}",
+                             status=None if last is None else last.status,
+                             connection=last is None or last.connection)
+
+    # -- reading -----------------------------------------------------------------------------
+    def _stream_options(self, deadline: float | None) -> dict[str, Any]:
+        """Keyword arguments of `events.stream`: the read timeout ends within the deadline."""
+        import httpx2
+
+        read = READ_TIMEOUT if deadline is None else max(0.05, min(READ_TIMEOUT, deadline - time.monotonic()))
+        kw: dict[str, Any] = {"timeout": httpx2.Timeout(600.0, connect=10.0, read=read)}
+        if self.deltas:
+            kw["event_deltas"] = DELTA_TYPES
+        return kw
+
+    def _take(self, event: Any) -> str:
+        """Fold one event in (dedupe, arming, `on_event`); whether it ends the turn: `GO_ON`,
+        `ENDS`, or `ASKS` (a requires_action idle: the driver asks `on_requires_action`)."""
+        key = event_key(event)
+        if key is not None:
+            if key in self.seen:
+                return GO_ON
+            self.seen.add(key)
+            # Our echo arms the stop checks. A queued user.message (processed_at None) is not
+            # enough: events of an earlier turn may still come before it is taken.
+            if key[0] in self._await_ids and not (key[1] and event_type(event) == "user.message"):
+                self.armed = True
+        self.on_event(event)
+        return self._stop_verdict(event) if self.armed else GO_ON
+
+    def _stop_verdict(self, event: Any) -> str:
+        etype = event_type(event)
+        if etype in TERMINAL_TYPES:
+            self.final, self.stopped_by = event, etype
+            return ENDS
+        if etype != "session.status_idle":
+            return GO_ON
+        self.final, self.stopped_by = event, _stop_type(event) or "idle"
+        # requires_action: the handler sends the answers (the loop keeps reading) or declines (we stop, waiting).
+        return ASKS if self.stopped_by == "requires_action" else ENDS
+
+    def _quiet_backfill(self, listed: list[Any]) -> None:
+        """First connection: hand on the listed history BEFORE our send, while the session is
+        quiet. Listed after the send, by a server busy streaming the turn, the backfill stalled
+        the reader (~0.3 s of a 20,000-event turn, and ~60 ms of latency for its first deltas:
+        docs/benchmarks.md). Nothing listed then can end this turn, and everything after the
+        send comes on the stream, opened first."""
+        armed, self.armed = self.armed, False
+        try:
+            for event in listed:
+                self._take(event)
+        finally:
+            self.armed = armed
+
+    def _read_one(self, deadline: float | None) -> None:
+        """An event came on the stream: the connection is healthy again."""
+        self._check(deadline)
+        self._failures = 0
+
+    @staticmethod
+    def _reconnect_reason(exc: Exception) -> str:
+        """Why the stream is opened again after `exc`. What is not an `_api_failure` (an error of
+        our own handlers) is raised untouched; a status a retry cannot fix, as the one-line error."""
+        if not BaseEventLoop._api_failure(exc):
+            raise exc
+        if isinstance(exc, BadFrame):
+            return "a malformed event frame"  # lost from this stream only: the backfill lists it
+        if is_connection_error(exc):
+            return type(exc).__name__
+        status = exc.status_code  # type: ignore[attr-defined]  # an APIStatusError
+        if not retryable_status(status):
+            raise api_error(exc) from exc
+        return f"HTTP {status}"
+
+    def _reconnecting(self, reason: str, deadline: float | None) -> float:
+        """Count and announce a reconnect; the seconds to wait first (never past the deadline)."""
+        self._check(deadline)
+        self.reconnects += 1
+        self._failures += 1
+        self.on_notice(f"reconnecting… ({reason})")
+        wait = backoff(self._failures)
+        return wait if deadline is None else min(wait, max(0.0, deadline - time.monotonic()))
+
+    @staticmethod
+    def _check(deadline: float | None) -> None:
+        if deadline is not None and time.monotonic() >= deadline:
+            raise DeadlineExceeded()
+
+
+class EventLoop(BaseEventLoop):
+    """Reads one session's events on the SDK's sync client until the turn ends."""
+
+    def send(self, events: list[dict[str, Any]], *, arm: bool = True, known: set[str] | None = None) -> list[Any]:
+        """Send once (no SDK retries); after a failure worth retrying, resend only if no echo is
+        listed. With `arm`, the loop's stop checks wait for these events' echo. `known`: the ids
+        that cannot be the echo (default: every id seen so far)."""
+        api = self.client.with_options(max_retries=0).beta.sessions.events
+        before = self.known_ids() if known is None else known
+        last = None
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                return self._sent(list(api.send(self.session_id, events=events).data), arm)
+            except Exception as exc:
+                if not self._api_failure(exc):
+                    raise
+                last = self._send_failure(exc)
+            # The request may have been applied before the failure: look for our echo first.
+            echoes = self._find_echoes(events, before)
+            if echoes:
+                return self._sent(echoes, arm)
+            self.sleep(self._send_wait(attempt))
+        raise self._gave_up(last)
+
+    def interrupt(self) -> None:
+        """Send `user.interrupt`; any idle from now on ends the read."""
+        self.send(INTERRUPT, arm=False)
+        self._interrupt_sent()
+
+    def _find_echoes(self, events: list[dict[str, Any]], before: set[str]) -> list[Any]:
+        try:
+            listed = self._list()
+        except Exception:  # still unreachable: the caller retries
+            return []
+        return self.match_echoes(events, listed, before)
+
+    def history(self) -> list[Any]:
+        """Every event of the session so far, oldest first (one `events.list` page of 1000)."""
+        return self._list()
+
+    def _list(self) -> list[Any]:
+        return list(self.client.beta.sessions.events.list(self.session_id, limit=1000, order="asc"))
+
+    def _open(self, deadline: float | None) -> Any:
+        # No SDK retries: the loop reconnects itself, within the deadline.
+        api = self.client.with_options(max_retries=0).beta.sessions.events
+        return api.stream(self.session_id, **self._stream_options(deadline))
+
+    def _handle(self, event: Any) -> bool:
+        """Fold one event in; True when the turn is over."""
+        verdict = self._take(event)
+        return verdict is ENDS or (verdict is ASKS and not self.on_requires_action(event))
+
+    def run(self, send: list[dict[str, Any]] | None = None, *, deadline: float | None = None) -> Any:
+        """Read until the turn ends; returns the final event. Raises DeadlineExceeded after `deadline`."""
+        self._failures = 0
+        while True:
+            self._check(deadline)
+            try:
+                with self._open(deadline) as stream:
+                    if send is not None:
+                        known = self.known_ids()  # (the echo lookup's reference, as before the backfill)
+                        self._quiet_backfill(self._list())
+                        self.send(send, known=known)
+                        send = None
+                    else:
+                        for event in self._list():
+                            if self._handle(event):
+                                return self.final
+                    for event in frames(stream):
+                        if self._handle(event):
+                            return self.final
+                        self._read_one(deadline)
+                reason = "the stream ended"
+            except Exception as exc:
+                reason = self._reconnect_reason(exc)
+            self.sleep(self._reconnecting(reason, deadline))

@@ -1,0 +1,366 @@
+"""Named agent sessions: `AgentSession`, the per-kernel registry, and one turn (`ask`) end to end.
+
+A session owns one Managed Agents session id, the transcript of its whole history and the ids
+it has seen (so later turns and reconnects never replay old events). `ask()` interpolates,
+uploads inputs, creates what is missing (client, agent, environment, session) and hands the turn
+to `turn.Turn` (stream, fold, live view, Ctrl-C / `--timeout` -> `user.interrupt`), which
+returns a `Run`.
+
+Hooks for the other modules:
+- `files` (sessions.files.SessionFiles over files.FileSync): `{{df}}` DataFrames and `files=` paths
+  are uploaded and mounted before the send; outputs are pulled after the turn (`run.outputs`);
+- `action_handler` (tools, optional): `.resolve(pending, ctx) -> list[event params]`; an idle that stays
+  `requires_action` is shown as waiting and the turn ends, never hangs;
+- `listeners`: callables receiving every event (cassette recorders, tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..api import (
+    EventLoop,
+    api_call,
+    backend,
+    ensure_agent,
+    ensure_environment,
+    event_key,
+    make_client,
+    session_kwargs,
+    setup_notice,
+    split_agent_ref,
+    turn_events,
+    with_mcp_toolsets,
+)
+from ..config import Options, check_session_name, resolve_options
+from ..errors import SessionError
+from ..events import event_type, get_field, usd
+from ..run import DryRun, Run
+from ..tools import tool_setup
+from ..transcript import empty, fold
+from .asynchronous import ask_async
+from .background import start_background
+from .context import split_keywords, user_namespace, want_live
+from .files import SessionFiles, collect_inputs
+from .interpolate import Interpolated, interpolate
+from .recording import ask_cached, wants_cache
+from .turn import Turn
+
+__all__ = ["AgentSession", "get_session", "registry", "attach", "forget"]
+
+_registry: dict[str, AgentSession] = {}
+_PREVIEW_TYPES = frozenset({"event_start", "event_delta"})
+
+
+def registry() -> dict[str, AgentSession]:
+    """The sessions of this kernel, by name."""
+    return _registry
+
+
+def get_session(name: str = "default", **options: Any) -> AgentSession:
+    """The named session (created on first use); `options` become its defaults."""
+    check_session_name(name)
+    resolve_options(options)  # validate names and values now: a typo fails here, in one line
+    sess = _registry.get(name)
+    if sess is None:
+        sess = _registry[name] = AgentSession(name, **options)
+    else:
+        sess.defaults.update(options)
+    return sess
+
+
+def forget(name: str) -> None:
+    _registry.pop(name, None)
+
+
+def attach(session_id: str, name: str | None = None, **options: Any) -> AgentSession:
+    """Continue an existing session (by id) under `name` (default: the id); rebuilds its transcript."""
+    sess = get_session(name or session_id, **options)
+    sess.attach(session_id)
+    return sess
+
+
+class AgentSession:
+    """One named conversation; `ask(prompt) -> Run`. Mirrors the `%%agent` flags as keywords."""
+
+    def __init__(self, name: str = "default", **defaults: Any) -> None:
+        self.name = name
+        self.defaults: dict[str, Any] = dict(defaults)
+        self.session_id: str | None = None
+        self.history: Any = None  # Transcript of every event of the session
+        self.events: list[Any] = []
+        self.seen: set[tuple[str, bool]] = set()
+        self.runs: list[Run] = []
+        self.client: Any = None
+        self.offline = False
+        self.files = SessionFiles(name)
+        self.action_handler: Any = None
+        self.tool_options: dict[str, Any] = {}
+        self.tools_applied: str | None = None
+        self.created_with: tuple[str, str] | None = None  # (model, system) the session was created with
+        self.listeners: list[Callable[[Any], None]] = []
+        self.event_loop: EventLoop | None = None  # kept across turns, so seen ids carry over (`loop()`)
+        self.active: Any = None  # the background.BackgroundRun of this session, if any
+        self.remote: Any = None  # the server session as created/attached (agent id+version, environment id)
+        self.last_cache_key: str | None = None  # Run-All cache key of the previous turn (recording.py)
+
+    def __repr__(self) -> str:
+        return f"<AgentSession {self.name!r} id={self.session_id} turns={len(self.runs)}>"
+
+    # -- set-up ------------------------------------------------------------------------------
+    def options(self, **overrides: Any) -> Options:
+        return resolve_options({**self.defaults, **overrides})
+
+    def connect(self, opts: Options | None = None) -> Any:
+        """The session's `anthropic` client (made on first use; made again when the backend changed,
+        e.g. after `%agent offline`)."""
+        opts = opts if opts is not None else self.options()
+        if self.client is None or self.offline != backend().offline:
+            self.client = make_client(opts)
+            self.offline = backend().offline
+        return self.client
+
+    def _tool_setup(self, ns: Mapping[str, Any], tool_kw: dict[str, Any], opts: Options, background: bool = False) -> Any:
+        """Custom tools, approvals and budget (tools.py / tool_setup.py). A cell's tool flags stick
+        to the session until a later cell gives others; None when nothing is configured."""
+        if tool_kw:
+            self.tool_options = dict(tool_kw)
+        if not self.tool_options and not opts.tools and not opts.max_usd and not opts.mcp:
+            return None  # (MCP tools ask by default: their approvals need the handler)
+        setup = tool_setup(
+            namespace=ns, defaults=opts.tools, max_usd=opts.max_usd or None, background=background, **self.tool_options
+        )
+        setup.config = with_mcp_toolsets(setup.config, opts)  # custom tools replace the list: keep MCP's
+        self.action_handler = setup.handler
+        return setup
+
+    def _ensure_session(self, opts: Options, prep: Any = None, setup: Any = None) -> str:
+        """Create the server session if there is none (mounting `prep`'s inputs at creation);
+        bring an existing one's tools in line with `setup`."""
+        client = self.connect(opts)
+        if self.session_id is not None:
+            if setup is not None:
+                self.tools_applied = api_call(setup.sync, client, self.session_id, self.tools_applied)
+            return str(self.session_id)
+        try:
+            agent_id = ensure_agent(client, opts)
+            version = split_agent_ref(opts.agent_id)[1] if opts.agent_id else None
+            env_id = ensure_environment(client, opts)
+            created_with = session_kwargs(opts, self.name)  # title, metadata, repos, memory, vaults
+            extra: dict[str, Any] = (
+                setup.create_kwargs(agent_id, version) if setup is not None
+                else {"agent": agent_id if version is None else {"type": "agent", "id": agent_id, "version": version}}
+            )
+            resources = list(prep.resources) if prep is not None else []
+            resources += created_with.pop("resources", [])
+            if resources:
+                extra["resources"] = resources
+            created = api_call(client.beta.sessions.create, environment_id=env_id, **created_with, **extra)
+        except BaseException:
+            self.files.discard(prep)  # nothing of the batch stays uploaded
+            raise
+        self._reset(str(created.id))
+        self.remote = created
+        self.created_with = (opts.model, opts.system)
+        self.files.bind(prep, created)
+        customised = setup is not None and setup.config.customised
+        self.tools_applied = setup.config.fingerprint if customised else None
+        return str(self.session_id)
+
+    def _reset(self, session_id: str | None) -> None:
+        self.session_id = session_id
+        self.history = empty(offline=self.offline, session_id=session_id) if session_id else None
+        self.events, self.seen, self.event_loop = [], set(), None
+        self.tools_applied = None
+        self.created_with = None
+
+    def new(self) -> None:
+        """Start a new conversation on the next `ask` (the old session stays on the server)."""
+        self._reset(None)
+        self.last_cache_key = None
+
+    # -- one turn ----------------------------------------------------------------------------
+    def prepare_prompt(self, prompt: str, namespace: Mapping[str, Any] | None, enabled: bool) -> Interpolated:
+        if not enabled:
+            return Interpolated(text=prompt, refs=())
+        return interpolate(prompt, namespace if namespace is not None else {})
+
+    def ask(self, prompt: str, *, dry_run: bool = False, background: bool = False, refresh: bool = False,
+            **kw: Any) -> Any:
+        """Send `prompt` as the next turn and follow it to the end (Ctrl-C interrupts it cleanly).
+
+        Keywords: `namespace` (where `{{name}}` is looked up; default: the IPython user namespace),
+        `interpolate=False` (send the prompt as written), `files`: paths to upload and mount besides
+        the `{{df}}` DataFrames (`fmt="csv"` uploads the DataFrames as CSV, `pull=False` skips
+        downloading the outputs); `live`: show the live view (default: inside IPython); `new`:
+        start a new conversation first; `dry_run`: return what would be sent, spend nothing;
+        `background`: return a `BackgroundRun` at once (the turn runs on a worker thread);
+        `record`: also write this turn's cassette there; `cache=True` / `refresh`: the Run-All
+        cache (docs/replay.md); other keywords are options (model=, timeout=...)."""
+        if not dry_run and not background and wants_cache(self, kw, refresh):
+            return ask_cached(self, prompt, refresh=refresh, **kw)
+        turn = self.prepare_turn(prompt, dry_run=dry_run, background=background, **kw)
+        if isinstance(turn, DryRun):
+            return turn
+        if background:
+            return start_background(turn)
+        run = turn.run()
+        self.runs.append(run)
+        return run
+
+    async def ask_async(self, prompt: str, **kw: Any) -> Any:
+        """`ask` for async code: `await session.ask_async(prompt, ...)` reads the stream with
+        `AsyncAnthropic` (asynchronous.py); same keywords (except `background`) and the same `Run`."""
+        return await ask_async(self, prompt, **kw)
+
+    def prepare_turn(
+        self,
+        prompt: str,
+        *,
+        namespace: Mapping[str, Any] | None = None,
+        interpolate: bool = True,
+        dry_run: bool = False,
+        files: Any = None,
+        live: bool | None = None,
+        new: bool = False,
+        background: bool = False,
+        record: str | None = None,
+        **overrides: Any,
+    ) -> Any:
+        """Everything of `ask` before the read: interpolate, upload, create; a `Turn` (or a `DryRun`)."""
+        self.check_free()
+        overrides, tool_kw = split_keywords(overrides)
+        opts = self.options(**overrides)
+        turn_events(prompt, opts)  # an outcome without a rubric fails here, before anything is created
+        if namespace is None and interpolate:
+            namespace = user_namespace()
+        ns = namespace if namespace is not None else {}
+        prepared = self.prepare_prompt(prompt, ns, interpolate)
+        inputs = collect_inputs(prepared, [files] if isinstance(files, str) else files)
+        if dry_run:  # nothing changes, locally or remotely
+            uploads = self.files.plan(inputs, opts, None if new else self.session_id)
+            return DryRun(prompt=prepared.text, session_name=self.name, uploads=uploads, options={"model": opts.model})
+        if new:
+            self.new()
+        setup = self._tool_setup(ns, tool_kw, opts, background)
+        client = self.connect(opts)
+        prep = self.files.prepare(client, opts, inputs, self.session_id)
+        fresh = self.session_id is None
+        self._ensure_session(opts, prep, setup)
+        text = prepared.text if prep is None else self.files.prompt(prompt, ns, prep, interpolate)
+        text = self.files.with_pending(text, self.session_id)  # cards of `%agent upload`s since the last turn
+        guard = setup.guard if setup is not None else None
+        turn = Turn(self, opts, text, live=want_live(live), inputs=prep, guard=guard)
+        turn.background = background
+        turn.record_path = record
+        note = setup_notice(opts, fresh)  # skills, MCP, repos, memory... and this turn's outcome
+        if note:
+            turn.notice(note)
+        if self.created_with not in (None, (opts.model, opts.system)) and not opts.agent_id:
+            # A session keeps the agent snapshot it was created with (the API cannot change it).
+            turn.notice(
+                f"this session keeps model {self.created_with[0]} and its system prompt; "
+                "start a new session (--new) to use the new model/system", "warning"
+            )
+        return turn
+
+    def check_free(self) -> None:
+        """One turn at a time per session: a background run still going is a one-line error."""
+        active = self.active
+        if active is not None and not active.done:
+            raise SessionError(
+                f"session {self.name!r} is still running in the background: "
+                f"`%agent wait {self.name}` or `%agent interrupt {self.name}` first (or use another --session)"
+            )
+
+    def loop(self) -> EventLoop:
+        """The session's event loop (kept across turns so seen ids carry over)."""
+        if self.event_loop is None:
+            self.event_loop = EventLoop(self.client, str(self.session_id), on_event=lambda e: None, seen=self.seen)
+        return self.event_loop
+
+    # -- other actions -----------------------------------------------------------------------
+    def attach(self, session_id: str) -> str:
+        """Rebuild the transcript of `session_id` from its event history and continue it here;
+        returns the server status (`running` -> `follow()` shows the rest of the turn)."""
+        client = self.connect()
+        remote = api_call(client.beta.sessions.retrieve, session_id)
+        self._reset(session_id)
+        self.remote = remote
+        loop = self.loop()
+        for event in api_call(loop.history):
+            self.record(event)
+            key = event_key(event)
+            if key is not None:
+                loop.seen.add(key)
+        return str(remote.status)
+
+    def follow(self, *, live: bool | None = None, **overrides: Any) -> Run:
+        """Follow the turn running now (e.g. after `attach`) until it stops; Ctrl-C interrupts it."""
+        if self.session_id is None:
+            raise SessionError(f"session {self.name!r} has not started yet")
+        self.check_free()
+        run = Turn(self, self.options(**overrides), None, live=want_live(live)).run()
+        self.runs.append(run)
+        return run
+
+    def record(self, event: Any) -> None:
+        """Fold one event into the history and give it to the listeners. Message previews
+        (event_start / event_delta) are not folded: the history holds what the server keeps
+        (the turn's own transcript shows previews), and folding every delta twice was half the
+        reading thread's time on long messages (docs/benchmarks.md)."""
+        if event_type(event) not in _PREVIEW_TYPES:
+            self.history = fold(self.history, event)
+            if getattr(event, "id", None):
+                self.events.append(event)
+        for listener in list(self.listeners):
+            listener(event)
+
+    def interrupt(self) -> None:
+        """Stop this session's turn: its background run (if one is going) or whatever runs on the
+        server (e.g. a run started elsewhere) by sending `user.interrupt`."""
+        if self.active is not None and not self.active.done:
+            self.active.interrupt()
+            return
+        self.send_interrupt()
+
+    def send_interrupt(self) -> None:
+        """Send `user.interrupt` to the server session (thread-safe: one API call)."""
+        if self.session_id is None:
+            raise SessionError(f"session {self.name!r} has not started yet")
+        api_call(self.connect().beta.sessions.events.send, self.session_id, events=[{"type": "user.interrupt"}])
+
+    def archive(self) -> None:
+        """Archive the session on the server and forget it here."""
+        if self.session_id is not None:
+            api_call(self.connect().beta.sessions.archive, self.session_id)
+        self._reset(None)
+        forget(self.name)
+
+    def info(self) -> dict[str, Any]:
+        """Status, usage and cost from the server (`%agent status`)."""
+        if self.session_id is None:
+            return {"name": self.name, "session_id": None, "status": "not started", "turns": 0, "cost_usd": None}
+        remote = api_call(self.connect().beta.sessions.retrieve, self.session_id)
+        return {
+            "name": self.name,
+            "session_id": self.session_id,
+            "status": remote.status,
+            "turns": len(self.runs),
+            "cost_usd": usd(get_field(get_field(remote, "usage"), "list_cost")),
+            "title": remote.title,
+            "resources": [_describe_resource(r) for r in (remote.resources or [])],
+        }
+
+
+
+
+def _describe_resource(r: Any) -> str:
+    """One line per session resource for `%agent status` (memory stores, repositories, files)."""
+    kind = getattr(r, "type", "?")
+    if kind == "memory_store":
+        return f"memory {r.memory_store_id} ({r.access or 'read_write'}) at {r.mount_path or '/mnt/memory/'}"
+    if kind == "github_repository":
+        return f"repo {r.url} at {r.mount_path}"
+    return f"file {getattr(r, 'file_id', '?')} at {getattr(r, 'mount_path', '?')}"
