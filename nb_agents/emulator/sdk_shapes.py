@@ -39,6 +39,7 @@ __all__ = [
     "event_shape",
     "complete",
     "problems",
+    "nullable",
     "observers",
 ]
 
@@ -93,10 +94,11 @@ def _resolve(node: Any) -> Any:
     return node
 
 
-def _nullable(node: Any) -> bool:
+def nullable(node: Any) -> bool:
+    """Whether a value of this type may be null."""
     node = _resolve(node)
     if "union" in node:
-        return any(_nullable(m) for m in node["union"])
+        return any(nullable(m) for m in node["union"])
     return node.get("prim") in ("null", "unknown")
 
 
@@ -169,7 +171,7 @@ def complete(node: Any, value: Any) -> Any:
     obj = _resolve(picked)
     out = value
     for key, prop in obj["object"].items():
-        if key in value and value[key] is None and not prop["required"] and not _nullable(prop["type"]):
+        if key in value and value[key] is None and not prop["required"] and not nullable(prop["type"]):
             out = dict(out) if out is value else out
             del out[key]
         elif key in value:
@@ -177,7 +179,7 @@ def complete(node: Any, value: Any) -> Any:
             if done is not value[key]:
                 out = dict(out) if out is value else out
                 out[key] = done
-        elif prop["required"] and _nullable(prop["type"]):
+        elif prop["required"] and nullable(prop["type"]):
             out = dict(out) if out is value else out
             out[key] = None
     if "index" in obj:

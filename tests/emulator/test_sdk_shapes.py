@@ -152,7 +152,7 @@ def test_python_models_of_the_same_name_agree_on_required_keys() -> None:
         for key, prop in node["object"].items():
             if key not in fields:
                 disagreements.append(f"{name}.{key}: not in the Python model")
-            elif fields[key].is_required() != (prop["required"] and not sdk_shapes._nullable(prop["type"])):
+            elif fields[key].is_required() != (prop["required"] and not sdk_shapes.nullable(prop["type"])):
                 disagreements.append(f"{name}.{key}: required in one SDK only")
     assert compared > 200 and not disagreements, disagreements[:20]
 
