@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import anthropic
 import anthropic.types.beta
 import pytest
 from pydantic import BaseModel
@@ -212,14 +213,22 @@ def test_every_method_through_the_typescript_sdk_on_the_standalone_emulator(tmp_
         "sessions.create", "sessions.retrieve", "sessions.update", "sessions.list", "sessions.archive",
         "sessions.delete", "sessions.events.send", "sessions.events.list", "sessions.events.stream",
         "sessions.resources.add", "sessions.resources.list", "sessions.resources.retrieve",
-        "sessions.resources.delete", "sessions.threads.list", "sessions.threads.retrieve",
+        "sessions.resources.delete", "sessions.resources.update", "sessions.threads.list", "sessions.threads.retrieve",
         "sessions.threads.events.list", "sessions.threads.events.stream",
         "files.upload", "files.list", "files.retrieveMetadata", "files.download", "files.delete",
+        "memory_stores.create", "memory_stores.retrieve", "memory_stores.update", "memory_stores.list",
+        "memory_stores.archive", "memory_stores.delete", "memory_stores.memories.create",
+        "memory_stores.memories.retrieve", "memory_stores.memories.update", "memory_stores.memories.list",
+        "memory_stores.memories.delete", "memory_stores.memory_versions.list",
+        "memory_stores.memory_versions.retrieve", "memory_stores.memory_versions.redact",
+        "vaults.create", "vaults.retrieve", "vaults.update", "vaults.list", "vaults.archive", "vaults.delete",
+        "vaults.credentials.create", "vaults.credentials.retrieve", "vaults.credentials.update",
+        "vaults.credentials.list", "vaults.credentials.mcpOAuthValidate", "vaults.credentials.archive", "vaults.credentials.delete",
+        "deployments.create", "deployments.retrieve", "deployments.update", "deployments.list", "deployments.run",
+        "deployments.pause", "deployments.unpause", "deployments.archive", "deployment_runs.retrieve",
+        "deployment_runs.list", "dreams.create", "dreams.retrieve", "dreams.list", "dreams.archive",
     ):  # fmt: skip
         assert method in called, f"{method} was not called through the TypeScript SDK:\n{out}"
-    # Families another module adds are driven when served; say which were not.
-    skipped = [line for line in run.stdout.splitlines() if line.startswith("skip ")]
-    print("\n".join(skipped))
     log = (tmp_path / "server.log").read_text()
     assert "off the SDK shape" not in log, log
 
@@ -299,3 +308,26 @@ def test_every_kind_of_sent_event_goes_through_the_wire_check(client: Any) -> No
     assert {"user.tool_confirmation", "system.message", "user.define_outcome", "user.interrupt"} <= kinds, (
         kinds
     )
+
+
+def test_a_repository_resource_takes_a_new_token_and_never_echoes_it(client: Any, tmp_path: Path) -> None:
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "README.md").write_text("hi")
+    agent = client.beta.agents.create(name="repo-token", model="claude-sonnet-4-6")
+    env = client.beta.environments.create(name="repo-token-env")
+    session = client.beta.sessions.create(
+        agent=agent.id,
+        environment_id=env.id,
+        resources=[
+            {"type": "github_repository", "url": (tmp_path / "repo").as_uri(), "authorization_token": "t0"}
+        ],
+    )
+    repo = session.resources[0]
+    raw = client.beta.sessions.resources.with_raw_response.update(
+        repo.id, session_id=session.id, authorization_token="ghp_rotated"
+    ).http_response
+    assert raw.json()["id"] == repo.id and "ghp_rotated" not in raw.text
+    with pytest.raises(anthropic.BadRequestError):
+        f = client.beta.files.upload(file=("a.txt", b"a", "text/plain"))
+        added = client.beta.sessions.resources.add(session.id, type="file", file_id=f.id)
+        client.beta.sessions.resources.update(added.id, session_id=session.id, authorization_token="x")

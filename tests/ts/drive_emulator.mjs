@@ -4,6 +4,9 @@
 // Prints one line per call, `ok <family>.<method>`, or `skip <family>: <reason>` for a family the
 // emulator does not serve (404 on its list route); exits 1 on the first failure.
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import Anthropic, { toFile } from "@anthropic-ai/sdk";
 
 const client = new Anthropic({ baseURL: process.argv[2], apiKey: "sk-ts-sdk", maxRetries: 0, timeout: 30_000 });
@@ -90,6 +93,19 @@ async function filesAndSessions({ agent, env }) {
   await ok("sessions.resources.retrieve", beta.sessions.resources.retrieve(added.id, { session_id: session.id }));
   await ok("sessions.resources.delete", beta.sessions.resources.delete(added.id, { session_id: session.id }));
   assert.equal(resources.length, 1);
+  // A repository (a local directory: nothing is cloned from the network offline) takes a new token.
+  const repoDir = fs.mkdtempSync(path.join(os.tmpdir(), "ts-repo-"));
+  fs.writeFileSync(path.join(repoDir, "README.md"), "hi");
+  const withRepo = await beta.sessions.create({
+    agent: agent.id, environment_id: env.id,
+    resources: [{ type: "github_repository", url: `file://${repoDir}`, authorization_token: "ghp_first" }],
+  });
+  const repo = withRepo.resources[0];
+  const rotated = await ok("sessions.resources.update",
+    beta.sessions.resources.update(repo.id, { session_id: withRepo.id, authorization_token: "ghp_second" }));
+  assert.equal(rotated.id, repo.id);
+  await beta.sessions.delete(withRepo.id);
+  fs.rmSync(repoDir, { recursive: true, force: true });
 
   const events = await turn(session.id, "hello from typescript");
   const idle = events.at(-1);
@@ -148,7 +164,7 @@ async function work() {
 }
 
 async function memoryStores() {
-  if (!beta.memoryStores || !(await served("memory_stores", () => beta.memoryStores.list()))) return;
+  if (!beta.memoryStores || !(await served("memory_stores", () => beta.memoryStores.list()))) return null;
   const store = await ok("memory_stores.create", beta.memoryStores.create({ name: "ts-notes" }));
   await ok("memory_stores.retrieve", beta.memoryStores.retrieve(store.id));
   await ok("memory_stores.update", beta.memoryStores.update(store.id, { description: "d" }));
@@ -160,13 +176,14 @@ async function memoryStores() {
     beta.memoryStores.memories.update(memory.id, { memory_store_id: store.id, content: "hello again" }));
   await all("memory_stores.memories.list", beta.memoryStores.memories.list(store.id));
   const versions = await all("memory_stores.memory_versions.list", beta.memoryStores.memoryVersions.list(store.id));
-  if (versions.length) {
-    await ok("memory_stores.memory_versions.retrieve",
-      beta.memoryStores.memoryVersions.retrieve(versions[0].id, { memory_store_id: store.id }));
-  }
+  const older = versions.find((v) => v.operation === "created") ?? versions[0];
+  await ok("memory_stores.memory_versions.retrieve",
+    beta.memoryStores.memoryVersions.retrieve(older.id, { memory_store_id: store.id }));
+  const redacted = await ok("memory_stores.memory_versions.redact",
+    beta.memoryStores.memoryVersions.redact(older.id, { memory_store_id: store.id }));
+  assert.ok(redacted.redacted_at, "a redacted version has redacted_at");
   await ok("memory_stores.memories.delete", beta.memoryStores.memories.delete(memory.id, { memory_store_id: store.id }));
-  await ok("memory_stores.archive", beta.memoryStores.archive(store.id));
-  await ok("memory_stores.delete", beta.memoryStores.delete(store.id));
+  return store;
 }
 
 async function vaults() {
@@ -175,25 +192,71 @@ async function vaults() {
   await ok("vaults.retrieve", beta.vaults.retrieve(vault.id));
   await ok("vaults.update", beta.vaults.update(vault.id, { display_name: "ts-vault-2" }));
   await all("vaults.list", beta.vaults.list());
+  const cred = await ok("vaults.credentials.create", beta.vaults.credentials.create(vault.id, {
+    display_name: "docs", auth: { type: "static_bearer", mcp_server_url: "https://docs.test/mcp", token: "sk-ts-secret" },
+  }));
+  assert.ok(!JSON.stringify(cred).includes("sk-ts-secret"), "a credential echoes its secret");
+  await ok("vaults.credentials.retrieve", beta.vaults.credentials.retrieve(cred.id, { vault_id: vault.id }));
+  await ok("vaults.credentials.update", beta.vaults.credentials.update(cred.id, { vault_id: vault.id, display_name: "docs-2" }));
   await all("vaults.credentials.list", beta.vaults.credentials.list(vault.id));
+  const oauth = await beta.vaults.credentials.create(vault.id, {
+    auth: {
+      type: "mcp_oauth", mcp_server_url: "https://tickets.test/mcp", access_token: "sk-ts-access",
+      expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+    },
+  });
+  await ok("vaults.credentials.mcpOAuthValidate", beta.vaults.credentials.mcpOAuthValidate(oauth.id, { vault_id: vault.id }));
+  await ok("vaults.credentials.archive", beta.vaults.credentials.archive(cred.id, { vault_id: vault.id }));
+  await ok("vaults.credentials.delete", beta.vaults.credentials.delete(cred.id, { vault_id: vault.id }));
   await ok("vaults.archive", beta.vaults.archive(vault.id));
   await ok("vaults.delete", beta.vaults.delete(vault.id));
 }
 
-async function deployments() {
+async function deploymentsAndDreams(store) {
   if (!beta.deployments || !(await served("deployments", () => beta.deployments.list()))) return;
+  const agent = await beta.agents.create({ name: "ts-deployed", model: "claude-sonnet-4-6", metadata: { emulator_brain: "echo" } });
+  const env = await beta.environments.create({ name: `ts-deploy-${Date.now()}` });
+  const hello = [{ type: "user.message", content: [{ type: "text", text: "hello from a deployment" }] }];
+  const dep = await ok("deployments.create", beta.deployments.create({
+    name: "ts-nightly", agent: agent.id, environment_id: env.id, initial_events: hello,
+  }));
+  await ok("deployments.retrieve", beta.deployments.retrieve(dep.id));
+  await ok("deployments.update", beta.deployments.update(dep.id, { description: "d" }));
   await all("deployments.list", beta.deployments.list());
-  if (beta.deploymentRuns) await all("deployment_runs.list", beta.deploymentRuns.list());
-  if (beta.dreams && (await served("dreams", () => beta.dreams.list()))) await all("dreams.list", beta.dreams.list());
+  const run = await ok("deployments.run", beta.deployments.run(dep.id));
+  await ok("deployment_runs.retrieve", beta.deploymentRuns.retrieve(run.id));
+  await all("deployment_runs.list", beta.deploymentRuns.list());
+  await ok("deployments.pause", beta.deployments.pause(dep.id));
+  await ok("deployments.unpause", beta.deployments.unpause(dep.id));
+  await ok("deployments.archive", beta.deployments.archive(dep.id));
+
+  if (!beta.dreams || !store || !(await served("dreams", () => beta.dreams.list()))) return;
+  const session = await beta.sessions.create({ agent: agent.id, environment_id: env.id });
+  await turn(session.id, "something to remember");
+  const dream = await ok("dreams.create", beta.dreams.create({
+    inputs: [{ type: "memory_store", memory_store_id: store.id }, { type: "sessions", session_ids: [session.id] }],
+    model: "claude-opus-4-8",
+  }));
+  await ok("dreams.retrieve", beta.dreams.retrieve(dream.id));
+  await all("dreams.list", beta.dreams.list());
+  let final = await beta.dreams.retrieve(dream.id);
+  if (!["completed", "failed", "canceled"].includes(final.status)) {
+    final = await ok("dreams.cancel", beta.dreams.cancel(dream.id));
+  }
+  await ok("dreams.archive", beta.dreams.archive(dream.id));
 }
 
 try {
   const made = await agentsAndEnvironments();
   await filesAndSessions(made);
   await work();
-  await memoryStores();
+  const store = await memoryStores();
   await vaults();
-  await deployments();
+  await deploymentsAndDreams(store);
+  if (store) {
+    await ok("memory_stores.archive", beta.memoryStores.archive(store.id));
+    await ok("memory_stores.delete", beta.memoryStores.delete(store.id));
+  }
 } catch (err) {
   console.log(`FAILED: ${err?.stack ?? err}`);
   process.exit(1);
