@@ -74,6 +74,8 @@ def test_wrong_nulls_kinds_literals_and_undeclared_keys_are_problems() -> None:
     agent = sdk_shapes.route_shape("GET /v1/agents/{agent_id}")
     assert agent is not None and agent[0] == "json"
     assert "version: expected number, got a string" in sdk_shapes.problems(agent[1], {"version": "1"})
+    model = {"id": "claude-some-future-model", "speed": "standard"}  # `(string & {})`: any model id
+    assert not [p for p in sdk_shapes.problems(agent[1], {"model": model}) if p.startswith("model")]
 
 
 def test_complete_adds_only_required_nullable_keys_at_every_depth() -> None:
@@ -331,3 +333,23 @@ def test_a_repository_resource_takes_a_new_token_and_never_echoes_it(client: Any
         f = client.beta.files.upload(file=("a.txt", b"a", "text/plain"))
         added = client.beta.sessions.resources.add(session.id, type="file", file_id=f.id)
         client.beta.sessions.resources.update(added.id, session_id=session.id, authorization_token="x")
+
+
+def test_a_sessions_coordinator_roster_holds_agent_snapshots(client: Any) -> None:
+    worker = client.beta.agents.create(name="roster-worker", model="claude-haiku-4-5", system="work")
+    boss = client.beta.agents.create(
+        name="roster-boss",
+        model="claude-sonnet-4-6",
+        multiagent={"type": "coordinator", "agents": [worker.id, {"type": "self"}]},
+    )
+    assert [a.id for a in boss.multiagent.agents] == [worker.id, boss.id]  # the agent keeps references
+    env = client.beta.environments.create(name="roster-env")
+    session = client.beta.sessions.with_raw_response.create(
+        agent=boss.id, environment_id=env.id
+    ).http_response
+    roster = session.json()["agent"]["multiagent"]["agents"]
+    assert [(a["id"], a["name"], a["model"]["id"]) for a in roster] == [
+        (worker.id, "roster-worker", "claude-haiku-4-5"),
+        (boss.id, "roster-boss", "claude-sonnet-4-6"),
+    ]
+    assert roster[0]["system"] == "work" and "multiagent" not in roster[1]

@@ -78,6 +78,11 @@ function ser(type) {
   if (f & ts.TypeFlags.String) return { prim: "string" };
   if (f & ts.TypeFlags.Number) return { prim: "number" };
   if (f & ts.TypeFlags.EnumLiteral && type.isUnion()) return { union: type.types.map(ser) };
+  if (type.isIntersection()) {
+    // `string & {}` (a string that keeps literal completions, e.g. a model id): the primitive.
+    const prim = type.types.find((t) => t.flags & (ts.TypeFlags.String | ts.TypeFlags.Number | ts.TypeFlags.Boolean));
+    if (prim) return ser(prim);
+  }
   const name = isNamedDeclaration(type);
   if (name) {
     if (!(name in types)) {
