@@ -68,10 +68,15 @@ def _resolve_agent(store: Store, ref: str | dict[str, Any]) -> dict[str, Any]:
         agent = build_agent(fields, agent_id=agent["id"], version=agent["version"])
     snap = session_snapshot(agent)
     multiagent = snap.get("multiagent")
+    # A session's rosters hold each agent as the session will run it (a thread agent snapshot),
+    # not the `{type: agent, id, version}` reference the agent keeps.
     if multiagent and multiagent.get("type") == "coordinator":
-        # A session's roster holds each agent as the session will run it (a thread agent
-        # snapshot), not the `{type: agent, id, version}` reference the agent keeps.
         multiagent["agents"] = [_roster_snapshot(store, agent, e) for e in multiagent["agents"]]
+    elif multiagent and multiagent.get("type") == "multiagent_20261001":
+        for key in ("subagents", "workflows"):
+            part = multiagent.get(key) or {}
+            if part.get("type") == "enabled":
+                part["predefined_agents"] = [_roster_snapshot(store, agent, e) for e in part["predefined_agents"]]
     return snap
 
 

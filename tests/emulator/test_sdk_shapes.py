@@ -353,3 +353,32 @@ def test_a_sessions_coordinator_roster_holds_agent_snapshots(client: Any) -> Non
         (boss.id, "roster-boss", "claude-sonnet-4-6"),
     ]
     assert roster[0]["system"] == "work" and "multiagent" not in roster[1]
+
+
+def test_a_multiagent_20261001_gets_its_documented_defaults_and_session_snapshots(client: Any) -> None:
+    worker = client.beta.agents.create(name="sub-worker", model="claude-haiku-4-5")
+    lead = client.beta.agents.create(
+        name="sub-lead",
+        model="claude-sonnet-4-6",
+        multiagent={
+            "type": "multiagent_20261001",
+            "subagents": {"type": "enabled", "predefined_agents": [worker.id]},
+        },
+    )
+    wire = client.beta.agents.with_raw_response.retrieve(lead.id).http_response.json()["multiagent"]
+    assert wire == {
+        "type": "multiagent_20261001",
+        "advisor": {"type": "disabled"},
+        "subagents": {
+            "type": "enabled",
+            "inline_agents": {"type": "enabled"},
+            "predefined_agents": [{"type": "agent", "id": worker.id, "version": 1}],
+        },
+        "workflows": {"type": "enabled", "inline_agents": {"type": "enabled"}, "predefined_agents": []},
+    }
+    env = client.beta.environments.create(name="sub-env")
+    session = client.beta.sessions.with_raw_response.create(
+        agent=lead.id, environment_id=env.id
+    ).http_response
+    predefined = session.json()["agent"]["multiagent"]["subagents"]["predefined_agents"]
+    assert [(a["id"], a["name"]) for a in predefined] == [(worker.id, "sub-worker")]
