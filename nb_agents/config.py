@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import keyword
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -273,6 +274,17 @@ def env_settings(environ: dict[str, str] | None = None) -> dict[str, Any]:
     return out
 
 
+# Every Float option is an amount (seconds or USD) where NaN, infinity or a negative number
+# would silently mean "no limit": refused in every layer, with what the number means.
+_AMOUNTS = {"timeout": "seconds; 0 = no limit", "interrupt_wait": "seconds", "pull_settle": "seconds",
+            "max_usd": "USD; 0 = no budget"}
+
+
+def _check_amount(key: str, value: Any) -> None:
+    if key in _AMOUNTS and not (math.isfinite(value) and value >= 0):
+        raise ConfigError(f"bad value for {key}: {value!r} (a finite number, 0 or more: {_AMOUNTS[key]})")
+
+
 def _coerce_all(values: dict[str, Any]) -> dict[str, Any]:
     """Validate each value with its trait, so every layer is checked the same way."""
     out: dict[str, Any] = {}
@@ -286,6 +298,7 @@ def _coerce_all(values: dict[str, Any]) -> dict[str, Any]:
         except Exception as exc:
             raise ConfigError(f"bad value for {key}: {value!r} ({type(exc).__name__})") from None
         got = getattr(probe, key)
+        _check_amount(key, got)
         out[key] = tuple(got) if isinstance(got, list) else got
     return out
 

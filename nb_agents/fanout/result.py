@@ -41,8 +41,20 @@ class MapResult:
 
     @property
     def runs(self) -> dict[Any, Any]:
-        """The `Run` of every item that got one, by key."""
-        return {item.key: item.run for item in self.items if item.run is not None}
+        """The `Run` of every item that got one, by key. A key the table repeats (a DataFrame whose
+        index labels repeat) maps to the list of its rows' runs, in row order, like `table.loc`."""
+        counts: dict[Any, int] = {}
+        for item in self.items:
+            counts[item.key] = counts.get(item.key, 0) + 1
+        runs: dict[Any, Any] = {}
+        for item in self.items:
+            if item.run is None:
+                continue
+            if counts[item.key] > 1:
+                runs.setdefault(item.key, []).append(item.run)
+            else:
+                runs[item.key] = item.run
+        return runs
 
     @property
     def failed(self) -> Any:

@@ -102,20 +102,51 @@ def load_path(path: str | Path) -> Any:
         raise FileSyncError(f"could not load {path.name}: {type(exc).__name__}: {exc}") from None
 
 
-@dataclass(frozen=True)
+VERSIONS = ".nb_agents_versions"
+
+
+def version_path(folder: Path, sha256: str, suffix: str) -> Path:
+    """Where an outputs folder keeps a superseded copy: by content (`<sha256><suffix>`)."""
+    return folder / VERSIONS / f"{sha256}{suffix.lower()}"
+
+
+@dataclass(frozen=True, init=False)
 class Artifact:
-    """A file the agent produced, saved locally. `name` is its path relative to the outputs folder."""
+    """A file the agent produced in one turn, saved locally. `name` is its path relative to the
+    outputs folder; `.path` is where this turn's bytes are: the file of that name while it still
+    holds them, the folder's kept copy (`versions`) once a later turn rewrote it."""
 
     name: str
-    path: Path
+    home: Path
     mime: str
     size: int
     sha256: str
     file_id: str
     created_at: str | None = None
+    versions: Path | None = None  # the outputs folder whose VERSIONS keeps superseded copies
+
+    def __init__(self, name: str, path: Path, mime: str, size: int, sha256: str, file_id: str,
+                 created_at: str | None = None, versions: Path | None = None) -> None:
+        for key, value in (("name", name), ("home", Path(path)), ("mime", mime), ("size", size),
+                           ("sha256", sha256), ("file_id", file_id), ("created_at", created_at),
+                           ("versions", versions)):
+            object.__setattr__(self, key, value)
+
+    @property
+    def path(self) -> Path:
+        if self.versions is not None:
+            kept = version_path(self.versions, self.sha256, self.home.suffix)
+            if kept.is_file():
+                return kept
+        return self.home
 
     def load(self) -> Any:
-        return load_path(self.path)
+        """This turn's content, even after a later turn rewrote the file of the same name."""
+        path = self.path
+        if path.is_file() and path.stat().st_size != self.size:
+            raise FileSyncError(f"{self.name} changed on disk since it was pulled ({fmt_size(self.size)} then, "
+                                f"{fmt_size(path.stat().st_size)} now); `%agent pull` fetches the agent's copy again")
+        return load_path(path)
 
     @property
     def is_image(self) -> bool:

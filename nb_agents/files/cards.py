@@ -55,7 +55,7 @@ def _read_hint(fmt: str, mount: str) -> str:
 
 
 def _pandas_lines(spec: InputSpec, mount: str, size: int, sample: int) -> list[str]:
-    frame, notes = prepare_pandas(spec.obj)
+    frame, notes = prepare_pandas(spec.obj, spec.fmt or "parquet")
     fmt = spec.fmt or "parquet"
     rows, cols = frame.shape
     lines = [f"{_read_hint(fmt, mount)} {rows:,} rows x {cols:,} columns, {fmt_size(size)}."]

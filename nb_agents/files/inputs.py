@@ -61,7 +61,13 @@ class InputSpec:
         """The bytes to upload (frames are serialized here, and only here)."""
         if self.path is not None:
             return self.path.read_bytes()
-        return serialize_frame(self.obj, self.fmt or "parquet")
+        fmt = self.fmt or "parquet"
+        try:
+            return serialize_frame(self.obj, fmt)
+        except Exception as exc:  # whatever pyarrow/pandas refuse: one line, before anything is sent
+            why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+            other = "csv" if fmt == "parquet" else "parquet"
+            raise FileSyncError(f"cannot write {self.name} as {fmt}: {why} (try --format {other})") from None
 
 
 def frame_kind(obj: Any) -> str | None:
@@ -198,8 +204,8 @@ def _hash_pandas(h: Any, obj: Any) -> None:
 # --- serializing ---------------------------------------------------------------------------
 
 
-def prepare_pandas(obj: Any) -> tuple[Any, list[str]]:
-    """The frame as it will be written, plus notes on what had to change (for the card)."""
+def prepare_pandas(obj: Any, fmt: str = "parquet") -> tuple[Any, list[str]]:
+    """The frame as it will be written in `fmt`, plus notes on what had to change (for the card)."""
     import pandas as pd
 
     notes: list[str] = []
@@ -212,7 +218,68 @@ def prepare_pandas(obj: Any) -> tuple[Any, list[str]]:
         frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
         shown = ", ".join(f"{c!r} -> {str(c)!r}" for c in originals)
         notes.append(f"Non-text column names were converted to text in the file ({shown}).")
+    if frame.columns.duplicated().any():
+        names, renamed = _unique_names(list(frame.columns))
+        frame = frame.set_axis(names, axis=1)
+        shown = ", ".join(f"{old!r} -> {new!r}" for old, new in renamed[:5])
+        notes.append(f"Duplicate column names were made unique in the file ({shown}).")
+    if fmt == "parquet":
+        frame, more = _parquet_safe(frame)
+        notes += more
+    else:  # CSV writes `(1+2j)` itself; say how to get the numbers back
+        notes += [_complex_note(n, frame[n].dtype) for n in frame.columns if frame[n].dtype.kind == "c"]
     return frame, notes
+
+
+def _complex_note(name: str, dtype: Any) -> str:
+    return (f"Column {name!r} ({dtype}) is stored as text like '(1+2j)': restore it with "
+            f"`df[{name!r}] = df[{name!r}].astype(complex)`.")
+
+
+def _unique_names(names: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """`a, a, a` -> `a, a.1, a.2` (as `pandas.read_csv` names them), avoiding names already taken."""
+    taken, out, renamed = set(names), [], []
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            n, new = 1, f"{name}.1"
+            while new in taken:
+                n += 1
+                new = f"{name}.{n}"
+            taken.add(new)
+            renamed.append((name, new))
+            name = new
+        seen.add(name)
+        out.append(name)
+    return out, renamed
+
+
+def _parquet_safe(frame: Any) -> tuple[Any, list[str]]:
+    """Columns Parquet cannot hold as they are, written as text, with a note on each."""
+    import pyarrow as pa
+
+    notes: list[str] = []
+    changed: dict[str, Any] = {}
+    for name in frame.columns:
+        col = frame[name]
+        if col.dtype.kind == "c":
+            changed[name] = col.map(str)
+            notes.append(_complex_note(name, col.dtype))
+        elif col.dtype == object:
+            try:
+                pa.array(col, from_pandas=True)
+            except (pa.ArrowException, TypeError, ValueError, OverflowError):
+                kinds = sorted({type(v).__name__ for v in col if not _is_missing(v)})
+                changed[name] = col.map(lambda v: v if _is_missing(v) else str(v))
+                notes.append(f"Column {name!r} mixes {', '.join(kinds[:5])} values: stored as text (str() of each; "
+                             "missing values stay missing).")
+    if changed:  # column names are unique text by now
+        frame = frame.assign(**changed)
+    return frame, notes
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def keeps_index(frame: Any) -> bool:
@@ -230,7 +297,7 @@ def serialize_frame(obj: Any, fmt: str) -> bytes:
         frame = obj.to_frame() if kind.endswith("Series") else obj
         frame.write_parquet(buf) if fmt == "parquet" else frame.write_csv(buf)
         return buf.getvalue()
-    frame, _ = prepare_pandas(obj)
+    frame, _ = prepare_pandas(obj, fmt)
     if fmt == "parquet":
         frame.to_parquet(buf, index=None)  # RangeIndex as metadata, any other index stored
     else:

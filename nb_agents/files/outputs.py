@@ -7,7 +7,9 @@ local file came from which server file id, so:
 - a newer file with the same name (the agent rewrote `chart.png`) replaces the older copy
   once the older one is gone from the listing ("changed");
 - two live files whose names collide after cleaning get `~2`, `~3` suffixes;
-- a file in the folder that nb_agents did not write is never overwritten.
+- a file in the folder that nb_agents did not write is never overwritten;
+- the copy a newer one replaces is kept by content (`.nb_agents_versions/<sha256><suffix>`), so
+  an earlier turn's `Artifact` still loads that turn's bytes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .artifacts import Artifact, guess_mime
+from .artifacts import Artifact, guess_mime, version_path
 from .safe_names import clean_relpath, collision_key, contain, with_suffix_number
 
 __all__ = ["OutputFolder", "Outputs", "list_session_files", "BETAS", "OUTPUTS_PREFIX"]
@@ -148,7 +150,7 @@ class OutputFolder:
         path = self.root / rel
         return path.is_file() and path.stat().st_size == entry.get("size")
 
-    def _download(self, meta: Any, rel: str) -> Artifact:
+    def _download(self, meta: Any, rel: str, old_sha: str | None = None) -> Artifact:
         target = contain(self.root, rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
@@ -162,6 +164,7 @@ class OutputFolder:
                     out.write(chunk)
                     digest.update(chunk)
                     size += len(chunk)
+            self._keep_superseded(target, old_sha, digest.hexdigest())
             # os.replace swaps a symlink itself, never the file it points to.
             os.replace(tmp, target)
         except BaseException:
@@ -169,10 +172,22 @@ class OutputFolder:
             raise
         return self._artifact(meta, rel, target, size, digest.hexdigest())
 
+    def _keep_superseded(self, target: Path, old_sha: str | None, new_sha: str) -> None:
+        """Move our earlier copy (`old_sha`, from the manifest) aside by content before a different
+        one replaces it (an earlier turn's Artifact finds it there); a file that is not what we
+        pulled is left alone."""
+        if not old_sha or old_sha == new_sha or target.is_symlink() or not target.is_file():
+            return
+        kept = version_path(self.root, old_sha, target.suffix)
+        if kept.is_file() or _sha256(target) != old_sha:
+            return
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(target, kept)
+
     def _artifact(self, meta: Any, rel: str, path: Path, size: int, sha: str) -> Artifact:
         mime = meta.mime_type if meta.mime_type and meta.mime_type != "application/octet-stream" else guess_mime(rel)
         return Artifact(name=rel, path=path, mime=mime, size=size, sha256=sha, file_id=meta.id,
-                        created_at=str(meta.created_at))
+                        created_at=str(meta.created_at), versions=self.root)
 
     def sync(self, session_id: str, files: list[Any], hints: dict[str, str], *, force: bool = False) -> Outputs:
         """Download what is new or changed among `files` (already filtered); returns those Artifacts."""
@@ -189,7 +204,8 @@ class OutputFolder:
         if not todo:
             return result
         with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="nb-agents-pull") as pool:
-            futures = [(meta, rel, pool.submit(self._download, meta, rel)) for meta, rel in todo]
+            futures = [(meta, rel, pool.submit(self._download, meta, rel, (self.manifest.get(rel) or {}).get("sha256")))
+                       for meta, rel in todo]
             for meta, rel, fut in futures:
                 try:
                     art = fut.result()
@@ -208,6 +224,14 @@ class OutputFolder:
             self.manifest[art.name] = {"file_id": art.file_id, "sha256": art.sha256, "size": art.size,
                                        "session_id": session_id}
             self.artifacts[art.file_id] = art
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def wait_for_listing(

@@ -44,6 +44,9 @@ def run_cell(magics: Any, line: str, cell: str) -> Any:
         **flag_overrides(args),
     )
     if args.dry_run:
+        # The plan goes to `--out` only: `_agent` keeps the last real run.
+        if args.out:
+            shell.user_ns[args.out] = result
         return result
     store_result(magics, args, result)
     # The live view already left a static copy (text/plain + text/html) below the widget;

@@ -13,6 +13,7 @@ from typing import Any
 from ..api import api_call
 from ..errors import ConfigError, FileSyncError, SessionError, did_you_mean
 from ..tools import cents, list_cost_usd, raise_budget, session_cost
+from ..tools.budget import NO_SERVER_BUDGET
 from ..view import fmt_size
 from .args import name_arg, session_or_fail, sub_parser
 from .report import Table
@@ -128,7 +129,10 @@ def cmd_budget(m: Any, argv: list[str]) -> None:
     name, value = (argv[0], argv[1]) if len(argv) == 2 else ("default", argv[0])
     usd = _usd(value)
     sess = _started(name)
-    updated = api_call(raise_budget, sess.connect(), str(sess.session_id), usd)
+    client = sess.connect()
+    if api_call(client.beta.sessions.retrieve, str(sess.session_id)).budget is None:
+        raise ConfigError(f"session {name!r} was created without a budget; {NO_SERVER_BUDGET}")
+    updated = api_call(raise_budget, client, str(sess.session_id), usd)
     # The client-side guard of later turns follows the new cap (0 = none), not the old one.
     sess.defaults["max_usd"] = usd or 0.0
     spent = list_cost_usd(getattr(updated, "usage", None))

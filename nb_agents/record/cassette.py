@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import math
 import mimetypes
 import os
 import shutil
@@ -252,6 +253,51 @@ def summary_of(run: Any) -> dict[str, Any]:
     return out
 
 
+def _offset(t: Any) -> float:
+    """An event's offset in seconds: a finite number >= 0 (ValueError otherwise)."""
+    if not _finite(t) or t > 1e7:
+        raise ValueError(t)
+    return float(t)
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x >= 0
+
+
+def _str_map(x: Any) -> bool:
+    return isinstance(x, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in x.items())
+
+
+def _when(x: Any) -> bool:
+    return isinstance(x, str) or (_finite(x) and x < 253402300800)  # a time before the year 10000
+
+
+# What each field a reader uses may hold (None is always allowed): an edited or shared cassette is
+# untrusted input, so anything else is a one-line CassetteError, never a crash further down.
+_HEADER_FIELDS: dict[str, Any] = {
+    **{k: lambda x: isinstance(x, str) for k in ("created_at", "session_id", "session_name", "agent_id", "model",
+                                                "environment_id", "prompt", "nb_agents_version")},
+    "agent_version": lambda x: isinstance(x, int) and not isinstance(x, bool),
+    "backend": lambda x: x in ("service", "emulator"),
+    "input_hashes": _str_map,
+}
+_SUMMARY_FIELDS: dict[str, Any] = {
+    **{k: lambda x: isinstance(x, str) for k in ("text", "session_id", "session_name", "prompt")},
+    "elapsed": _finite, "cost_usd": _finite, "started_at": _when, "ended_at": _when,
+    "interrupted": lambda x: isinstance(x, bool),
+    "stop_reason": lambda x: isinstance(x, (str, dict)),
+    "usage": lambda x: isinstance(x, dict) and all(v is None or (_finite(v) and v < 2**63) for v in x.values()),
+    "outputs": lambda x: isinstance(x, list),
+}
+
+
+def _check_fields(p: Path, where: str, data: Mapping[str, Any], checks: Mapping[str, Any]) -> None:
+    for key, ok in checks.items():
+        value = data.get(key)
+        if value is not None and not ok(value):
+            raise CassetteError(f"{p} has a malformed {where} field {key!r} ({type(value).__name__})")
+
+
 def load_cassette(path: str | os.PathLike[str]) -> Cassette:
     """Read a cassette written by `Recorder` (events become SDK models again)."""
     p = Path(path)
@@ -268,15 +314,22 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
     if not lines or not all(isinstance(x, dict) for x in lines) or lines[0].get("kind") != "header" \
             or lines[0].get("format") != FORMAT:
         raise CassetteError(f"{p} is not an nb_agents cassette (no header line)")
-    if int(lines[0].get("version", 0)) > VERSION:
-        raise CassetteError(f"{p} is cassette version {lines[0]['version']}; this nb_agents reads {VERSION}")
+    version = lines[0].get("version", 0)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise CassetteError(f"{p} has an unreadable cassette version {str(version)[:40]!r}")
+    if version > VERSION:
+        raise CassetteError(f"{p} is cassette version {version}; this nb_agents reads {VERSION}")
+    _check_fields(p, "header", lines[0], _HEADER_FIELDS)
     try:
-        events = [RecordedEvent(float(x.get("t", 0.0)), event_from_json(x["event"]))
+        events = [RecordedEvent(_offset(x.get("t", 0.0)), event_from_json(x["event"]))
                   for x in lines if x.get("kind") == "event"]
     except (KeyError, TypeError, ValueError):
         raise CassetteError(f"{p} has a malformed event line") from None
     footer: dict[str, Any] = next((x for x in reversed(lines) if x.get("kind") == "footer"), {})
+    if not isinstance(footer.get("summary") or {}, dict):
+        raise CassetteError(f"{p} has a malformed footer (its summary is not an object)")
     summary = dict(footer.get("summary") or {})
+    _check_fields(p, "summary", summary, _SUMMARY_FIELDS)
     folder = files_dir(p)
     try:
         files = [CassetteFile(_safe_name(f["name"]), f["sha256"], int(f["size"]),

@@ -9,10 +9,12 @@ The result is a `ReplayRun`, a `Run` whose text, usage, cost and outputs equal t
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
 
+from ..files.safe_names import clean_component, clean_relpath, contain
 from ..run import Run
 from .cassette import Cassette, CassetteError, CassetteFile, load_cassette
 
@@ -96,7 +98,11 @@ def restore_files(cas: Cassette, outputs_dir: str | os.PathLike[str] | None = No
     restored: dict[str, Any] = {}
     for f in cas.files:
         data = f.read()
-        target = base / f.name
+        base.mkdir(parents=True, exist_ok=True)
+        try:
+            target = contain(base, clean_relpath(f.name))
+        except ValueError:
+            raise CassetteError(f"cassette file {f.name!r} would be written outside {base}") from None
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         restored[f.name] = _artifact(target, f)
@@ -106,8 +112,10 @@ def restore_files(cas: Cassette, outputs_dir: str | os.PathLike[str] | None = No
 def outputs_dir_of(cas: Cassette, outputs_dir: str | os.PathLike[str] | None = None) -> Path:
     if outputs_dir is not None:
         return Path(outputs_dir)
-    sid = cas.summary.get("session_id") or cas.header.get("session_id") or cas.path.stem
-    return Path("agent_outputs") / f"replay-{sid}"
+    # The session id comes from the file, which may have been edited: one plain folder name.
+    sid = str(cas.summary.get("session_id") or cas.header.get("session_id") or cas.path.stem)
+    name = clean_component("replay-" + re.sub(r"[\\/]", "_", sid)) or "replay"
+    return Path("agent_outputs") / name
 
 
 def _artifact(path: Path, f: CassetteFile) -> Any:

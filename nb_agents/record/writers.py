@@ -1,8 +1,10 @@
 """The three export writers (.ipynb via nbformat, .md, self-contained .html) over `export.Part`s.
 
 Separate from `export.py` (which turns sources into Parts) so each format reads top to
-bottom. Everything written is self-contained: images are embedded (cell attachments,
-display_data, data: URIs), and HTML is sanitized, so a shared file never phones home.
+bottom. Everything written is self-contained and inert: images are embedded (cell attachments,
+display_data, data: URIs); agent and user text becomes sanitized HTML (`view.sanitize.markdown_to_html`)
+or, in `.md` and `.ipynb`, markdown whose raw HTML is escaped and whose images are links
+(`view.sanitize.inert_markdown`), so a shared file neither runs nor loads anything.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..view.sanitize import inert_markdown, markdown_to_html
 from .parts import Part, bash_to_python, input_json, tool_summary
 
 __all__ = ["write_html", "write_ipynb", "write_markdown"]
@@ -84,13 +87,14 @@ def write_ipynb(parts: list[Part], path: Path, *, title: str, metadata: dict[str
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     nb.metadata.update(metadata)
-    nb.cells.append(v4.new_markdown_cell(f"# {title}\n\n_Exported by nb_agents {_version()}._"))
+    nb.cells.append(v4.new_markdown_cell(f"# {_one_line(title)}\n\n_Exported by nb_agents {_version()}._"))
     for i, part in enumerate(parts):
         stem = f"part{i}"
         if part.kind == "tool":
             nb.cells.append(_tool_cell(part, stem))
         else:
-            head = f"**{_ROLE[part.kind]}:**\n\n{part.text}" if part.kind in _ROLE else part.text
+            text = inert_markdown(part.text)
+            head = f"**{_ROLE[part.kind]}:**\n\n{text}" if part.kind in _ROLE else text
             nb.cells.append(_markdown_cell(head, part.images, stem))
     nbformat.validate(nb)
     nbformat.write(nb, str(path))
@@ -99,14 +103,19 @@ def write_ipynb(parts: list[Part], path: Path, *, title: str, metadata: dict[str
 # -- .md -------------------------------------------------------------------------------------
 
 
+def _one_line(text: str) -> str:
+    """A title or name inside markdown: one line, inert."""
+    return inert_markdown(" ".join(str(text).split()))
+
+
 def _md_images(part: Part) -> list[str]:
-    alt = part.name if part.kind == "image" and part.name else "image"
+    alt = re.sub(r"[\[\]\\<>`*_]", "", _one_line(part.name)) if part.kind == "image" and part.name else "image"
     return [f"![{alt}](data:{mime};base64,{data})" for mime, data in part.images]
 
 
 def _md_part(part: Part) -> str:
     if part.kind in _ROLE:
-        return "\n\n".join([f"**{_ROLE[part.kind]}:**", part.text, *_md_images(part)]).rstrip()
+        return "\n\n".join([f"**{_ROLE[part.kind]}:**", inert_markdown(part.text), *_md_images(part)]).rstrip()
     if part.kind == "image":
         return "\n\n".join(_md_images(part))
     if part.name == "bash":
@@ -125,10 +134,12 @@ def _md_part(part: Part) -> str:
 
 
 def write_markdown(parts: list[Part], path: Path, *, title: str, metadata: dict[str, Any]) -> None:
-    body = [f"# {title}", f"_Exported by nb_agents {_version()}._"]
+    body = [f"# {_one_line(title)}", f"_Exported by nb_agents {_version()}._"]
     body.extend(_md_part(p) for p in parts)
     if metadata:
-        body.append("<!-- nb_agents provenance\n" + json.dumps(metadata, indent=2).replace("--", "- -") + "\n-->")
+        # `<` and `>` only occur inside JSON strings, where \u escapes keep the JSON: no `-->` can close the comment
+        meta = json.dumps(metadata, indent=2).replace("<", "\\u003c").replace(">", "\\u003e")
+        body.append("<!-- nb_agents provenance\n" + meta + "\n-->")
     path.write_text("\n\n".join(body) + "\n", encoding="utf-8")
 
 
@@ -141,12 +152,6 @@ padding:.3rem .7rem}pre{background:#f4f4f4;padding:.5rem;overflow-x:auto;white-s
 .error{color:#a00}img{max-width:100%}"""
 
 
-def _markdown_html(text: str) -> str:
-    from ..view.sanitize import markdown_to_html
-
-    return markdown_to_html(text)
-
-
 def _img_tags(part: Part) -> str:
     return "".join(f'<img src="data:{html.escape(mime)};base64,{html.escape(data)}" alt="{html.escape(part.name)}">'
                    for mime, data in part.images if mime.startswith("image/") and mime != "image/svg+xml")
@@ -155,7 +160,7 @@ def _img_tags(part: Part) -> str:
 def _html_part(part: Part) -> str:
     if part.kind in _ROLE:
         return (f'<div class="msg {part.kind}"><div class="role">{_ROLE[part.kind]}</div>'
-                f"{_markdown_html(part.text)}{_img_tags(part)}</div>")
+                f"{markdown_to_html(part.text)}{_img_tags(part)}</div>")
     if part.kind == "image":
         return f'<div class="msg">{_img_tags(part)}</div>'
     command = str(part.input.get("command", "")) if part.name == "bash" else None

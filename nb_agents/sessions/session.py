@@ -38,6 +38,7 @@ from ..errors import SessionError
 from ..events import event_type, get_field, usd
 from ..run import DryRun, Run
 from ..tools import tool_setup
+from ..tools.budget import NO_SERVER_BUDGET
 from ..transcript import empty, fold
 from .asynchronous import ask_async
 from .background import start_background
@@ -252,6 +253,12 @@ class AgentSession:
         text = self.files.with_pending(text, self.session_id)  # cards of `%agent upload`s since the last turn
         guard = setup.guard if setup is not None else None
         turn = Turn(self, opts, text, live=want_live(live), inputs=prep, guard=guard)
+        if guard is not None and not fresh and getattr(self.remote, "budget", None) is None:
+            # A budget is set only when a session is created: this one is held to the cap by the guard.
+            guard.server_budget = False
+            turn.notice(f"--max-usd {guard.max_usd:g}: this session was created without a budget, so this "
+                        f"kernel keeps the cap (it interrupts the run when reached); {NO_SERVER_BUDGET}",
+                        "warning")
         turn.background = background
         turn.record_path = record
         note = setup_notice(opts, fresh)  # skills, MCP, repos, memory... and this turn's outcome

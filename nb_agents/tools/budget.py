@@ -54,14 +54,27 @@ def list_cost_usd(usage: Any) -> float | None:
     return usd(get_field(usage, "list_cost"))
 
 
+NO_SERVER_BUDGET = (
+    "the API sets a budget only when a session is created: start one with `%%agent --new --max-usd <usd>`"
+)
+
+
 def budget_reached_notice(
-    session_id: str | None, spent_usd: float | None, cap_usd: float | None, *, paused: bool = True
+    session_id: str | None, spent_usd: float | None, cap_usd: float | None, *, paused: bool = True,
+    server_budget: bool = True,
 ) -> str:
-    """The notice explaining a `budget_reached` stop (`paused`) or the client guard's stop, and how to continue."""
+    """The notice explaining a `budget_reached` stop (`paused`) or the client guard's stop, and how
+    to continue (`server_budget=False`: the session has no budget on the server to raise)."""
     spent = f"${spent_usd:.2f}" if spent_usd is not None else "the budget"
     cap = f" of ${cap_usd:.2f}" if cap_usd is not None else ""
     sid = session_id or "<session>"
     state = "The session is paused, not lost." if paused else "Stopping here; the session is kept."
+    if not server_budget:
+        return (
+            f"Budget reached: spent {spent}{cap} (this kernel's cap: the session has no budget on the "
+            f"server). {state} To go on, run the next cell without --max-usd; for a cap the server "
+            f"keeps, {NO_SERVER_BUDGET}."
+        )
     return (
         f"Budget reached: spent {spent}{cap}. {state} To continue, raise the cap with "
         f"`%agent budget [NAME] <usd>` (or `%agent budget [NAME] none`), or from Python "
@@ -77,6 +90,7 @@ class BudgetGuard:
     max_usd: float
     spent_usd: float = 0.0
     tripped: bool = False
+    server_budget: bool = True  # False: the session has no budget on the server (only this guard)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -106,7 +120,8 @@ class BudgetGuard:
             if self.on_event(event):
                 if on_notice is not None:
                     on_notice(
-                        budget_reached_notice(session_id, self.spent_usd, self.max_usd, paused=False),
+                        budget_reached_notice(session_id, self.spent_usd, self.max_usd, paused=False,
+                                              server_budget=self.server_budget),
                         "warning",
                     )
                 client.beta.sessions.events.send(session_id, events=[{"type": "user.interrupt"}])

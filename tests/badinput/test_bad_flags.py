@@ -122,3 +122,27 @@ def test_the_python_api_checks_session_names_too() -> None:
         with pytest.raises(ConfigError, match="session name"):
             nb_agents.session(bad)
     assert nb_agents.session("x" * 64).name == "x" * 64
+
+
+@pytest.mark.parametrize(("value", "shown"), [("-1", "-1.0"), ("nan", "nan"), ("inf", "inf")])
+def test_timeout_must_be_a_finite_number_not_below_zero(ip: Any, emu: Any, value: str, shown: str) -> None:
+    before = emu.stats["requests"]
+    with pytest.raises(ConfigError) as info:
+        cell(ip, f"--timeout {value}")
+    assert str(info.value) == (f"bad value for timeout: {shown} (a finite number, 0 or more: seconds; 0 = no limit)")
+    assert emu.stats["requests"] == before  # refused before anything was created
+    # the next cell works as if the refused one never ran
+    run = cell(ip, "--out r", "[[emulator: echo]]\nafter")
+    assert run is None and ip.user_ns["r"].text == "after"
+    assert len(ip.user_ns["r"].events) > 0 and ip.user_ns["_agent"] is ip.user_ns["r"]
+
+
+def test_dry_run_sets_its_out_variable_and_leaves_the_last_run(ip: Any, emu: Any) -> None:
+    cell(ip, "--out first", "[[emulator: echo]]\nfirst")
+    before = emu.stats["requests"]
+    dry = cell(ip, "--dry-run --out plan", "plan {{answer}}")
+    assert ip.user_ns["plan"] is dry and dry.prompt == "plan 42"
+    assert emu.stats["requests"] == before
+    assert ip.user_ns["_agent"] is ip.user_ns["first"]  # a plan is not a run
+    assert cell(ip, "--out second", "[[emulator: echo]]\nsecond") is None
+    assert ip.user_ns["second"].text == "second" and ip.user_ns["plan"] is dry

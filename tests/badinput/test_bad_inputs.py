@@ -29,6 +29,26 @@ def test_unknown_name(ip: Any, emu: Any) -> None:
         cell(ip, "", "use {{slaes}} here")
     assert str(info.value) == "{{slaes}}: name 'slaes' is not defined (did you mean 'sales'?)"
     assert _sessions(emu) == before  # nothing was sent
+    cell(ip, "", "use {{sales}} here")  # the next cell works as if the failed one never ran
+    run = ip.user_ns["_agent"]
+    assert run.stop_reason == "end_turn" and _sent(run) == "use 1 here"
+
+
+def _sent(run: Any) -> str:
+    """The text of the user message the server received for `run`."""
+    users = [e for e in run.events if e.type == "user.message"]
+    return "".join(block.text for block in users[-1].content)
+
+
+def test_json_f_strings_and_templates_are_sent_verbatim(ip: Any) -> None:
+    ip.user_ns.update(literal="LEAK", name="Ada")
+    body = ('Fix print(f"{{literal}}") and parse {"a":{"b":{"c":{"d":1}}}}; '
+            "render {{ user.name }} and {% if x %}{{x}}{% endif %} for {{name}}")
+    expected = body.replace("for {{name}}", "for Ada")
+    dry = cell(ip, "--dry-run", body)
+    assert dry.prompt == expected  # the dry run shows exactly what is sent
+    cell(ip, "", body)
+    assert _sent(ip.user_ns["_agent"]) == expected
 
 
 def test_failing_attribute(ip: Any) -> None:
@@ -119,3 +139,46 @@ def test_unknown_tool_name(ip: Any) -> None:
         str(info.value)
         == "--tools: no function named 'get_wether' in the notebook; did you mean 'get_weather'?"
     )
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_awkward_dataframes_upload_faithfully_with_a_note(ip: Any, emu: Any, fmt: str) -> None:
+    import io
+
+    import pandas as pd
+
+    dup = pd.DataFrame([[1, 2]], columns=["a", "a"])
+    mixed = pd.DataFrame({"m": [1, "x", 2.5, None]})
+    cplx = pd.DataFrame({"z": [1 + 2j, 3j]})
+    ip.user_ns.update(dup=dup, mixed=mixed, cplx=cplx)
+    cell(ip, f"--format {fmt}", "profile {{dup}} {{mixed}} {{cplx}}")
+    run = ip.user_ns["_agent"]
+    assert run.stop_reason == "end_turn"
+    sent = _sent(run)
+    assert "Duplicate column names were made unique in the file ('a' -> 'a.1')" in sent
+    assert "Column 'z' (complex128) is stored as text like '(1+2j)'" in sent
+    assert ("Column 'm' mixes float, int, str values: stored as text" in sent) == (fmt == "parquet")
+    from nb_agents.files import inputs  # the bytes that were uploaded (uploads are not downloadable)
+
+    data = inputs.expand_inputs({"cplx": cplx}, fmt=fmt)[0].payload()
+    back = pd.read_parquet(io.BytesIO(data)) if fmt == "parquet" else pd.read_csv(io.BytesIO(data))
+    assert back["z"].astype(complex).tolist() == cplx["z"].tolist()  # faithful once restored as the card says
+
+
+def test_a_frame_that_cannot_be_written_is_one_line_before_anything_is_sent(
+        ip: Any, emu: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    def refuse(self: Any, *a: Any, **k: Any) -> None:
+        raise ValueError("Unsupported numpy type 42\nmore detail")
+
+    ip.user_ns["odd"] = pd.DataFrame({"a": [1]})
+    before = (_sessions(emu), emu.stats["requests:POST /v1/files"])
+    with monkeypatch.context() as patch:
+        patch.setattr(pd.DataFrame, "to_parquet", refuse)
+        with pytest.raises(FileSyncError) as info:
+            cell(ip, "", "profile {{odd}}")
+    assert str(info.value) == "cannot write odd as parquet: Unsupported numpy type 42 (try --format csv)"
+    assert (_sessions(emu), emu.stats["requests:POST /v1/files"]) == before
+    cell(ip, "", "profile {{odd}}")  # the next cell works as if the failed one never ran
+    assert ip.user_ns["_agent"].stop_reason == "end_turn"

@@ -37,4 +37,7 @@ def test_notebook_round_trip(executed: tuple[Any, Path]) -> None:
     image_cell = next(c for c in nb.cells if c.cell_type == "code" and c.source == 'run.outputs["sales_hist.png"]')
     assert any("image/png" in o.get("data", {}) for o in image_cell.outputs)
     assert sorted(p.name for p in (workdir / "agent_outputs" / "default").iterdir()) == [
-        ".nb_agents.json", "sales_hist.png", "sales_profile.csv"]
+        ".nb_agents.json", ".nb_agents_versions", "sales_hist.png", "sales_profile.csv"]
+    # later turns rewrote both files: the earlier turns' copies are kept by content
+    kept = sorted(p.suffix for p in (workdir / "agent_outputs" / "default" / ".nb_agents_versions").iterdir())
+    assert kept == [".csv", ".png"]

@@ -176,6 +176,17 @@ def test_items_dict_dataframe_rows_and_groupby(emu, tmp_path, monkeypatch):
     assert groups.table.loc["n", "item"].shape == (2, 2)
 
 
+def test_runs_keep_every_row_when_index_labels_repeat(emu, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    frame = pd.DataFrame({"city": ["Rome", "Kyiv", "Oslo"]}, index=["a", "a", "b"])
+    result = nb_agents.map(ECHO + "{{index}}: {{item.city}}", frame, live=False)
+    assert list(result.table.text) == ["0: Rome", "1: Kyiv", "2: Oslo"]
+    runs = result.runs
+    assert [r.text for r in runs["a"]] == ["0: Rome", "1: Kyiv"]  # a repeated key: its rows' runs, in order
+    assert runs["b"].text == "2: Oslo"  # a unique key: its Run, as before
+    assert len({r.session_id for r in [*runs["a"], runs["b"]]}) == 3
+
+
 def test_bad_items_and_options_fail_in_one_line(emu):
     with pytest.raises(ConfigError, match="items must be"):
         nb_agents.map("{{item}}", "not a list", live=False)

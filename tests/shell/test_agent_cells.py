@@ -91,6 +91,38 @@ def test_quiet_and_verbose_reach_the_run_and_view(ip, capsys):
     assert ip.user_ns["v"].verbose is True
 
 
+LINES_CMD = "printf 'first line\\nsecond line\\nthird line\\n'"
+
+
+def test_verbose_shows_whole_tool_results_in_the_terminal(ip, scenario, capsys):
+    steps = [{"tool": "bash", "input": {"command": LINES_CMD}}, {"say": "ok"}]
+    capsys.readouterr()
+    cell(ip, "-o q", scenario(steps, "brief") + "go")
+    brief = capsys.readouterr().out
+    # the command itself names every line: look for result lines (indented under the call)
+    assert "\n    first line" in brief and "\n    third line" not in brief  # a result's first line only
+    cell(ip, "--verbose -o v", scenario(steps, "full") + "go")
+    full = capsys.readouterr().out
+    assert "    first line\n    second line\n    third line" in full  # the whole result
+    assert "\n    third line" in ip.user_ns["v"]._repr_mimebundle_()["text/plain"]
+    assert "\n    third line" not in ip.user_ns["q"]._repr_mimebundle_()["text/plain"]
+
+
+def test_verbose_reaches_the_saved_text_copy(ip, scenario, monkeypatch):
+    from IPython.utils.capture import capture_output
+
+    monkeypatch.setenv("NB_AGENTS_VIEW", "widget")
+    steps = [{"tool": "bash", "input": {"command": LINES_CMD}}, {"say": "ok"}]
+    saved = {}
+    for flags in ("", "--verbose"):
+        with capture_output() as cap:
+            cell(ip, f"{flags} -o r", scenario(steps, f"s{len(flags)}") + "go")
+        [static] = [o.data for o in cap.outputs if "text/plain" in o.data and "text/html" in o.data]
+        saved[flags] = static["text/plain"]
+    assert "\n    first line" in saved[""] and "\n    third line" not in saved[""]
+    assert "first line\n    second line\n    third line" in saved["--verbose"]
+
+
 def test_interpolation_in_cells(ip):
     ip.user_ns["city"] = "Lyon"
     ip.user_ns["cfg"] = {"year": 2024}

@@ -154,6 +154,20 @@ def test_a_real_kernel_interrupt_while_blocked_on_the_stream(ip, scenario):
     assert run.transcript.status == "idle"
 
 
+def test_timeout_holds_while_events_keep_coming(ip, scenario):
+    """A stream that never pauses (an event every 0.2 s) never hits a read timeout: only the
+    check on every event ends it at `--timeout`."""
+    steps = [step for n in range(60) for step in ({"say": f"tick {n}"}, {"delay": 0.2})] + [{"say": "never"}]
+    t0 = time.monotonic()
+    ip.run_cell_magic("agent", "--timeout 1.5 -o r", scenario(steps) + "go")
+    run = ip.user_ns["r"]
+    assert time.monotonic() - t0 < 8  # the whole script takes 12 s
+    assert run.interrupted and "never" not in run.text and 1 <= len(run.messages) < 40
+    assert any("timed out after 1.5 s" in i.text for i in run.transcript.items if isinstance(i, Notice))
+    ip.run_cell_magic("agent", "-o n", ECHO + "next")  # the next cell works as if nothing happened
+    assert ip.user_ns["n"].text == "next" and not ip.user_ns["n"].interrupted
+
+
 def test_timeout_interrupts_the_same_way(ip, scenario):
     steps = [{"say": "begin"}, {"delay": 20}, {"say": "never"}]
     t0 = time.monotonic()
@@ -237,6 +251,32 @@ def test_tools_flag_answers_custom_tools_in_the_kernel(ip, emu, scenario):
     remote = make_client().beta.sessions.retrieve(run.session_id)
     assert remote.budget.max_list_cost.amount == "200"
     assert any(t.type == "custom" and t.name == "get_weather" for t in remote.agent.tools)
+
+
+def test_a_later_cells_handler_never_reruns_an_earlier_cells_call(ip, emu, scenario):
+    """The exactly-once ledger is kernel-wide: each cell builds a new handler, and the new one
+    knows what the earlier one ran even when the history it is shown does not say so yet."""
+    from nb_agents.sessions import get_session
+    from nb_agents.tools.ledger import ActionContext
+
+    calls = []
+
+    def get_weather(city: str) -> str:
+        """Weather of a city."""
+        calls.append(city)
+        return f"sunny in {city}"
+
+    ip.user_ns["get_weather"] = get_weather
+    steps = [{"custom_tool": "get_weather", "input": {"city": "Oslo"}}, {"say": "Done."}]
+    ip.run_cell_magic("agent", "--tools get_weather -o r", scenario(steps) + "go")
+    first = get_session("default").action_handler
+    [call] = [e for e in ip.user_ns["r"].events if e.type == "agent.custom_tool_use"]
+    ip.run_cell_magic("agent", "--tools get_weather -o r2", ECHO + "next")
+    later = get_session("default").action_handler
+    assert later is not first and ip.user_ns["r2"].text == "next"
+    # the call re-delivered with a history that lags (no result in it): answered already, not re-run
+    assert later.resolve([call], ActionContext(history=())) == [] and later.unanswered([call]) == []
+    assert calls == ["Oslo"] and later.executions["get_weather"] == 0
 
 
 def test_unknown_tool_name_is_one_line(ip):

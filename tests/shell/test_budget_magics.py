@@ -68,3 +68,27 @@ def test_help_lists_the_new_subcommands(ip, capsys):
         "--no-pull",
     ):
         assert usage in out
+
+
+def test_max_usd_on_a_session_created_without_a_budget_says_so_and_the_next_cell_works(ip, scenario, capsys):
+    ip.run_cell_magic("agent", "-s later -o first", "[[emulator: echo]]\nno budget yet")
+    assert remote("later").budget is None
+    ip.run_cell_magic("agent", "-s later --max-usd 0.01 -o r", scenario(SPENDY) + "spend")
+    text = render_text(ip.user_ns["r"].transcript)
+    # said before the run: the cap is this kernel's, the API sets a budget only at creation
+    assert "this session was created without a budget, so this kernel keeps the cap" in text
+    assert "`%%agent --new --max-usd <usd>`" in text
+    # the guard tripped (the scenario may end before the interrupt lands) and does not advise
+    # `%agent budget`, which cannot work here
+    assert "Budget reached: spent $0.02 of $0.01 (this kernel's cap: the session has no budget on the server)" in text
+    assert "%agent budget [NAME] <usd>" not in text
+    with pytest.raises(ConfigError) as info:
+        line(ip, "budget later 5")
+    assert str(info.value) == ("session 'later' was created without a budget; the API sets a budget only when "
+                               "a session is created: start one with `%%agent --new --max-usd <usd>`")
+    assert remote("later").budget is None  # nothing was sent
+    ip.run_cell_magic("agent", "-s later -o after", "[[emulator: echo]]\nstill here")
+    assert ip.user_ns["after"].text == "still here" and ip.user_ns["after"].session_id == ip.user_ns["first"].session_id
+    ip.run_cell_magic("agent", "-s later --new --max-usd 5 -o fresh", "[[emulator: echo]]\nwith a budget")
+    assert remote("later").budget.max_list_cost.amount == "500"
+    assert "created without a budget" not in render_text(ip.user_ns["fresh"].transcript)

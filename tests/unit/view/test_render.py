@@ -169,7 +169,7 @@ def test_text_rendering():
         b.running(),
         b.user("list files"),
         use,
-        b.tool_result(use.id, "a.csv"),
+        b.tool_result(use.id, "a.csv\nb.csv"),
         b.msg("Two files."),
         b.idle(),
         offline=True,
@@ -183,7 +183,9 @@ def test_text_rendering():
         and any(line.startswith("> bash ls") for line in lines)
     )
     assert lines[-1].startswith("-- 0 in · 0 out tokens")
-    assert "a.csv" in render_text(t, verbose=True)
+    # a result's first line by default, all of it with `verbose` (the command does not name the files)
+    assert "    a.csv" in lines and "b.csv" not in text
+    assert "    a.csv\n    b.csv\nTwo files." in render_text(t, verbose=True)
 
 
 def test_hostile_strings_everywhere_are_escaped():

