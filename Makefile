@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PIP     := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: demo test e2e bench lint clean venv
+.PHONY: demo test test-sdk-floor e2e bench lint clean venv ts-deps sdk-shapes
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,13 +16,46 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
+## The TypeScript SDK (pinned in tests/ts/package-lock.json) for the conformance tests: they read
+## its declared response shapes and drive the emulator through it. Without npm they are skipped.
+TS_DIR   := tests/ts
+TS_STAMP := $(TS_DIR)/node_modules/.installed
+$(TS_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
+	cd $(TS_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(TS_STAMP)
+
+ts-deps:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(TS_STAMP); \
+	else echo "npm not found: the TypeScript SDK tests will be skipped"; fi
+
+## Regenerate nb_agents/emulator/sdk_shapes.json from the pinned TypeScript SDK (after bumping it).
+sdk-shapes: $(TS_STAMP)
+	cd $(TS_DIR) && node sdk_shapes.mjs > ../../nb_agents/emulator/sdk_shapes.json
+
 ## Run the demo notebooks on the built-in emulator; executed copies go to build/notebooks/.
 demo: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py notebooks build/notebooks
 
 ## Run the whole test suite (unit, shell, widget, notebooks) on the emulator.
-test: $(STAMP)
+test: $(STAMP) ts-deps
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not e2e" tests
+
+## The oldest supported SDK (pyproject's floor): the emulator and unit tests again in .venv-floor,
+## with the same constraints except the SDK.
+FLOOR_SDK   := anthropic==2.10.0
+FLOOR       := .venv-floor
+FLOOR_STAMP := $(FLOOR)/.installed
+$(FLOOR_STAMP): pyproject.toml constraints.txt Makefile
+	test -x $(FLOOR)/bin/python || $(PY) -m venv $(FLOOR)
+	$(FLOOR)/bin/pip --disable-pip-version-check -q install --upgrade pip
+	grep -v '^anthropic==' constraints.txt > $(FLOOR)/constraints.txt
+	echo '$(FLOOR_SDK)' >> $(FLOOR)/constraints.txt
+	$(FLOOR)/bin/pip --disable-pip-version-check -q install -c $(FLOOR)/constraints.txt -e ".[dev]"
+	touch $(FLOOR_STAMP)
+
+test-sdk-floor: $(FLOOR_STAMP) ts-deps
+	$(FLOOR)/bin/python -c 'import anthropic; assert anthropic.__version__ == "$(FLOOR_SDK)".split("==")[1], anthropic.__version__'
+	$(FLOOR)/bin/python -m pytest -p no:cacheprovider -m "not e2e" tests/emulator tests/unit
 
 ## Real browser: JupyterLab + headless Chromium (installs chromium with apt when missing; never
 ## `playwright install`). Screenshots and the server log go to build/e2e/ (agent_cell.png).
@@ -42,4 +75,4 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) build agent_outputs
+	rm -rf $(VENV) $(FLOOR) build agent_outputs $(TS_DIR)/node_modules

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -43,12 +45,32 @@ def usd(money: Any) -> float | None:
     return cents / 100.0 if math.isfinite(cents) else None
 
 
-def event_from_json(value: dict[str, Any]) -> Any:
-    """Build the SDK event model for one wire JSON object (never raises on unknown types)."""
-    from anthropic._models import construct_type
+@functools.cache
+def _event_models() -> tuple[Any, dict[str, Any]]:
+    """The stream union's first member (what the SDK builds for an unknown `type`) and each
+    member by its `type` literal."""
     from anthropic.types.beta.sessions import BetaManagedAgentsStreamSessionEvents
 
-    return construct_type(type_=BetaManagedAgentsStreamSessionEvents, value=value)
+    union = typing.get_args(BetaManagedAgentsStreamSessionEvents)[0]  # Annotated[Union[...], discriminator]
+    members = typing.get_args(union)
+    by_type: dict[str, Any] = {}
+    for model in members:
+        field = model.model_fields.get("type")
+        for literal in typing.get_args(field.annotation) if field is not None else ():
+            by_type.setdefault(literal, model)
+    return members[0], by_type
+
+
+def event_from_json(value: dict[str, Any]) -> Any:
+    """Build the SDK event model for one wire JSON object (never raises on unknown types).
+
+    The member is picked by `type` and built with the SDK models' public lenient `construct`
+    (nested models too), as the SDK's stream decoder does, without its private
+    `anthropic._models.construct_type`."""
+    first, by_type = _event_models()
+    kind = value.get("type")
+    model = by_type.get(kind, first) if isinstance(kind, str) else first
+    return model.construct(**value)
 
 
 def event_to_json(event: Any) -> dict[str, Any]:

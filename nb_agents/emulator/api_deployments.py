@@ -377,7 +377,8 @@ async def fire(app: Any, record: dict[str, Any], trigger: dict[str, Any]) -> dic
             dep["schedule"]["last_run_at"] = run_record["created_at"]
             error = run_record["error"]
             if error is not None and error["type"] in _PAUSING and not dep["archived_at"]:
-                dep.update(status="paused", paused_reason={"type": "error", "error": dict(error)},
+                # A paused reason's error object is only its type (the run keeps the message).
+                dep.update(status="paused", paused_reason={"type": "error", "error": {"type": error["type"]}},
                            updated_at=now_iso())
     store.bump("deployment_runs")
     return run_record

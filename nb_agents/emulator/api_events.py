@@ -19,6 +19,7 @@ from anthropic.types.beta.sessions.beta_managed_agents_session_event_type import
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 
+from . import sdk_shapes
 from .api_common import config_of, list_response, ok, q_list, q_order, read_json, store_of, time_filter
 from .common import ApiError
 from .faults import Faults
@@ -34,6 +35,11 @@ class StreamCutError(Exception):
 
 
 def sse_frame(event: dict[str, Any]) -> bytes:
+    """One SSE frame; the event is first completed to the SDK's declared shape (sdk_shapes.py)."""
+    node = sdk_shapes.event_shape()
+    event = sdk_shapes.complete(node, event)
+    for observe in list(sdk_shapes.observers):
+        observe("SSE", node, event)
     data = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
     return f"event: {event.get('type', 'message')}\ndata: {data}\n\n".encode()
 

@@ -1,4 +1,4 @@
-"""Session resources endpoints: add (file only), list, retrieve, update (refused), delete.
+"""Session resources endpoints: add (file only), list, retrieve, update (a repository's token), delete.
 
 A file resource is a read-only, session-scoped copy of an uploaded file, mounted into the
 session's sandbox by the runtime; deleting the resource unmounts it and deletes the copy.
@@ -61,11 +61,21 @@ async def retrieve_resource(request: Request) -> JSONResponse:
 
 
 async def update_resource(request: Request) -> JSONResponse:
-    _record, res = _find_resource(request)
-    await read_json(request)
-    raise ApiError(
-        400, f"Only github_repository resources can be updated; {res['id']} is a {res['type']} resource"
-    )
+    """A repository's `authorization_token` can be rotated (accepted, never stored or echoed:
+    nothing is cloned again offline); other resources cannot be updated."""
+    record, res = _find_resource(request)
+    body = await read_json(request)
+    if res["type"] != "github_repository":
+        raise ApiError(
+            400, f"Only github_repository resources can be updated; {res['id']} is a {res['type']} resource"
+        )
+    for key in body:
+        if key != "authorization_token":
+            raise ApiError(400, f"{key}: Extra inputs are not permitted")
+    if not isinstance(body.get("authorization_token"), str) or not body["authorization_token"]:
+        raise ApiError(400, "authorization_token: a non-empty string is required")
+    res["updated_at"] = record.session["updated_at"] = now_iso()
+    return ok(res)
 
 
 async def delete_resource(request: Request) -> JSONResponse:

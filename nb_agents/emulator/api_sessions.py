@@ -66,7 +66,27 @@ def _resolve_agent(store: Store, ref: str | dict[str, Any]) -> dict[str, Any]:
             if key in ref:
                 fields[key] = ref[key]
         agent = build_agent(fields, agent_id=agent["id"], version=agent["version"])
-    return session_snapshot(agent)
+    snap = session_snapshot(agent)
+    multiagent = snap.get("multiagent")
+    # A session's rosters hold each agent as the session will run it (a thread agent snapshot),
+    # not the `{type: agent, id, version}` reference the agent keeps.
+    if multiagent and multiagent.get("type") == "coordinator":
+        multiagent["agents"] = [_roster_snapshot(store, agent, e) for e in multiagent["agents"]]
+    elif multiagent and multiagent.get("type") == "multiagent_20261001":
+        for key in ("subagents", "workflows"):
+            part = multiagent.get(key) or {}
+            if part.get("type") == "enabled":
+                part["predefined_agents"] = [_roster_snapshot(store, agent, e) for e in part["predefined_agents"]]
+    return snap
+
+
+def _roster_snapshot(store: Store, agent: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    if entry.get("type") != "agent":
+        return entry  # an advisor entry is kept as it is
+    member = agent if entry["id"] == agent["id"] else store.agent(entry["id"], entry.get("version"))
+    snap = session_snapshot(member)
+    snap.pop("multiagent", None)
+    return snap
 
 
 def check_budget(budget: dict[str, Any] | None) -> None:

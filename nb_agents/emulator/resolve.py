@@ -173,24 +173,38 @@ def resolve_skills(skills: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
 
 
 def resolve_multiagent(multiagent: dict[str, Any] | None, self_ref: dict[str, Any]) -> dict[str, Any] | None:
-    """Coordinator rosters are resolved to `{type: agent, id, version}`; other shapes pass through."""
+    """Agent entries (coordinator rosters, `predefined_agents`) are resolved to `{type: agent, id,
+    version}`; a `multiagent_20261001` gets its documented defaults (advisor disabled; subagents
+    and workflows enabled, with inline agents enabled and no predefined agents)."""
     if multiagent is None:
         return None
     multiagent = copy.deepcopy(multiagent)
     if multiagent.get("type") == "coordinator":
         if not 1 <= len(multiagent.get("agents", [])) <= 20:
             raise ApiError(400, "multiagent.agents: between 1 and 20 agents are required")
-        roster = []
-        for entry in multiagent["agents"]:
-            if isinstance(entry, str):
-                entry = {"type": "agent", "id": entry}
-            if entry.get("type") == "self":
-                entry = dict(self_ref)
-            if entry.get("type") == "agent":
-                entry = {"type": "agent", "id": entry["id"], "version": entry.get("version") or 1}
-            roster.append(entry)
-        multiagent["agents"] = roster
+        multiagent["agents"] = [_agent_entry(entry, self_ref) for entry in multiagent["agents"]]
+    elif multiagent.get("type") == "multiagent_20261001":
+        multiagent["advisor"] = multiagent.get("advisor") or {"type": "disabled"}
+        for key in ("subagents", "workflows"):
+            part = multiagent.get(key) or {"type": "enabled"}
+            if part["type"] == "enabled":
+                part = {
+                    "type": "enabled",
+                    "inline_agents": part.get("inline_agents") or {"type": "enabled"},
+                    "predefined_agents": [_agent_entry(e, self_ref) for e in part.get("predefined_agents") or []],
+                }
+            multiagent[key] = part
     return multiagent
+
+
+def _agent_entry(entry: Any, self_ref: dict[str, Any]) -> Any:
+    if isinstance(entry, str):
+        entry = {"type": "agent", "id": entry}
+    if entry.get("type") == "self":
+        entry = dict(self_ref)
+    if entry.get("type") == "agent":
+        entry = {"type": "agent", "id": entry["id"], "version": entry.get("version") or 1}
+    return entry
 
 
 def resolve_execution_identity(identity: dict[str, Any] | None) -> dict[str, Any]:

@@ -165,8 +165,9 @@ class SessionRuntime:
         extra = {"stop_details": stop_details} if stop_details else {}
         self.emit({"type": "session.thread_status_idle", "session_thread_id": self.thread_id,
                    "agent_name": self.agent_name, "stop_reason": stop_reason, **extra})
-        self.usage_event()
+        # The clock stops first, so the usage event and the idle session agree on active_seconds.
         self.set_status("idle")
+        self.usage_event()
         self.emit({"type": "session.status_idle", "stop_reason": stop_reason, **extra})
 
     def usage_event(self) -> None:

@@ -6,10 +6,16 @@ tool calls run through the SDK's reference toolset (`anthropic.lib.tools.agent_t
 after container paths in their inputs (and in bash command text) are mapped into the
 sandbox; sandbox paths in their results are mapped back. Mounted inputs are read-only.
 Files under `/mnt/session/outputs/` are found by `scan_outputs()` for indexing.
+
+Newer SDKs' `bash` cuts a long output and saves all of it in a host temporary directory
+(`<tmp>/bash-output-*/`) that its result names and `read`/`grep` may open. The agent sees it as
+`/tmp/bash-output-*/…`, and those container paths map to that host directory.
 """
 
 from __future__ import annotations
 
+import inspect
+import logging
 import os
 import posixpath
 import re
@@ -22,6 +28,8 @@ from typing import Any
 
 __all__ = ["Sandbox", "OUTPUTS", "UPLOADS", "WORKSPACE", "ToolRun"]
 
+log = logging.getLogger("nb_agents.emulator")
+
 UPLOADS = "/mnt/session/uploads"
 OUTPUTS = "/mnt/session/outputs"
 WORKSPACE = "/workspace"
@@ -30,6 +38,20 @@ _MAPPED_PREFIXES = ("/mnt/session", "/mnt/memory", WORKSPACE, "/tmp")
 _CMD_PATH = re.compile(
     r"(?<![\w./~-])(" + "|".join(re.escape(p) for p in _MAPPED_PREFIXES) + r")(?=[/\s'\";:,)|&>]|$)"
 )
+
+
+async def _close_tool(tool: Any) -> None:
+    """A runnable tool's own cleanup (its public `aclose`/`close`, awaited when it returns an
+    awaitable), as the SDK's runners call it; a failing one does not stop the others."""
+    closer = getattr(tool, "aclose", None) or getattr(tool, "close", None)
+    if closer is None:
+        return
+    try:
+        result = closer()
+        if inspect.isawaitable(result):
+            await result
+    except Exception:  # noqa: BLE001 - closing: log it and close the rest
+        log.warning("closing tool %s failed", getattr(tool, "name", "?"), exc_info=True)
 
 
 class ToolRun(dict):  # type: ignore[type-arg]
@@ -43,6 +65,7 @@ class Sandbox:
         base = Path(root) if root else Path(tempfile.gettempdir()) / "nb_agents_emulator"
         base.mkdir(parents=True, exist_ok=True)
         self.root = Path(tempfile.mkdtemp(prefix=f"{session_id}_", dir=base)).resolve()
+        self._saved: dict[str, str] = {}  # container dir of a saved bash output -> its host dir
         for path in (UPLOADS, OUTPUTS, WORKSPACE, "/tmp"):
             self.host(path).mkdir(parents=True, exist_ok=True)
         self._tools: dict[str, Any] | None = None
@@ -56,17 +79,34 @@ class Sandbox:
         p = posixpath.normpath(p)
         while p.startswith("//"):
             p = p[1:]
-        return self.root / p.lstrip("/")
+        saved = self._saved_host(p)
+        return Path(saved) if saved is not None else self.root / p.lstrip("/")
+
+    def _saved_host(self, container_path: str) -> str | None:
+        for container_dir, host_dir in self._saved.items():
+            if container_path == container_dir or container_path.startswith(container_dir + "/"):
+                return host_dir + container_path[len(container_dir) :]
+        return None
 
     def container(self, host_path: str | os.PathLike[str]) -> str:
         rel = os.path.relpath(os.fspath(host_path), self.root)
         return "/" + rel.replace(os.sep, "/") if rel != "." else "/"
 
     def map_command(self, command: str) -> str:
-        return _CMD_PATH.sub(lambda m: str(self.root) + m.group(1), command)
+        command = _CMD_PATH.sub(lambda m: str(self.root) + m.group(1), command)
+        for container_dir, host_dir in self._saved.items():  # /tmp/bash-output-*: not in the sandbox
+            pattern = re.escape(str(self.root) + container_dir) + r"(?![\w.-])"
+            command = re.sub(pattern, host_dir.replace("\\", "\\\\"), command)
+        return command
 
     def unmap_text(self, text: str) -> str:
-        return text.replace(str(self.root), "")
+        text = text.replace(str(self.root), "")
+        saved_output = re.escape(os.path.realpath(tempfile.gettempdir())) + r"/bash-output-[A-Za-z0-9_]+"
+        for host_dir in set(re.findall(saved_output, text)):
+            container_dir = "/tmp/" + os.path.basename(host_dir)
+            self._saved[container_dir] = host_dir
+            text = text.replace(host_dir, container_dir)
+        return text
 
     # -- mounts and outputs --------------------------------------------------------------
     def mount(self, container_path: str, data: bytes) -> Path:
@@ -154,10 +194,8 @@ class Sandbox:
     async def close(self) -> None:
         """Stop the bash shell and delete the directory."""
         if self._tools is not None:
-            from anthropic.lib.tools._beta_functions import aclose_runnable_tool
-
             for tool in self._tools.values():
-                await aclose_runnable_tool(tool)
+                await _close_tool(tool)
             self._tools = None
         if self._ctx is not None:
             await self._ctx.close()

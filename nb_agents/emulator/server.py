@@ -8,6 +8,7 @@ response carries a `request-id` header; every error is
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,7 @@ from . import (
     api_threads,
     api_vaults,
     api_work,
+    sdk_shapes,
 )
 from .api_events import StreamCutError
 from .common import ApiError, EmulatorConfig, new_id
@@ -96,14 +98,20 @@ class ApiMiddleware:
         request_id = new_id("req")
         scope.setdefault("state", {})["request_id"] = request_id
         raw_route = f"{scope['method']} {scope['path']}"
+        route = _route_of(self.router, scope)
         self.store.bump("requests")
-        self.store.bump(f"requests:{_route_of(self.router, scope)}")
+        self.store.bump(f"requests:{route}")
 
-        async def send_with_id(message: Message) -> None:
+        async def send_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"request-id"]
                 message = {**message, "headers": [*headers, (b"request-id", request_id.encode())]}
             await send(message)
+
+        shape = sdk_shapes.route_shape(route)
+        send_with_id: Send = send_id
+        if shape is not None and shape[0] in ("json", "page"):
+            send_with_id = _in_sdk_shape(send_id, route, shape[1])
 
         try:
             _authenticate(scope)
@@ -123,6 +131,39 @@ class ApiMiddleware:
             # An injected stream cut: return without finishing the body, so the server drops
             # the connection mid-response, as a network failure would.
             self.store.bump("faults:stream_cut")
+
+
+def _in_sdk_shape(send: Send, route: str, node: Any) -> Send:
+    """Wrap `send` so a successful JSON body is completed to the SDK's declared shape (every
+    required nullable key present, see sdk_shapes.py) before it goes out."""
+    held: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    async def sender(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+            json_ok = 200 <= message["status"] < 300 and content_type.startswith(b"application/json")
+            if not json_ok:
+                held["pass"] = True
+                return await send(message)
+            held["start"] = message
+            return None
+        if held.get("pass") or message["type"] != "http.response.body":
+            return await send(message)
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return None
+        body = sdk_shapes.complete(node, json.loads(b"".join(chunks)))
+        for observe in list(sdk_shapes.observers):
+            observe(route, node, body)
+        data = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        start = held["start"]
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        await send({**start, "headers": [*headers, (b"content-length", str(len(data)).encode())]})
+        await send({"type": "http.response.body", "body": data, "more_body": False})
+        return None
+
+    return sender
 
 
 _FAULT_MESSAGES = {

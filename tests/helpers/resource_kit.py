@@ -1,8 +1,8 @@
 """Helpers for the tests of the memory store, vault, deployment and dream endpoints.
 
 `body(response, model)` checks the raw JSON of a `with_raw_response` call strictly against the
-SDK model (`conforms`) and also that every key the model declares is sent (null when empty),
-recursively; `page(...)` does the same for each item of a list page.
+SDK model (`conforms`) and also that every key the model declares is sent (null when empty; left
+out only where the TypeScript SDK declares it optional and never null), recursively; `page(...)` does the same for each item of a list page.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import anthropic
 from anthropic.types.shared.error_type import ErrorType
 from pydantic import BaseModel
 
+from nb_agents.emulator import sdk_shapes
 from nb_agents.emulator.validation import conforms
 
 __all__ = ["body", "page", "all_keys", "api_error", "wait_for", "wait_idle", "text_event", "events"]
@@ -30,8 +31,15 @@ def _members(tp: Any) -> list[Any]:
     return [tp]
 
 
+def _may_be_absent(prop: Any) -> bool:
+    """The TypeScript SDK declares the key optional and never null (`key?: T`): an empty one is
+    left out, not sent as null (see nb_agents/emulator/sdk_shapes.py)."""
+    return prop is not None and not prop["required"] and not sdk_shapes.nullable(prop["type"])
+
+
 def all_keys(tp: Any, value: Any, path: str = "") -> list[str]:
-    """Paths of keys a model declares that `value` leaves out (recursively)."""
+    """Paths of keys a model declares that `value` leaves out (recursively), except those the
+    TypeScript SDK declares optional and never null."""
     missing: list[str] = []
     for member in _members(tp):
         origin = get_origin(member)
@@ -45,8 +53,11 @@ def all_keys(tp: Any, value: Any, path: str = "") -> list[str]:
         if isinstance(member, type) and issubclass(member, BaseModel) and isinstance(value, dict):
             if conforms(member, value):
                 continue  # another union member
+            declared = sdk_shapes.shapes()["types"].get(member.__name__, {}).get("object", {})
             for name, field in member.model_fields.items():
                 key = field.alias or name
+                if key not in value and _may_be_absent(declared.get(key)):
+                    continue
                 if key not in value:
                     missing.append(f"{path}.{key}".lstrip("."))
                 else:
