@@ -10,12 +10,15 @@ when a later cell changes them), never as new agent versions: see docs/tools.md 
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import pydantic
 
 from ..errors import ToolSetupError
 
@@ -28,6 +31,23 @@ __all__ = [
 ]
 
 DEFAULT_TOOL_TIMEOUT = 60.0
+_VALIDATORS: dict[Any, Callable[..., tuple[tuple[Any, ...], dict[str, Any]]]] = {}
+
+
+def _argument_validator(func: Callable[..., Any]) -> Callable[..., tuple[tuple[Any, ...], dict[str, Any]]]:
+    """`pydantic.validate_call` over `func`'s signature that returns the validated arguments
+    instead of calling `func` (made once per function)."""
+    validator = _VALIDATORS.get(func)
+    if validator is None:
+        def arguments(*args: Any, **kwargs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+            return args, kwargs
+
+        arguments.__signature__ = inspect.signature(func)  # type: ignore[attr-defined]
+        arguments.__annotations__ = dict(getattr(func, "__annotations__", {}))
+        arguments.__module__ = func.__module__  # string annotations resolve in func's module
+        arguments.__qualname__ = arguments.__name__ = getattr(func, "__name__", "tool")
+        validator = _VALIDATORS[func] = pydantic.validate_call(arguments)
+    return validator
 _MARK = "__nb_agents_tool__"
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
@@ -46,6 +66,22 @@ class KernelTool:
     @property
     def is_async(self) -> bool:
         return inspect.iscoroutinefunction(self.sdk_tool.func)
+
+    def run(self, tool_input: Any) -> Any:
+        """Call the tool with `tool_input` (a dict of arguments): validated first (the SDK's
+        pydantic validation, the same one-line `ValueError` when it fails), then the kernel
+        function itself is called. The two steps are apart so that a tool still running when the
+        interpreter exits has no pydantic-core (Rust) frame under it: a daemon thread stopped
+        inside one aborts the whole process at exit."""
+        if self.is_async:
+            return asyncio.run(self.sdk_tool.call(tool_input))
+        if not isinstance(tool_input, dict):
+            raise TypeError(f"Input must be a dictionary, got {type(tool_input).__name__}")
+        try:
+            args, kwargs = _argument_validator(self.sdk_tool.func)(**tool_input)
+        except pydantic.ValidationError as exc:
+            raise ValueError(f"Invalid arguments for function {self.name}") from exc
+        return self.sdk_tool.func(*args, **kwargs)
 
     def definition(self) -> dict[str, Any]:
         """The agent-side definition `{"type": "custom", name, description, input_schema}`."""

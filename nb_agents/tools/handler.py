@@ -13,7 +13,6 @@ a tool twice nor leave one unanswered.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import threading
 import time
@@ -242,11 +241,7 @@ def _result(call_id: str, content: list[dict[str, Any]], is_error: bool) -> dict
 
 def _execute(kt: KernelTool, tool_input: Any, call: _Call) -> None:
     try:
-        if kt.is_async:
-            value = asyncio.run(kt.sdk_tool.call(tool_input))
-        else:
-            value = kt.sdk_tool.call(tool_input)
-        call.box["content"] = to_content(value)
+        call.box["content"] = to_content(kt.run(tool_input))
     except BaseException as exc:  # reported to the agent as is_error, never re-raised in the kernel
         call.box["error"] = exc
     finally:
