@@ -14,7 +14,7 @@ retried through retry.py's policy, each attempt looking first for what a lost an
 (get-or-create looks by name + hash, which also settles a 409 "already exists" from a concurrent
 creator; `create_session` looks for its own metadata marker). Idempotent reads (`api_read`) are
 retried the same way. `forget_cached` drops a backend's cached ids when the server no longer
-knows them (session.py re-resolves once after a 400/404 on session creation).
+knows them (sessions/session.py re-resolves once after a 400/404 on session creation).
 
 `Backend.key` names what clients talk to, including which emulator instance: a session compares it
 to remake its client after `%agent offline`, `go_online()` or `using_emulator(...)`.

@@ -11,7 +11,8 @@ thread that runs an ordinary turn (session.py / turn.py, no live view). Per item
 - Stop (button of a background fan-out, Ctrl-C while waiting, `.stop()`) interrupts every
   running session; items not started become "skipped: stopped";
 - sessions are archived when their item ends, unless `keep=True`.
-The progress view (fanout_view.py) follows the threading rules of design.md §3. The result is
+The progress view (view/progress.py) is built and displayed once on the main thread; workers only
+update it. The result is
 a `MapResult` (result.py): a table with one row per item and `.retry_failed()`.
 """
 

@@ -1,7 +1,7 @@
 """Background runs: `%%agent --bg` and `session.ask(..., background=True)` -> `BackgroundRun`.
 
 The turn is prepared on the caller's thread (interpolation, uploads, session creation, and the
-live view, which is built and displayed there: design.md §3), then read on a worker thread.
+live view, which is built and displayed there, once, on the main thread), then read on a worker thread.
 Threading rules:
 - the worker only calls `LiveView.update` (its flusher is the one writer of widget traits) and
   `LiveView.finish`, which on a worker flushes and hides the Stop button but displays nothing;

@@ -1,7 +1,7 @@
 """Record/replay, the Run-All cache and provenance, wired into sessions, turns and `%%agent`.
 
 The modules wired here (cassette, playback, cache, provenance) know nothing of sessions; this
-one knows both sides and is called from small hooks, so session.py / turn.py / magics.py stay
+one knows both sides and is called from small hooks, so session.py / turn.py / ipython/cells.py stay
 about their own work:
 - `Turn.begin` -> `turn_recorder(turn)`: the cassette of `--record PATH` or `AgentMagic.record_dir`;
 - `Turn.complete` -> `stamp(run, turn)`: the provenance facts only the session knows

@@ -91,7 +91,7 @@ class Turn:
         self.inputs = inputs  # files.Prepared: its digests and report go to the cassette and provenance
         self.typed: tuple[Any, ...] = ()  # what the user wrote (`prompt`): text pieces and attached inputs
         self.attached: tuple[Any, ...] = ()
-        self.record_path: str | None = None  # `--record PATH` for this turn (session_cache.turn_recorder)
+        self.record_path: str | None = None  # `--record PATH` for this turn (recording.turn_recorder)
 
     # -- the transcript: deltas fold lazily ----------------------------------------------------
     @property
