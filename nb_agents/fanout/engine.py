@@ -24,7 +24,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..api import api_call, backoff, ensure_agent, ensure_environment, is_retryable
+from ..api import api_call, backoff, ensure_agent, ensure_environment, is_retryable, retrying
 from ..errors import ConfigError, NbAgentsError
 from ..sessions import SENT_TYPES, AgentSession, StillRunning, user_namespace, want_live
 from ..view import Progress, ProgressView
@@ -222,14 +222,10 @@ class FanOut:
         sess = item.session
         if self.keep or sess is None or sess.session_id is None:
             return
-        for attempt in range(1, self.retries + 2):
-            try:
-                return sess.archive()
-            except NbAgentsError as exc:
-                if not is_retryable(exc) or attempt > self.retries:
-                    return None  # it stays listed (`%agent sessions`); the item's result stands
-                time.sleep(backoff(attempt))
-        return None
+        try:
+            retrying(sess.archive, attempts=self.retries + 1)
+        except NbAgentsError:
+            pass  # it stays listed (`%agent sessions`); the item's result stands
 
     # -- control ---------------------------------------------------------------------------
     def stop(self) -> None:
