@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import provenance
+from ..errors import ConfigError
 from ..scrub import scrub, scrub_text
 from . import writers as w
 from .cassette import load_cassette
 from .parts import ExportError, Part, parts_of
+from .paths import check_writable
 
 __all__ = ["export"]
 
@@ -33,6 +35,10 @@ def export(source: Any, path: str | os.PathLike[str], *, title: str | None = Non
     suffix = target.suffix.lower()
     if suffix not in FORMATS:
         raise ExportError(f"Cannot export to {target.name}: use a .ipynb, .md or .html path")
+    try:
+        target = check_writable(target, "export")
+    except ConfigError as exc:
+        raise ExportError(str(exc)) from None
     if isinstance(source, (str, os.PathLike)):
         source = load_cassette(source)
     parts = parts_of(source)

@@ -52,6 +52,16 @@ def test_export_mistakes_are_one_line(ip, conversation):
         ip.run_line_magic("agent", "export talk.txt --session talk")
     with pytest.raises(ExportError, match="usage"):
         ip.run_line_magic("agent", "export")
+    (conversation / "afile").write_text("x")
+    (conversation / "adir.md").mkdir()
+    with pytest.raises(ExportError, match="afile is not a directory"):
+        ip.run_line_magic("agent", "export afile/talk.md --session talk")
+    with pytest.raises(ExportError, match="it is a directory"):
+        ip.run_line_magic("agent", "export adir.md --session talk")
+    assert not list(conversation.glob("afile*/*"))
+    # the next command works as if the failed ones never ran
+    ip.run_line_magic("agent", "export ok.md --session talk")
+    assert "thanks" in (conversation / "ok.md").read_text()
 
 
 def test_cache_subcommand_counts_and_clears(ip, tmp_path, monkeypatch, capsys):
