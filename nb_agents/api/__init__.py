@@ -24,7 +24,7 @@ from .client import (
     using_emulator,
 )
 from .listings import list_agents, list_environments
-from .retry import backoff, is_retryable, retrying
+from .retry import backoff, is_retryable, retry_wait, retrying
 from .session_params import session_kwargs, setup_notice, turn_events
 from .stream import INTERRUPT, BaseEventLoop, DeadlineExceeded, EventLoop, event_key
 
@@ -54,6 +54,7 @@ __all__ = [
     "list_environments",
     "make_async_client",
     "make_client",
+    "retry_wait",
     "retrying",
     "session_kwargs",
     "setup_notice",

@@ -58,18 +58,18 @@ class AsyncEventLoop(EventLoop):
         """`EventLoop.send`, awaited."""
         api = self.aclient.with_options(max_retries=0).beta.sessions.events
         before = self.known_ids() if known is None else known
-        last = None
+        last = failure = None
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
                 return self._sent(list((await api.send(self.session_id, events=events)).data), arm)
             except Exception as exc:
                 if not self._api_failure(exc):
                     raise
-                last = self._send_failure(exc)
+                last, failure = self._send_failure(exc), exc
             echoes = await self._afind_echoes(events, before)
             if echoes:
                 return self._sent(echoes, arm)
-            await self.asleep(self._send_wait(attempt))
+            await self.asleep(self._send_wait(attempt, failure))
         raise self._gave_up(last)
 
     async def ainterrupt(self) -> None:

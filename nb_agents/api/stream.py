@@ -40,7 +40,7 @@ from typing import Any
 from ..errors import AgentAPIError
 from ..events import event_to_json, event_type
 from .client import api_error
-from .retry import backoff, is_connection_error, is_retryable, retryable_status
+from .retry import backoff, is_connection_error, is_retryable, retry_wait, retryable_status
 
 __all__ = [
     "BaseEventLoop", "EventLoop", "DeadlineExceeded", "cut_stream", "event_key", "TERMINAL_TYPES", "INTERRUPT",
@@ -224,8 +224,9 @@ class BaseEventLoop:
         return error
 
     @staticmethod
-    def _send_wait(attempt: int) -> float:
-        return backoff(attempt)
+    def _send_wait(attempt: int, failure: BaseException | None) -> float:
+        """The wait before resending: what the failed answer asked (`retry-after`), else the backoff."""
+        return retry_wait(attempt, failure)
 
     @staticmethod
     def _gave_up(last: AgentAPIError | None) -> AgentAPIError:
@@ -353,19 +354,19 @@ class EventLoop(BaseEventLoop):
         that cannot be the echo (default: every id seen so far)."""
         api = self.client.with_options(max_retries=0).beta.sessions.events
         before = self.known_ids() if known is None else known
-        last = None
+        last = failure = None
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
                 return self._sent(list(api.send(self.session_id, events=events).data), arm)
             except Exception as exc:
                 if not self._api_failure(exc):
                     raise
-                last = self._send_failure(exc)
+                last, failure = self._send_failure(exc), exc
             # The request may have been applied before the failure: look for our echo first.
             echoes = self._find_echoes(events, before)
             if echoes:
                 return self._sent(echoes, arm)
-            self.sleep(self._send_wait(attempt))
+            self.sleep(self._send_wait(attempt, failure))
         raise self._gave_up(last)
 
     def interrupt(self) -> None:

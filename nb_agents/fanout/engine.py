@@ -24,7 +24,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..api import api_call, backoff, ensure_agent, ensure_environment, is_retryable, retrying
+from ..api import api_call, ensure_agent, ensure_environment, is_retryable, retry_wait, retrying
 from ..errors import ConfigError, NbAgentsError
 from ..sessions import SENT_TYPES, AgentSession, StillRunning, user_namespace, want_live
 from ..view import Progress, ProgressView
@@ -196,7 +196,7 @@ class FanOut:
                     return item.mark(INTERRUPTED, str(exc))
                 if not is_retryable(exc) or attempt > self.retries:
                     return item.mark(FAILED, str(exc))
-                if self.stopped.wait(backoff(attempt)):
+                if self.stopped.wait(retry_wait(attempt, exc)):
                     return item.mark(INTERRUPTED, "stopped before a retry")
                 continue
             return self._finish(item, run)

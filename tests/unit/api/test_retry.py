@@ -88,3 +88,48 @@ def test_api_errors_carry_status_and_connection():
     with pytest.raises(AgentAPIError) as info:
         api_call(fail, conn_error())
     assert info.value.connection and is_retryable(info.value)
+
+
+def status_error_with(headers: dict[str, str], status: int = 429) -> anthropic.APIStatusError:
+    request = httpx2.Request("POST", "http://x/v1/sessions")
+    response = httpx2.Response(status, request=request, headers=headers)
+    return anthropic.APIStatusError("slow down", response=response, body=None)
+
+
+def test_the_servers_retry_after_is_kept(monkeypatch):
+    from email.utils import formatdate
+
+    assert retry.retry_after(status_error_with({"retry-after-ms": "1500"})) == 1.5
+    assert retry.retry_after(status_error_with({"retry-after": "3"})) == 3.0
+    dated = retry.retry_after(status_error_with({"retry-after": formatdate(__import__("time").time() + 20, usegmt=True)}))
+    assert dated is not None and 17 <= dated <= 21
+    assert retry.retry_after(status_error_with({})) is None
+    assert retry.retry_after(status_error_with({"retry-after": "soon"})) is None
+    assert retry.retry_after(conn_error()) is None and retry.retry_after(None) is None
+    # a one-line error raised from the SDK's keeps the header through its chain
+    try:
+        try:
+            raise status_error_with({"retry-after": "2"})
+        except anthropic.APIStatusError as exc:
+            raise FileSyncError("upload failed") from exc
+    except FileSyncError as wrapped:
+        assert retry.retry_after(wrapped) == 2.0
+    # the wait: what the server asked (capped), else the jittered backoff
+    assert retry.retry_wait(1, status_error_with({"retry-after": "2"})) == 2.0
+    assert retry.retry_wait(1, status_error_with({"retry-after": "3600"})) == retry.RETRY_AFTER_CAP
+    assert 0.25 <= retry.retry_wait(1, status_error_with({})) < 0.75
+
+
+def test_retrying_waits_what_the_server_asked(monkeypatch):
+    waits: list[float] = []
+    monkeypatch.setattr(retry.time, "sleep", waits.append)
+    failures = iter([status_error_with({"retry-after": "1.25"}, 503), status_error(503)])
+
+    def call() -> str:
+        exc = next(failures, None)
+        if exc is not None:
+            raise exc
+        return "ok"
+
+    assert retry.retrying(call) == "ok"
+    assert waits[0] == 1.25 and 0.5 <= waits[1] < 1.5
