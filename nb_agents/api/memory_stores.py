@@ -183,8 +183,8 @@ class MemoryStore:
             return [v for v in versions if want is None or v.memory_id in ids]
 
         versions = [_version(v) for v in reversed(list(api_read(every)))]
-        rows = [(v.id, v.operation, v.path, v.created, v.by, "redacted" if v.redacted else fmt_size(v.size))
-                for v in versions]
+        rows = [(v.id, v.operation, v.path, v.created, v.by,
+                 "redacted" if v.redacted else "-" if v.size is None else fmt_size(v.size)) for v in versions]
         what = f"of {want!r} " if want else ""
         notes = () if versions else (f"no versions {what}yet",)
         return Table(f"memory versions {what}in {self.name!r}", ("version", "operation", "path", "when", "by", "size"),
