@@ -72,7 +72,7 @@ def memory_resources(opts: Any, client: Any = None) -> list[dict[str, Any]]:
     Ids are sent as they are (no look-up): the server answers for them."""
     if len(opts.memory) > MAX_MEMORY_STORES:
         raise ConfigError(f"memory: at most {MAX_MEMORY_STORES} memory stores per session")
-    out = []
+    out: list[dict[str, Any]] = []
     for entry in opts.memory:
         ref, access = parse_memory_entry(entry)
         if not ref.startswith("memstore_"):  # an id goes as is: the server answers for it
