@@ -52,7 +52,8 @@ def cmd_vaults(m: Any, argv: list[str]) -> Table:
     vaults and their credentials (never a secret)"""
     sub_parser("vaults").parse_args(argv)
     rows = list_vaults(_client())
-    return Table(f"{len({r['vault_id'] for r in rows})} vault(s)", ("vault", "id", "credential", "type", "for"),
+    n = len({r["vault_id"] for r in rows})
+    return Table(f"{n} vault{'s' if n != 1 else ''}", ("vault", "id", "credential", "type", "for"),
                  [(r["vault"], r["vault_id"], r["credential_id"], r["type"], r["for"]) for r in rows], rows,
                  () if rows else ("none yet: %agent vault add NAME --mcp URL",))
 
