@@ -5,7 +5,8 @@ Memory stores are named by `name`, vaults by `display_name`. The API lets two li
 a name; a name that matches more than one is a one-line error naming their ids (pass an id). An
 archived resource is never found by name. Creation goes out with the SDK's own retries off and is
 retried through retry.py's policy, each attempt looking by name first (as `client.py` does for
-agents and environments), so an answer lost on the way back never leaves a second resource behind.
+agents and environments), so an answer lost on the way back never leaves a second resource behind;
+concurrent first uses in one process (a fan-out) take `client.py`'s lock for the name in turn.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import AgentAPIError, ConfigError, did_you_mean
-from .client import api_call, api_read
+from .client import _key_lock, api_call, api_read
 from .retry import ATTEMPTS, retrying
 
 __all__ = ["Kind", "MEMORY_STORES", "VAULTS", "find_named", "find_or_create", "live"]
@@ -84,6 +85,7 @@ def find_or_create(client: Any, kind: Kind, ref: str, **create: Any) -> Any:
     if not ref.strip():
         raise ConfigError(f"{kind.noun}: the name is empty")
     once = kind.collection(client.with_options(max_retries=0))  # a retry looks before it creates
+    key = (str(client.base_url), f"{kind.noun}:{ref}", "")
 
     def attempt() -> Any:
         found = _matching(api_call(_every, client, kind), kind, ref)
@@ -91,4 +93,5 @@ def find_or_create(client: Any, kind: Kind, ref: str, **create: Any) -> Any:
             return found
         return api_call(once.create, **{kind.name_field: ref}, metadata={"created_by": "nb_agents"}, **create)
 
-    return retrying(attempt, attempts=ATTEMPTS)
+    with _key_lock(key):  # a fan-out's first sessions, all at once: one creates, the others find it
+        return retrying(attempt, attempts=ATTEMPTS)

@@ -94,3 +94,11 @@ def test_vault_usage(ip, usage):
 
     with pytest.raises(UsageError):
         ip.run_line_magic("agent", usage)
+
+
+def test_help_lists_the_memory_and_vault_commands(ip, capsys):
+    ip.run_line_magic("agent", "help")
+    out = capsys.readouterr().out
+    for usage in ("%agent memory [NAME]", "%agent vaults", "%agent vault add NAME --mcp URL",
+                  "--memory NAME[:read_only]", "--vault NAME"):
+        assert usage in out

@@ -167,3 +167,16 @@ def test_session_params_resolve_names(client: Any) -> None:
         session_kwargs(Options(memory=(store, store_id)), "default", shell=NO_SHELL, client=client)
     with pytest.raises(ConfigError, match="no vault named"):
         session_kwargs(Options(vaults=(unique("missing"),)), "default", shell=NO_SHELL, client=client)
+
+
+def test_concurrent_first_uses_create_one_store(client: Any) -> None:
+    """A fan-out's sessions all name the store at once in a fresh kernel: one store is made."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nb_agents.api.memory_stores import ensure_memory_store
+
+    name = unique("fan")
+    with ThreadPoolExecutor(8) as pool:
+        ids = set(pool.map(lambda _: ensure_memory_store(client, name), range(8)))
+    assert len(ids) == 1
+    assert [r["id"] for r in list_memory_stores(client) if r["name"] == name] == list(ids)
