@@ -11,6 +11,8 @@ Python API (mirrors the magics):
     nb_agents.map(template, items, concurrency=8, ...) -> MapResult (one session per item)
     nb_agents.attach(session_id, name=None) -> AgentSession
     nb_agents.offline() -> the in-kernel emulator (like `%agent offline`)
+    nb_agents.memory(name) -> MemoryStore (.list() .read(path) .write(path, text) .delete(path)
+                              .history(path) .redact(version)); created when the name is new
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ __all__ = [
     "attach",
     "load_ipython_extension",
     "map",
+    "memory",
     "offline",
     "replay",
     "session",
@@ -84,6 +87,15 @@ def session(name: str = "default", **options: Any) -> AgentSession:
     from .sessions import get_session
 
     return get_session(name, **options)
+
+
+def memory(name: str, *, create: bool = True) -> Any:
+    """The memory store `name` (or its id), created when no store has that name (`create=False`:
+    a one-line error instead): `.list()`, `.read(path)`, `.write(path, text)`, `.delete(path)`,
+    `.history(path)`, `.redact(version)`. Sessions attach it with `--memory NAME`."""
+    from .api import memory as store
+
+    return store(name, create=create)
 
 
 def offline(**emulator_kw: Any) -> Any:

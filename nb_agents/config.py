@@ -103,8 +103,8 @@ class AgentMagic(Configurable):
         config=True
     )
     mcp = List(Unicode(), [], help="MCP servers of the agent: NAME=URL (tools ask before running).").tag(config=True)
-    vaults = List(Unicode(), [], help="Vault ids (credentials for MCP servers) of new sessions.").tag(config=True)
-    memory = List(Unicode(), [], help="Memory stores of new sessions: memstore_...[:read_only].").tag(config=True)
+    vaults = List(Unicode(), [], help="Vaults (credentials for MCP servers) of new sessions, by name or id.").tag(config=True)
+    memory = List(Unicode(), [], help="Memory stores of new sessions: NAME or memstore_...[:read_only] (a new name creates one).").tag(config=True)
     subagents = List(Unicode(), [], help="Agent ids (ID[@VERSION]) this agent may delegate to (coordinator).").tag(
         config=True
     )

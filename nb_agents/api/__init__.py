@@ -1,5 +1,5 @@
 """The anthropic client and what goes over the wire: backends, agent/environment get-or-create,
-request params built from `Options`, the event stream of one session (sync and async drivers
+request params built from `Options`, memory stores and vaults by name, the event stream of one session (sync and async drivers
 over one core), and the retry policy every caller shares.
 """
 
@@ -24,9 +24,11 @@ from .client import (
     using_emulator,
 )
 from .listings import list_agents, list_environments
+from .memory_stores import MemoryStore, list_memory_stores, memory
 from .retry import backoff, is_retryable, retry_wait, retrying
 from .session_params import session_kwargs, setup_notice, turn_events
 from .stream import INTERRUPT, BaseEventLoop, DeadlineExceeded, EventLoop, event_key
+from .vaults import add_mcp_token, check_mcp_url, list_vaults
 
 __all__ = [
     "AsyncEventLoop",
@@ -35,12 +37,15 @@ __all__ = [
     "DeadlineExceeded",
     "EventLoop",
     "INTERRUPT",
+    "MemoryStore",
+    "add_mcp_token",
     "api_call",
     "api_error",
     "api_read",
     "backend",
     "backend_kind",
     "backoff",
+    "check_mcp_url",
     "config_hash",
     "create_session",
     "ensure_agent",
@@ -52,9 +57,12 @@ __all__ = [
     "is_retryable",
     "list_agents",
     "list_environments",
+    "list_memory_stores",
+    "list_vaults",
     "make_async_client",
     "make_client",
     "retry_wait",
+    "memory",
     "retrying",
     "session_kwargs",
     "setup_notice",

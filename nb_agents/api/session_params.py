@@ -2,7 +2,9 @@
 titles and metadata (`session_kwargs`), the view's set-up line (`setup_notice`), and what a turn
 sends (`turn_events`: a `user.message` or a `user.define_outcome`).
 
-Agents and environments are in `agent_params.py`. Repository
+Memory stores and vaults may be named in a cell: with a client, `session_kwargs` finds them (and
+creates a memory store whose name is new) through memory_stores.py and vaults.py. Agents and
+environments are in `agent_params.py`. Repository
 tokens are read from the named environment variable here, at session creation only: they are
 never part of `Options`, the metadata, a cassette or the notebook.
 """
@@ -16,6 +18,8 @@ from typing import Any
 
 from .._version import __version__
 from ..errors import ConfigError
+from .memory_stores import MAX_MEMORY_STORES, ensure_memory_store, parse_memory_entry
+from .vaults import vault_ids
 
 __all__ = [
     "repo_resources",
@@ -26,9 +30,6 @@ __all__ = [
     "setup_notice",
     "turn_events",
 ]
-
-MAX_MEMORY_STORES = 8
-
 
 # -- sessions ---------------------------------------------------------------------------------
 def _repo_name(url: str) -> str:
@@ -65,18 +66,22 @@ def repo_resources(opts: Any, environ: dict[str, str] | None = None) -> list[dic
     return out
 
 
-def memory_resources(opts: Any) -> list[dict[str, Any]]:
-    """`STORE_ID[:read_only|:read_write]` -> `memory_store` resources (at most 8)."""
+def memory_resources(opts: Any, client: Any = None) -> list[dict[str, Any]]:
+    """`NAME|STORE_ID[:read_only|:read_write]` -> `memory_store` resources (at most 8). With a
+    `client`, names are found or created (memory_stores.py); without one only ids are taken.
+    Ids are sent as they are (no look-up): the server answers for them."""
     if len(opts.memory) > MAX_MEMORY_STORES:
         raise ConfigError(f"memory: at most {MAX_MEMORY_STORES} memory stores per session")
-    out = []
+    out: list[dict[str, Any]] = []
     for entry in opts.memory:
-        store_id, _, access = entry.partition(":")
-        if not store_id.startswith("memstore_"):
-            raise ConfigError(f"memory: {store_id!r} is not a memory store id (memstore_…)")
-        if access not in ("", "read_only", "read_write"):
-            raise ConfigError(f"memory: access {access!r} must be read_only or read_write")
-        out.append({"type": "memory_store", "memory_store_id": store_id, **({"access": access} if access else {})})
+        ref, access = parse_memory_entry(entry)
+        if not ref.startswith("memstore_"):  # an id goes as is: the server answers for it
+            if client is None:
+                raise ConfigError(f"memory: {ref!r} is not a memory store id (memstore_…)")
+            ref = ensure_memory_store(client, ref)
+        if any(r["memory_store_id"] == ref for r in out):
+            raise ConfigError(f"memory: {entry!r} attaches a memory store twice")
+        out.append({"type": "memory_store", "memory_store_id": ref, **({"access": access} if access else {})})
     return out
 
 
@@ -124,20 +129,21 @@ def session_metadata(session_name: str, shell: Any = None) -> dict[str, str]:
     return {k[:64]: v[:512] for k, v in meta.items()}
 
 
-def session_kwargs(opts: Any, session_name: str, *, shell: Any = None) -> dict[str, Any]:
-    """Everything `sessions.create` gets from `opts` besides agent and environment."""
+def session_kwargs(opts: Any, session_name: str, *, shell: Any = None, client: Any = None) -> dict[str, Any]:
+    """Everything `sessions.create` gets from `opts` besides agent and environment. With a
+    `client`, memory stores and vaults may be named (found, or for memory stores created)."""
     kwargs: dict[str, Any] = {
         "title": session_title(opts, session_name, shell),
         "metadata": session_metadata(session_name, shell),
     }
-    resources = repo_resources(opts) + memory_resources(opts)
+    resources = repo_resources(opts) + memory_resources(opts, client)
     if resources:
         kwargs["resources"] = resources
     if opts.vaults:
         bad = [v for v in opts.vaults if not v.startswith("vlt_")]
-        if bad:
+        if bad and client is None:
             raise ConfigError(f"vault: {bad[0]!r} is not a vault id (vlt_…)")
-        kwargs["vault_ids"] = list(opts.vaults)
+        kwargs["vault_ids"] = vault_ids(client, opts.vaults) if bad else list(opts.vaults)
     return kwargs
 
 

@@ -198,7 +198,7 @@ class AgentSession:
 
     def _create_with(self, client: Any, opts: Options, prep: Any, setup: Any, agent_id: str, env_id: str) -> Any:
         version = split_agent_ref(opts.agent_id)[1] if opts.agent_id else None
-        session_args = session_kwargs(opts, self.name)  # title, metadata, repos, memory, vaults
+        session_args = session_kwargs(opts, self.name, client=client)  # title, metadata, repos, memory, vaults
         extra: dict[str, Any] = (
             setup.create_kwargs(agent_id, version) if setup is not None
             else {"agent": agent_id if version is None else {"type": "agent", "id": agent_id, "version": version}}

@@ -12,6 +12,7 @@ __all__ = [
     "stop_explanation",
     "retry_explanation",
     "tool_digest",
+    "tool_tag",
     "tool_state",
     "truncate",
     "fmt_size",
@@ -121,6 +122,18 @@ def tool_digest(call: ToolCall, limit: int = DIGEST_CHARS) -> str:
     if not call.input:
         return ""
     return truncate(json.dumps(call.input, ensure_ascii=False, default=str), limit)[0]
+
+
+MEMORY_ROOT = "/mnt/memory/"
+
+
+def tool_tag(call: ToolCall) -> str | None:
+    """What the row names after the tool: an MCP call's server, or "memory" for a call that reads
+    or writes a mounted memory store (a path or a command under `/mnt/memory/`)."""
+    if call.server:
+        return call.server
+    touches = any(isinstance(call.input.get(k), str) and MEMORY_ROOT in call.input[k] for k in _DIGEST_KEYS)
+    return "memory" if touches else None
 
 
 def tool_name(call: ToolCall) -> str:

@@ -188,8 +188,9 @@ def _thinking(t: ti.Thinking) -> str:
 def _tool_summary(call: ti.ToolCall, brief: bool) -> str:
     name = escape(c.tool_name(call), False)
     bits = [f"<b>{name}</b>" if brief else f'<span class="nba-tn">{name}</span>']
-    if call.server:
-        bits.append(f"({escape(call.server, False)})")
+    tag = c.tool_tag(call)
+    if tag:
+        bits.append(f"({escape(tag, False)})")
     digest = c.tool_digest(call, c.BRIEF_DIGEST_CHARS if brief else c.DIGEST_CHARS)
     if digest:
         bits.append(f"<code>{escape(digest, False)}</code>")

@@ -116,7 +116,8 @@ def _indent(thread_id: str | None, text: str) -> str:
 def _tool(call: ti.ToolCall, verbose: bool, full: bool) -> str:
     meta = [c.fmt_seconds(call.duration)] if call.duration is not None else []
     meta.append(c.tool_state(call))
-    server = f" ({call.server})" if call.server else ""
+    tag = c.tool_tag(call)
+    server = f" ({tag})" if tag else ""
     digest = c.tool_digest(call, c.DIGEST_CHARS if full else c.BRIEF_DIGEST_CHARS)
     head = f"> {c.tool_name(call)}{server} {digest}  [{' · '.join(meta)}]"
     if not full or not call.result_text:

@@ -43,9 +43,9 @@ def test_refusals_are_one_line_errors(ip, capsys):
         cell(ip, "--mcp docs", ECHO + "hi")
     with pytest.raises(ConfigError, match="--rubric"):
         cell(ip, '--outcome "A report"', ECHO + "hi")
-    ip.run_cell('%%agent --memory notes\nhi')
+    ip.run_cell('%%agent --memory notes:ro\nhi')
     err = capsys.readouterr().err
-    assert err.strip().splitlines() == ["ConfigError: memory: 'notes' is not a memory store id (memstore_…)"]
+    assert err.strip().splitlines() == ["ConfigError: memory: access 'ro' in 'notes:ro' must be read_only or read_write"]
 
 
 def test_config_defaults_apply_to_cells(ip):

@@ -20,6 +20,7 @@ PINNED = [
     "attach",
     "load_ipython_extension",
     "map",
+    "memory",
     "offline",
     "replay",
     "session",
