@@ -259,8 +259,8 @@ class EgressReport:
         return {"title": self.title, "turns": [r.to_dict() for r in self.rows], "total": self.total.to_dict()}
 
     def _table(self) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
-        head = ("turn", "what", "prompt", "tool results", "files", "total")
-        rows = []
+        head: tuple[str, ...] = ("turn", "what", "prompt", "tool results", "files", "total")
+        rows: list[tuple[str, ...]] = []
         for i, r in enumerate(self.rows, 1):
             label = r.label + (" (running)" if r.running else "") + (f" — {r.note}" if r.note else "")
             if r.source != SENT:
@@ -387,7 +387,8 @@ class EgressMeter:
     def rows(self) -> tuple[Egress, ...]:
         """Every row so far; an open one last, marked running."""
         with self._lock:
-            open_row = () if self._open is None or self._open.empty else (self._open.freeze(running=True),)
+            tally = self._open
+            open_row = () if tally is None or tally.empty else (tally.freeze(running=tally.label != BETWEEN_TURNS),)
             return (*self._rows, *open_row)
 
     def report(self, title: str) -> EgressReport:

@@ -90,6 +90,7 @@ def test_outcome_uploads_interrupts_and_resends():
 def test_rows_between_turns_failed_turns_and_replays_and_the_total():
     meter = EgressMeter()
     meter.uploaded("df", "pandas DataFrame", "df.parquet", 100)  # `%agent upload` before any turn
+    assert not meter.rows()[0].running  # (no turn is running)
     meter.begin("first")
     meter.sent([msg("one")])
     first = meter.finish()
