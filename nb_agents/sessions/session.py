@@ -414,7 +414,9 @@ class AgentSession:
         """Send `user.interrupt` to the server session (thread-safe: one API call)."""
         if self.session_id is None:
             raise SessionError(f"session {self.name!r} has not started yet")
-        api_call(self.connect().beta.sessions.events.send, self.session_id, events=[{"type": "user.interrupt"}])
+        events = [{"type": "user.interrupt"}]
+        self.egress.sent(events)  # (outside the event loop: counted here)
+        api_call(self.connect().beta.sessions.events.send, self.session_id, events=events)
 
     def archive(self) -> None:
         """Archive the session on the server and forget it here (not during a background run)."""

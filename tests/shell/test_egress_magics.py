@@ -120,3 +120,32 @@ def test_map_reports_what_each_item_sent(ip):
     assert [r.prompt_chars for r in report.rows] == [len(ECHO) + 1, len(ECHO) + 3]
     assert [run.egress.prompt_chars for run in result.runs.values()] == [len(ECHO) + 1, len(ECHO) + 3]
     assert report.total.files_uploaded == 0 and report.total.sends == 2
+
+
+def test_a_confirmation_counts_under_its_tool_and_an_interrupt_between_turns_gets_a_row(ip, scenario, monkeypatch):
+    import builtins
+
+    monkeypatch.setattr(builtins, "input", lambda prompt="": "n: not on my laptop")
+    steps = [{"confirm": "bash", "input": {"command": "echo hi"}}, {"say": "Skipped."}]
+    ip.run_cell_magic("agent", "--new --ask bash --timeout 30 -s conf -o r", scenario(steps) + "run it")
+    run = ip.user_ns["r"]
+    sent = next(x for x in run.events if x.type == "user.tool_confirmation")
+    assert sent.result == "deny" and sent.deny_message == "not on my laptop"
+    wire = {k: event_to_json(sent)[k] for k in ("type", "tool_use_id", "result", "deny_message")}
+    (tool,) = run.egress.tools
+    assert (tool.name, tool.kind, tool.count, tool.bytes) == ("bash", "confirmation", 1, event_bytes(wire))
+    assert "tool confirmations `bash`: 1 confirmation" in repr(run.egress)
+    ip.run_line_magic("agent", "interrupt conf")  # outside a turn: its own row
+    rows = egress(ip, "conf").rows
+    assert [r.label for r in rows] == [rows[0].label, "(between turns)"]
+    assert (rows[1].control_events, rows[1].sends) == (1, 1) and rows[1].total_bytes == event_bytes(
+        {"type": "user.interrupt"})
+
+
+def test_an_async_turn_counts_like_a_foreground_one(ip):
+    import asyncio
+
+    session = nb_agents.session("asy")
+    run = asyncio.run(session.ask_async(ECHO + "async hello", live=False, interpolate=False))
+    assert run.text == "async hello" and run.egress.prompt_chars == len(ECHO + "async hello")
+    assert run.egress.sends == 1 and egress(ip, "asy").rows == (run.egress,)
