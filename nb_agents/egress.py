@@ -1,7 +1,8 @@
 """Egress: what left the kernel for the API — counted where nb_agents sends, shown per turn and per session.
 
 `EgressMeter` (one per `AgentSession`, thread-safe) is the one place that counts. It is called
-at the two points where a session's data goes out, nowhere else:
+at the two points where a session's data goes out (plus `AgentSession.send_interrupt`, an
+interrupt sent outside any turn, which carries no data):
 - `api.EventLoop.send` / `AsyncEventLoop.asend` (every event a turn sends: the prompt
   (`user.message`), an outcome (`user.define_outcome`), custom-tool results, tool confirmations,
   interrupts) — once per attempt put on the wire: a resend after a cut counts again (`resends`);
@@ -15,10 +16,10 @@ through `sent()` / `tool_result()` too.
 Sizes: an event counts as its compact JSON in UTF-8 (what the request body holds for it; the HTTP
 headers and the `{"events": [...]}` envelope are not counted); a prompt also counts its characters;
 a file counts its payload bytes. Tool results and confirmations are grouped by tool name, learnt
-from the agent's calls (`observe`). Not counted, on purpose: the agent's configuration (model,
-system prompt, tool schemas) and the environment's, sent once when they are created or changed and
-shared by every session of the kernel (`%agent config` shows them); reads (listing events,
-downloading outputs), which send no data of the user's.
+from the agent's calls (`observe`). Not counted, on purpose: set-up, not data — the agent's
+configuration (model, system prompt, tool schemas) and the environment's, sent when they are
+created or changed (custom tools' schemas with the session's creation; `%agent config` shows
+them); reads (listing events, downloading outputs), which send no data of the user's.
 
 Rows: `begin(label)` opens a turn's row before its uploads; `finish()` closes it and returns the
 turn's `Egress` (`run.egress`). A send with no open row (`%agent upload` or `%agent interrupt`
