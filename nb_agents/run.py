@@ -3,7 +3,8 @@
 A Run is a read-only view over the turn's `Transcript` plus the facts only the session knows
 (session id, elapsed time, pulled outputs). It renders itself with the pure renderers of
 `view/` (`text/plain` + `text/html`), so a saved notebook shows the transcript without widgets.
-`Outcome` is the verdict of a turn's outcome (`run.outcome`).
+`Outcome` is the verdict of a turn's outcome (`run.outcome`). `run.egress` is what the turn sent
+to the API (egress.py; the session fills it in).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
+from .egress import NOTHING_SENT, Egress
 from .provenance import provenance_from_run
 from .transcript import OutcomeItem
 from .view import render_html, render_text
@@ -45,6 +47,9 @@ class Run:
     model: str | None = None
     input_hashes: dict[str, str] | None = None
     backend: str | None = None
+    # What left the kernel for the API in this turn (prompt, tool results, uploads): the session
+    # sets it; a Run not made by a live turn (history, replay) sent nothing.
+    egress: Egress = NOTHING_SENT
 
     def __init__(
         self,

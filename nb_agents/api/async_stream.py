@@ -49,7 +49,7 @@ class AsyncEventLoop(EventLoop):
     def sharing(cls, loop: EventLoop, aclient: Any) -> AsyncEventLoop:
         """A loop on `aclient` with `loop`'s seen ids (the same set: ids seen by either are never replayed)."""
         new = cls(loop.client, aclient, loop.session_id, on_event=loop.on_event, deltas=loop.deltas)
-        new.seen = loop.seen
+        new.seen, new.meter = loop.seen, loop.meter
         return new
 
     async def asend(
@@ -61,6 +61,7 @@ class AsyncEventLoop(EventLoop):
         last = failure = None
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
+                self.meter.sent(events, resend=attempt > 1)
                 return self._sent(list((await api.send(self.session_id, events=events)).data), arm)
             except Exception as exc:
                 if not self._api_failure(exc):

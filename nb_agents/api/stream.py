@@ -5,7 +5,7 @@
 1. open `events.stream` (with `event_deltas` for live text);
 2. send the turn's events once, on the first connection (`max_retries=0`; after a connection
    error or a retryable status the echo is looked for in `events.list` before resending, so
-   nothing is sent twice);
+   nothing is sent twice); every attempt is counted by the loop's `meter` (egress.py) as it goes out;
 3. backfill `events.list` (ascending, limit=1000) and hand every event not seen yet to `on_event`
    (on the first connection, before step 2: the session is quiet then, so the list answers at
    once and the turn's first events do not wait behind a list answered by a busy server);
@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ..egress import NO_METER, EgressMeter
 from ..errors import AgentAPIError
 from ..events import event_to_json, event_type
 from .client import api_error
@@ -177,6 +178,7 @@ class BaseEventLoop:
         self.stopped_by: str | None = None
         self._failures = 0  # reconnects since the last event read: the backoff's attempt number
         self._cut = False  # the open stream was cut at the deadline (`_cut_at`)
+        self.meter: EgressMeter = NO_METER  # counts what each send puts on the wire (the session's)
 
     # -- sending -----------------------------------------------------------------------------
     def known_ids(self) -> set[str]:
@@ -357,6 +359,7 @@ class EventLoop(BaseEventLoop):
         last = failure = None
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
+                self.meter.sent(events, resend=attempt > 1)
                 return self._sent(list(api.send(self.session_id, events=events).data), arm)
             except Exception as exc:
                 if not self._api_failure(exc):

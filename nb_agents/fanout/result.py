@@ -6,12 +6,15 @@ outputs, cost_usd, session_id, error, attempts` (status: done, failed, interrupt
 (`result.status.value_counts()`, `result["text"]`), so it reads like a DataFrame. Failures are
 isolated: every item keeps its row. `.retry_failed()` runs only the items that did not end
 "done", with the same template and settings, and returns a new `MapResult` with all rows.
+`.egress` is what each item sent to the API (egress.py), one row per item that started.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from ..egress import Egress, EgressReport
 from .items import DONE, Item
 
 __all__ = ["MapResult", "COLUMNS"]
@@ -64,6 +67,17 @@ class MapResult:
     @property
     def cost_usd(self) -> float:
         return float(sum(item.cost_usd or 0.0 for item in self.items))
+
+    @property
+    def egress(self) -> EgressReport:
+        """What each item sent to the API (one row per item that started, all its attempts: its
+        session's rows added up, labelled by the item's key) and the total."""
+        rows = []
+        for item in self.items:
+            meter = getattr(item.session, "egress", None)
+            if meter is not None:
+                rows.append(replace(sum(meter.rows(), Egress()), label=str(item.key)))
+        return EgressReport(f"nb_agents.map: egress of {len(rows)} item{'s' if len(rows) != 1 else ''}", tuple(rows))
 
     def retry_failed(self, *, include_skipped: bool = True, **overrides: Any) -> MapResult:
         """Run again, in one call, every item that did not end "done" ("skipped" ones too unless

@@ -7,6 +7,7 @@
   and returns the prompt cards with the mount paths the API reported. A failure leaves
   nothing of the batch uploaded or mounted.
 - `pull(session_id)` downloads new or changed outputs into `<outputs_dir>/<session name>/`.
+Every upload call is counted by the sync's `meter` (egress.py: what left the kernel) as it starts.
 Inputs live in inputs.py, cards in cards.py, outputs in outputs.py,
 `Artifact` in artifacts.py and untrusted-name cleaning in safe_names.py.
 """
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..egress import NO_METER, EgressMeter
 from ..errors import FileSyncError, format_api_error
 from ..view import fmt_size
 from .artifacts import Artifact
@@ -88,8 +90,10 @@ class FileSync:
     """Uploads, mounts and pulls files for the sessions of one named conversation."""
 
     def __init__(self, client: Any, *, outputs_dir: str | Path = "agent_outputs", session_name: str = "default",
-                 max_workers: int = 4, index_timeout: float = 3.0, settle: float = 1.0) -> None:
+                 max_workers: int = 4, index_timeout: float = 3.0, settle: float = 1.0,
+                 meter: EgressMeter = NO_METER) -> None:
         self.client = client
+        self.meter = meter
         self.outputs_root = Path(outputs_dir) / (clean_component(session_name) or "default")
         self.max_workers = max_workers
         self.index_timeout = index_timeout  # hosted indexing lag of outputs: 1-3 s
@@ -134,6 +138,7 @@ class FileSync:
     def _upload_all(self, todo: list[InputSpec], payloads: dict[str, Any], prep: Prepared) -> dict[str, _Mount]:
         def one(spec: InputSpec) -> _Mount:
             content, size = payloads[spec.mount_request]
+            self.meter.uploaded(spec.name, spec.kind, spec.filename, size)  # it goes out, whatever the answer
             meta = self.client.beta.files.upload(file=(spec.filename, content, spec.mime), betas=BETAS)
             prep.uploaded.append(meta.id)
             return _Mount(spec.digest, meta.id, size)

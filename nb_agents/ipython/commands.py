@@ -12,7 +12,7 @@ __all__ = ["BUILTIN"]
 
 GROUPS = {
     "session_commands": "help offline status sessions new attach interrupt wait config archive",
-    "file_commands": "outputs pull upload budget cost",
+    "file_commands": "outputs pull upload budget cost egress",
     "record_commands": "export cache",
     "resource_commands": "envs agents",
     "memory_commands": "memory vaults vault",

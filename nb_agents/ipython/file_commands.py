@@ -1,4 +1,4 @@
-"""The `%agent` subcommands for files and budgets: outputs, pull, upload, budget, cost [NAME].
+"""The `%agent` subcommands for files and budgets: outputs, pull, upload, budget, cost, egress [NAME].
 
 Each is `func(magics, argv)`, listed in `COMMANDS`. They work on a named session's
 `SessionFiles` (files.FileSync underneath) and on tools/budget.py;
@@ -151,3 +151,12 @@ def cmd_cost(m: Any, argv: list[str]) -> Any:
     name = name_arg(argv, "%agent cost [NAME]")
     sess = _started(name)
     return api_call(session_cost, sess.connect(), str(sess.session_id))
+
+
+def cmd_egress(m: Any, argv: list[str]) -> Any:
+    """%agent egress [NAME]
+
+    what the session sent to the API, per turn: prompt, tool results per tool, files uploaded (sizes only)"""
+    name = name_arg(argv, "%agent egress [NAME]")
+    sess = session_or_fail(name)
+    return sess.egress.report(f"egress of session {name!r} ({sess.session_id or 'not started'})")

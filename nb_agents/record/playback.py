@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..egress import REPLAYED
 from ..files import Artifact, clean_component, clean_relpath, contain
 from ..provenance import provenance_from_run
 from ..run import Run
@@ -28,6 +29,7 @@ class ReplayRun(Run):
     """A `Run` rebuilt from a cassette; `.cassette` and `.recorded_at` say where it came from."""
 
     replayed = True
+    egress = REPLAYED  # a replay sends nothing
 
     def __init__(self, *, cassette: Cassette, **kw: Any) -> None:
         super().__init__(**kw)

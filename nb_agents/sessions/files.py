@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..config import Options
+from ..egress import NO_METER, EgressMeter
 from ..events import event_type
 from ..files import FileSync, Outputs, written_output_paths
 from ..transcript import Attached
@@ -64,8 +65,9 @@ def typed_parts(text: str, namespace: Mapping[str, Any], inputs: Iterable[Attach
 class SessionFiles:
     """One per AgentSession; holds the FileSync (upload dedupe per session, outputs folder)."""
 
-    def __init__(self, session_name: str) -> None:
+    def __init__(self, session_name: str, meter: EgressMeter = NO_METER) -> None:
         self.session_name = session_name
+        self.meter = meter  # the session's: counts every upload (egress.py)
         self.sync: Any = None
         self.pending: list[tuple[str | None, str]] = []  # (session id, cards) of `%agent upload`s
 
@@ -81,7 +83,8 @@ class SessionFiles:
 
     def _sync_for(self, client: Any, opts: Options) -> Any:
         if self.sync is None or self.sync.client is not client:
-            self.sync = FileSync(client, outputs_dir=opts.outputs_dir, session_name=self.session_name)
+            self.sync = FileSync(client, outputs_dir=opts.outputs_dir, session_name=self.session_name,
+                                 meter=self.meter)
         return self.sync
 
     def plan(self, inputs: Mapping[str, Any], opts: Options, session_id: str | None) -> tuple[str, ...]:

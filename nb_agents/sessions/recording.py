@@ -177,6 +177,7 @@ def ask_cached(session: AgentSession, prompt: str, *, refresh: bool = False,
     run = run_cached(cache, key, run_live, refresh=refresh, view=want_live(live), verbose=opts.verbose,
                      quiet=opts.quiet, outputs_dir=Path(opts.outputs_dir) / (clean_component(session.name) or "default"))
     if getattr(run, "replayed", False):
+        run.egress = session.egress.replayed(prompt)  # nothing was sent: the session's report says so
         if new:
             session.new()  # the user asked for a fresh conversation: the next real turn starts one
         session.runs.append(run)

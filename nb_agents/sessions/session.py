@@ -37,6 +37,7 @@ from ..api import (
     with_mcp_toolsets,
 )
 from ..config import Options, check_session_name, resolve_options
+from ..egress import EgressMeter
 from ..errors import AgentAPIError, NoBackendError, SessionError
 from ..events import event_type, get_field, usd
 from ..run import DryRun, Run
@@ -101,7 +102,8 @@ class AgentSession:
         self.session_where: Any = None  # `Backend.key` of the backend that holds `session_id`
         self.async_lock: Any = None  # (event loop, asyncio.Lock): one async turn at a time (asynchronous.py)
         self.async_busy = False  # an async turn is running: sync turns wait for nothing, they fail in one line
-        self.files = SessionFiles(name)
+        self.egress = EgressMeter()  # what this session sent, turn by turn (egress.py)
+        self.files = SessionFiles(name, self.egress)
         self.action_handler: Any = None
         self.tool_options: dict[str, Any] = {}
         self.tools_applied: str | None = None
@@ -286,6 +288,7 @@ class AgentSession:
         if dry_run:  # nothing changes, locally or remotely
             uploads = self.files.plan(inputs, opts, None if new else self.session_id)
             return DryRun(prompt=prepared.text, session_name=self.name, uploads=uploads, options={"model": opts.model})
+        self.egress.begin(prompt)  # this turn's row opens before its uploads
         moved = self.moved()  # its server session is on a backend this kernel left: start anew
         new = new or moved
         # Everything for the turn is checked and made before the session changes: with `new`, the
@@ -392,6 +395,7 @@ class AgentSession:
         (the turn's own transcript shows previews), and folding every delta twice was half the
         reading thread's time on long messages (docs/benchmarks.md)."""
         if event_type(event) not in _PREVIEW_TYPES:
+            self.egress.observe(event)  # tool names, for the answers' egress rows
             self.history = fold(self.history, event)
             if getattr(event, "id", None):
                 self.events.append(event)
@@ -410,7 +414,9 @@ class AgentSession:
         """Send `user.interrupt` to the server session (thread-safe: one API call)."""
         if self.session_id is None:
             raise SessionError(f"session {self.name!r} has not started yet")
-        api_call(self.connect().beta.sessions.events.send, self.session_id, events=[{"type": "user.interrupt"}])
+        events = [{"type": "user.interrupt"}]
+        self.egress.sent(events)  # (outside the event loop: counted here)
+        api_call(self.connect().beta.sessions.events.send, self.session_id, events=events)
 
     def archive(self) -> None:
         """Archive the session on the server and forget it here (not during a background run)."""

@@ -249,7 +249,7 @@ class Turn:
         (`display`: show it now; call on the main thread). A background run (background.py)
         calls this on the main thread and the rest on its worker."""
         loop = self.loop
-        loop.client, loop.deltas = self.session.client, self.opts.deltas
+        loop.client, loop.deltas, loop.meter = self.session.client, self.opts.deltas, self.session.egress
         loop.on_event, loop.on_notice, loop.on_requires_action = self.on_event, self.notice, self.requires_action
         loop.final = loop.stopped_by = None
         self.started = time.monotonic()
@@ -267,6 +267,7 @@ class Turn:
         outputs = self._pull()
         run = self._result(self.started, interrupted)
         run.outputs.update(outputs)
+        run.egress = self.session.egress.finish()
         return stamp(run, self)
 
     def end(self, run: Run | None) -> None:
@@ -274,6 +275,8 @@ class Turn:
         for listener in self.listeners:
             if listener in self.session.listeners:
                 self.session.listeners.remove(listener)
+        if run is None:
+            self.session.egress.abandon("the turn failed")
         if self.view is not None:
             self.view.close(self.t, metadata=run.provenance if run is not None else None)
         if self.recorder is not None:

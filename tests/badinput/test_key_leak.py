@@ -59,7 +59,7 @@ def test_the_api_key_never_leaks(
     run = ip.user_ns["r"]
     assert run.stop_reason == "end_turn" and run.text.endswith("Done.")
     assert "PATH=" in run.tool_calls[0].result_text  # the tool really dumped an environment
-    for sub in ("status", "sessions", "cost", "config"):
+    for sub in ("status", "sessions", "cost", "config", "egress"):
         ip.run_cell(f"%agent {sub}")
     monkeypatch.setenv("ANTHROPIC_API_KEY", BAD_KEY)
     ip.run_cell("%%agent -s other\nhi")
