@@ -57,7 +57,7 @@ background:var(--jp-layout-color2,color-mix(in srgb,currentColor 12%,transparent
 .nba-m>:first-child{margin-top:0}.nba-m>:last-child{margin-bottom:0}
 .nba-m table{border-collapse:collapse}.nba-m td,.nba-m th{border:1px solid var(--nba-line);padding:2px 6px}
 .nba .nba-m pre,.nba .nba-t pre{background:var(--nba-code-bg);padding:4px 6px;overflow-x:auto;max-height:24em;white-space:pre-wrap;margin:.2em 0}
-.nba pre,.nba code{color:inherit}
+.nba pre,.nba code{color:inherit;font-family:var(--jp-code-font-family,monospace)}
 .nba-cur::after{content:"\\258D";animation:nba-blink 1s steps(2) infinite}
 @keyframes nba-blink{50%{opacity:0}}
 .nba-t{margin:.15em 0;font-size:95%}.nba-tl{font-size:90%;margin:.15em 0;color:var(--nba-dim)}.nba-t summary{cursor:pointer}

@@ -10,6 +10,7 @@ written beside the screenshot (theme_<app>_<theme>.txt).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from demo_turn import AGENT_CELL, CELLS, TEXTS, write_scenario
 
 from .conftest import ARTIFACTS
 from .contrast import AA, measure, table
-from .lab import LabServer
+from .lab import THEMES, LabServer
 from .notebook_page import NotebookPage, write_notebook
 
 CASES = [("lab", "dark"), ("lab", "light"), ("notebook", "light")]
@@ -47,11 +48,10 @@ def test_view_is_readable_in_theme(themed: LabServer, browser_context: Any) -> N
     try:
         nb = NotebookPage(page)
         nb.open(themed.url("demo.ipynb"))
-        name, light = page.evaluate(_THEME)
-        assert (name, light) == (
-            {"dark": "JupyterLab Dark", "light": "JupyterLab Light"}[themed.theme],
-            "false" if themed.theme == "dark" else "true",
-        )
+        expected = THEMES[themed.theme]
+        with contextlib.suppress(Exception):  # bounded wait; the assert below says what was seen
+            page.wait_for_function(f"() => document.body.dataset.jpThemeName === {expected!r}", timeout=30_000)
+        assert page.evaluate(_THEME) == [expected, "false" if themed.theme == "dark" else "true"]
         for index in range(len(CELLS)):
             nb.run(index)
             out = nb.wait_done(index, timeout=90)
