@@ -58,7 +58,8 @@ test-sdk-floor: $(FLOOR_STAMP) ts-deps
 	$(FLOOR)/bin/python -m pytest -p no:cacheprovider -m "not e2e" tests/emulator tests/unit
 
 ## Real browser: JupyterLab + headless Chromium (installs chromium with apt when missing; never
-## `playwright install`). Screenshots and the server log go to build/e2e/ (agent_cell.png).
+## `playwright install`). Screenshots and the server log go to build/e2e/ (agent_cell.png; theme_*.png and
+## nbconvert_*.png with their measured contrast figures in the .txt beside them).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 e2e: $(STAMP)
 	test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && \

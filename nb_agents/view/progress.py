@@ -79,9 +79,11 @@ class Progress:
         bad = 100.0 * (self.failed + self.interrupted) / self.total if self.total else 0.0
         return (
             '<div class="nba-map" style="font-family:var(--jp-ui-font-family,sans-serif);font-size:13px">'
-            '<div style="background:#eee;height:8px;border-radius:4px;overflow:hidden;display:flex">'
-            f'<div style="width:{share - bad:.1f}%;background:#2e7d32"></div>'
-            f'<div style="width:{bad:.1f}%;background:#c62828"></div></div>'
+            # theme colours (see style.py), with fallbacks that read on light and dark pages
+            '<div style="background:var(--jp-layout-color3,#8884);height:8px;border-radius:4px;'
+            'overflow:hidden;display:flex">'
+            f'<div style="width:{share - bad:.1f}%;background:var(--jp-success-color1,#388e3c)"></div>'
+            f'<div style="width:{bad:.1f}%;background:var(--jp-error-color1,#d32f2f)"></div></div>'
             f"<div>{html.escape(self.line())}</div></div>"
         )
 

@@ -1,6 +1,8 @@
-"""A throwaway JupyterLab server for the browser tests.
+"""A throwaway JupyterLab (or Notebook 7) server for the browser tests.
 
-Started on 127.0.0.1 at a free port with a random token, in its own process group (so that
+`app="notebook"` starts Notebook 7 (`python -m notebook`) instead of JupyterLab; `theme` picks
+the theme through the user settings of `@jupyterlab/apputils-extension:themes` in the server's
+private settings dir (both apps read it), as a user's saved choice would. Started on 127.0.0.1 at a free port with a random token, in its own process group (so that
 stopping it also stops its kernels), with private config/runtime/settings/workspace dirs:
 the tests never read or write the user's Jupyter state, and the announcements ("news")
 toast is disabled so that it cannot cover the notebook.
@@ -24,6 +26,8 @@ __all__ = ["LabServer", "free_port"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _DISABLED = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
+_APPS = {"lab": ("jupyterlab", "LabApp", "lab/tree/"), "notebook": ("notebook", "JupyterNotebookApp", "notebooks/")}
 
 
 def free_port() -> int:
@@ -35,18 +39,22 @@ def free_port() -> int:
 class LabServer:
     """`with LabServer(root_dir, state_dir) as lab: page.goto(lab.url("agent.ipynb"))`."""
 
-    def __init__(self, root_dir: Path, state_dir: Path, *, start_timeout: float = 60) -> None:
+    def __init__(
+        self, root_dir: Path, state_dir: Path, *, start_timeout: float = 60, app: str = "lab", theme: str = "light"
+    ) -> None:
+        module, app_class, self._tree = _APPS[app]
+        self.app, self.theme = app, theme
         self.root_dir = root_dir
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.log_path = state_dir / "jupyterlab.log"
-        env = self._environment(state_dir)
+        env = self._environment(state_dir, THEMES[theme])
         cmd = [
-            sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+            sys.executable, "-m", module, "--no-browser", "--allow-root",
             "--ip=127.0.0.1", f"--port={self.port}", "--port-retries=0",
             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root_dir}",
-            "--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly",
-            f"--LabApp.workspaces_dir={state_dir / 'workspaces'}",
+            f"--{app_class}.expose_app_in_browser=True", f"--{app_class}.workspaces_dir={state_dir / 'workspaces'}",
+            *(["--LabApp.extension_manager=readonly"] if app == "lab" else []),
         ]  # fmt: skip
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
@@ -59,10 +67,13 @@ class LabServer:
             raise
 
     @staticmethod
-    def _environment(state_dir: Path) -> dict[str, str]:
+    def _environment(state_dir: Path, theme: str) -> dict[str, str]:
         config = state_dir / "config"
         (config / "labconfig").mkdir(parents=True, exist_ok=True)
         (config / "labconfig" / "page_config.json").write_text(json.dumps(_DISABLED))
+        themes = state_dir / "settings" / "@jupyterlab" / "apputils-extension"
+        themes.mkdir(parents=True, exist_ok=True)
+        (themes / "themes.jupyterlab-settings").write_text(json.dumps({"theme": theme}))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "JUPYTER"))}
         env.update(
             JUPYTER_CONFIG_DIR=str(config),
@@ -93,7 +104,7 @@ class LabServer:
         raise TimeoutError(f"jupyter lab did not answer within {timeout:.0f} s:\n{self.log()}")
 
     def url(self, path: str = "", *, lab: bool = True) -> str:
-        prefix = "lab/tree/" if lab else ""
+        prefix = self._tree if lab else ""
         return f"http://127.0.0.1:{self.port}/{prefix}{path}?token={self.token}"
 
     def log(self) -> str:
