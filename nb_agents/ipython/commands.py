@@ -15,6 +15,7 @@ GROUPS = {
     "file_commands": "outputs pull upload budget cost",
     "record_commands": "export cache",
     "resource_commands": "envs agents",
+    "schedule_commands": "schedules trigger pause resume unschedule runs",
 }
 
 BUILTIN = tuple(Subcommand(name, f"{module}:cmd_{name}") for module, names in GROUPS.items() for name in names.split())

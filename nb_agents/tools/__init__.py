@@ -5,6 +5,7 @@ from .approvals import ButtonPrompter, StdinPrompter
 from .budget import (
     NO_SERVER_BUDGET,
     BudgetGuard,
+    budget_param,
     CostReport,
     cents,
     list_cost_usd,
@@ -26,6 +27,7 @@ __all__ = [
     "StdinPrompter",
     "ToolConfig",
     "as_tool",
+    "budget_param",
     "build_tool_config",
     "cents",
     "list_cost_usd",
