@@ -34,6 +34,7 @@ from ..api import (
     ensure_agent,
     ensure_environment,
     make_client,
+    retrying,
     session_kwargs,
     turn_events,
 )
@@ -207,10 +208,7 @@ def schedule(
             "schedule": {"type": "cron", "expression": expression, "timezone": tz},
             "metadata": {k: v for k, v in extra["metadata"].items() if k != "cell"},
         }
-        if existing is None:
-            dep = api_call(client.beta.deployments.create, **params)
-        else:
-            dep = api_call(client.beta.deployments.update, existing.id, **params)
+        dep = _save(client, existing, params)
     except BaseException:
         if prep is not None:
             sync.discard(prep)  # nothing of this definition stays uploaded
@@ -220,6 +218,27 @@ def schedule(
         sync.delete_files(r.file_id for r in existing.resources if r.type == "file" and r.file_id not in kept)
     shown = tuple(f"{spec.name} -> {mount.mount_path}" for spec, mount in prep.entries) if prep else ()
     return Defined(dep, existing is None, shown, note)
+
+
+def _save(client: Any, existing: Any, params: dict[str, Any]) -> Any:
+    """Create or update the deployment through the one retry policy, never twice: the SDK's own
+    retries are off, and after a failed create the name is looked up before creating again (a
+    create whose answer was lost made it)."""
+    once = client.with_options(max_retries=0).beta.deployments
+    sent = False
+
+    def attempt() -> Any:
+        nonlocal sent
+        if existing is not None:  # the same full update again changes nothing more
+            return api_call(once.update, existing.id, **params)
+        if sent:
+            found = find(params["name"], client=client, missing_ok=True)
+            if found is not None:
+                return found
+        sent = True
+        return api_call(once.create, **params)
+
+    return retrying(attempt)
 
 
 def _file_resources(prep: Any) -> list[dict[str, Any]]:

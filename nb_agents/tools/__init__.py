@@ -5,8 +5,8 @@ from .approvals import ButtonPrompter, StdinPrompter
 from .budget import (
     NO_SERVER_BUDGET,
     BudgetGuard,
-    budget_param,
     CostReport,
+    budget_param,
     cents,
     list_cost_usd,
     raise_budget,

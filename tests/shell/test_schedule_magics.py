@@ -188,3 +188,10 @@ def test_help_lists_the_schedule_subcommands(ip, capsys):
     for name in ("schedules", "trigger NAME", "pause NAME", "resume NAME", "unschedule NAME", "runs NAME"):
         assert f"%agent {name}" in out
     assert "--schedule CRON" in out and "--tz ZONE" in out and "--name NAME" in out
+
+
+def test_a_transient_failure_of_the_create_is_retried_once(ip, emu, capsys):
+    emu.faults.fail_next(2, 503, route="POST /v1/deployments")
+    cell(ip, f"{CRON} --name flaky", "hi")
+    assert capsys.readouterr().out.startswith("scheduled 'flaky'")
+    assert [d.name for d in sched.schedules()] == ["flaky"]  # one deployment, whatever the retries

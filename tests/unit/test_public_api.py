@@ -22,6 +22,7 @@ PINNED = [
     "map",
     "offline",
     "replay",
+    "runs",
     "session",
     "tool",
     "unload_ipython_extension",
