@@ -188,36 +188,41 @@ def schedule(
     sess = AgentSession(session, **(registry()[session].defaults if session in registry() else {}))
     opts = sess.options(**overrides)
     turn_events(prompt, opts)  # an outcome without a rubric fails before anything is made
-    budget = budget_param(opts.max_usd) if opts.max_usd else None
     prepared = interpolate(prompt, namespace or {}) if interpolate_vars else None
     client = sess.connect(opts)
-    agent_id, env_id = ensure_agent(client, opts), ensure_environment(client, opts)
-    extra = session_kwargs(opts, session)  # memory stores, repositories, vaults, metadata
+    base = _base_params(client, opts, session, name, {"type": "cron", "expression": expression, "timezone": tz})
     existing = find(name, client=client, missing_ok=True)
     inputs = collect_inputs(prepared, [files] if isinstance(files, str) else files) if prepared else {}
     sync = FileSync(client, outputs_dir=opts.outputs_dir, session_name=session)
     prep = sync.prepare(inputs, fmt=opts.file_format, sample=opts.sample_rows) if inputs else None
     try:
-        text = _prompt_text(prompt, namespace or {}, prep, interpolate_vars)
-        params: dict[str, Any] = {
-            "name": name, "agent": agent_id, "environment_id": env_id,
-            "initial_events": turn_events(text, opts),
-            "resources": _file_resources(prep) + list(extra.get("resources", [])),
-            "vault_ids": list(extra.get("vault_ids", [])),
-            "budget": budget,
-            "schedule": {"type": "cron", "expression": expression, "timezone": tz},
-            "metadata": {k: v for k, v in extra["metadata"].items() if k != "cell"},
-        }
+        files_res = _file_resources(prep)  # also gives each input the mount path its card names
+        text = SessionFiles.prompt(prompt, namespace or {}, prep, interpolate_vars) if prep else (
+            prepared.text if prepared else prompt)
+        params = {**base, "initial_events": turn_events(text, opts), "resources": files_res + base["resources"]}
         dep = _save(client, existing, params)
     except BaseException:
         if prep is not None:
             sync.discard(prep)  # nothing of this definition stays uploaded
         raise
     if existing is not None:  # the files of the previous definition are no longer used
-        kept = {r["file_id"] for r in params["resources"] if r["type"] == "file"}
+        kept = {r["file_id"] for r in files_res}
         sync.delete_files(r.file_id for r in existing.resources if r.type == "file" and r.file_id not in kept)
     shown = tuple(f"{spec.name} -> {mount.mount_path}" for spec, mount in prep.entries) if prep else ()
     return Defined(dep, existing is None, shown, note)
+
+
+def _base_params(client: Any, opts: Any, session: str, name: str, cron: dict[str, str]) -> dict[str, Any]:
+    """Everything of the deployment but its events and files: the agent and environment the
+    session's options give, memory stores, repositories, vaults, budget, schedule, metadata (not
+    the cell number: it changes with every run of the notebook)."""
+    extra = session_kwargs(opts, session)
+    return {
+        "name": name, "agent": ensure_agent(client, opts), "environment_id": ensure_environment(client, opts),
+        "resources": list(extra.get("resources", [])), "vault_ids": list(extra.get("vault_ids", [])),
+        "budget": budget_param(opts.max_usd) if opts.max_usd else None, "schedule": cron,
+        "metadata": {k: v for k, v in extra["metadata"].items() if k != "cell"},
+    }
 
 
 def _save(client: Any, existing: Any, params: dict[str, Any]) -> Any:
@@ -251,13 +256,6 @@ def _file_resources(prep: Any) -> list[dict[str, Any]]:
         mount.mount_path = f"{UPLOADS}/{spec.mount_request.lstrip('/')}"
         out.append({"type": "file", "file_id": mount.file_id, "mount_path": mount.mount_path})
     return out
-
-
-def _prompt_text(prompt: str, namespace: Mapping[str, Any], prep: Any, interpolated: bool) -> str:
-    if prep is None:
-        return interpolate(prompt, namespace).text if interpolated else prompt
-    _file_resources(prep)  # sets the mount paths the cards name
-    return SessionFiles.prompt(prompt, namespace, prep, interpolated)
 
 
 # -- the life cycle ---------------------------------------------------------------------------
