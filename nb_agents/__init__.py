@@ -10,6 +10,7 @@ Python API (mirrors the magics):
     await nb_agents.session(...).ask_async(prompt) -> Run
     nb_agents.map(template, items, concurrency=8, ...) -> MapResult (one session per item)
     nb_agents.attach(session_id, name=None) -> AgentSession
+    nb_agents.runs(schedule_name) -> [ScheduledRun] oldest first (`.wait(timeout=...)` -> Run)
     nb_agents.offline() -> the in-kernel emulator (like `%agent offline`)
     nb_agents.memory(name) -> MemoryStore (.list() .read(path) .write(path, text) .delete(path)
                               .history(path) .redact(version)); created when the name is new
@@ -38,6 +39,7 @@ __all__ = [
     "memory",
     "offline",
     "replay",
+    "runs",
     "session",
     "tool",
     "unload_ipython_extension",
@@ -54,6 +56,7 @@ _LAZY = {
     "Run": ("run", "Run"),
     "attach": ("sessions", "attach"),
     "replay": ("record", "replay"),
+    "runs": ("sessions.schedules", "runs"),
     "tool": ("tools", "tool"),
 }
 
@@ -63,6 +66,7 @@ if TYPE_CHECKING:
     from .record import replay
     from .run import DryRun, Run
     from .sessions import AgentSession, BackgroundRun, attach
+    from .sessions.schedules import runs
     from .tools import tool
 
 

@@ -209,6 +209,10 @@ class FileSync:
         """Delete what `prepare` uploaded when the session it was meant for was never created."""
         self._delete_files(prepared.uploaded)
 
+    def delete_files(self, file_ids: Iterable[str]) -> None:
+        """Delete uploaded files no longer used (quietly: a file already gone is fine)."""
+        self._delete_files(file_ids)
+
     def _delete_files(self, file_ids: Iterable[str]) -> None:
         for fid in file_ids:
             _quietly(self.client.beta.files.delete, fid)

@@ -10,6 +10,7 @@ from ..errors import ConfigError, did_you_mean
 from ..fanout import map as fan_out
 from ..sessions import get_session, replay_cell
 from .flags import flag_overrides, parse_cell_flags, tool_flags
+from .schedule_commands import schedule_cell
 
 __all__ = ["collect_finished", "map_cell", "run_cell", "store_result"]
 
@@ -19,6 +20,8 @@ def run_cell(magics: Any, line: str, cell: str) -> Any:
     assert shell is not None
 
     args = parse_cell_flags(line)
+    if args.schedule is not None or args.tz is not None or args.name is not None:
+        return schedule_cell(magics, args, cell)
     if args.replay:
         return store_result(magics, args, replay_cell(args))
     if args.speed is not None or args.instant:

@@ -16,6 +16,7 @@ GROUPS = {
     "record_commands": "export cache",
     "resource_commands": "envs agents",
     "memory_commands": "memory vaults vault",
+    "schedule_commands": "schedules trigger pause resume unschedule runs",
 }
 
 BUILTIN = tuple(Subcommand(name, f"{module}:cmd_{name}") for module, names in GROUPS.items() for name in names.split())

@@ -67,6 +67,9 @@ __all__ = ["cell_flags", "flag_overrides", "parse_cell_flags", "tool_flags", "us
 @argument("--rubric", metavar="TEXT|FILE", help="The outcome's rubric: text or a file.")
 @argument("--max-iterations", type=int, metavar="N", help="Outcome evaluation rounds at most (default 3).")
 @argument("--subagents", metavar="ID,...", help="Agents this agent may delegate to (coordinator).")
+@argument("--schedule", metavar="CRON", help='Do not run now: schedule this cell (a deployment), e.g. "0 8 * * 1-5" (docs/schedules.md).')
+@argument("--tz", metavar="ZONE", help="With --schedule: the IANA time zone of the cron expression (default: this machine's).")
+@argument("--name", metavar="NAME", help="With --schedule: the schedule's name (the same name updates it).")
 def cell_flags(line: str) -> None:
     """%%agent [options] -- the cell is the prompt; `{{name}}` inserts a kernel variable."""
 

@@ -23,6 +23,7 @@ PINNED = [
     "memory",
     "offline",
     "replay",
+    "runs",
     "session",
     "tool",
     "unload_ipython_extension",
