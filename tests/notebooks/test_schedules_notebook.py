@@ -1,6 +1,6 @@
 """notebooks/06_schedules_and_memory.ipynb runs headless (nbclient) on the emulator: a cell scheduled
 (not run), updated under the same name, listed, triggered, its run brought home as a `Run`, paused,
-resumed and unscheduled."""
+resumed and unscheduled; then a memory store written from Python, mounted by a cell, read back."""
 
 from __future__ import annotations
 
@@ -53,11 +53,21 @@ def test_the_run_comes_home_as_a_run(executed):
 
 
 @pytest.mark.notebook
-def test_pause_resume_unschedule_and_the_memory_place(executed):
+def test_pause_resume_unschedule(executed):
     nb, _ = executed
     paused = _text(code_cell(nb, "%agent pause"))
     assert "paused 'morning-report'" in paused and re.search(r"morning-report .* yes\s+idle\s+\$0\.0", paused)
     assert _text(code_cell(nb, "%agent resume")).startswith("resumed 'morning-report': next ")
     assert "no schedules yet" in _text(code_cell(nb, "%agent unschedule"))
-    marks = [c for c in nb.cells if c.cell_type == "markdown" and "nb_agents:memory-section" in c.source]
-    assert len(marks) == 1
+
+
+@pytest.mark.notebook
+def test_the_memory_cells(executed):
+    nb, _ = executed
+    assert "/conventions.md" in _text(code_cell(nb, 'project = nb_agents.memory("project")'))
+    shown = code_cell(nb, "%%agent -s memo --memory project")
+    assert "(memory)" in _text(shown)  # the agent's tool calls on /mnt/memory are marked
+    history = _text(code_cell(nb, 'print(project.read("/learned.md"))'))
+    assert "/learned.md" in history and "session sesn_" in history
+    assert "- revenue is reported in EUR" in history
+    assert _text(code_cell(nb, "%agent vaults")).startswith("0 vaults\nnone yet: %agent vault add NAME --mcp URL")
