@@ -12,15 +12,17 @@ no API key, text views, and a fresh temporary working directory (`doc_tmp`) hold
 
 from __future__ import annotations
 
+import copy
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from agent_shell import agent_shell, offline_emulator
-from doc_examples import documents, doc_sybil
-from sybil.integration.pytest import SybilFile
+from doc_examples import ROOT, doc_sybil, documents
+from sybil.integration.pytest import SybilFile, SybilItem
 
 SYBIL = doc_sybil()
 
@@ -37,6 +39,25 @@ def pytest_collect_file(file_path: Path, parent: Any) -> DocExamples | None:
     if file_path == Path(__file__):
         return DocExamples.from_parent(parent, path=file_path)
     return None
+
+
+class SkipAtTheExample:
+    """A skipped example is reported at its document and line with the skip's reason (sybil
+    raises unittest's SkipTest, which pytest would place in its own unittest plugin). A plugin,
+    not a hook of this conftest: the items' paths (docs/...) are outside this folder."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: Any) -> Any:
+        report = yield
+        if report.skipped and isinstance(item, SybilItem) and isinstance(report.longrepr, tuple):
+            example = item.example
+            report.longrepr = (str(Path(example.path).relative_to(ROOT)), example.line, report.longrepr[2])
+        return report
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.has_plugin("doc-skips"):
+        config.pluginmanager.register(SkipAtTheExample(), "doc-skips")
 
 
 def sample_sales() -> Any:
@@ -68,13 +89,23 @@ def doc_shell(doc_tmp: Path) -> Iterator[Any]:
 
     shell = start_ipython() or get_ipython()
     shell.reset(new_session=False)
+    # what a document changes (`%config AgentMagic...`, `%env ...`) ends with it
+    saved_config = copy.deepcopy(shell.config.get("AgentMagic"))
+    saved_env = dict(os.environ)
     with pytest.MonkeyPatch.context() as mp:
+        # as in a kernel, the user's namespace is `__main__` (pydantic resolves a custom tool's
+        # string annotations such as `-> "pd.DataFrame"` there); the test shell leaves pytest's
+        mp.setitem(sys.modules, "__main__", shell.user_module)
         emu_gen = offline_emulator()
         emu = next(emu_gen)
         try:
-            with agent_shell(emu, mp, NB_AGENTS_OUTPUTS_DIR=str(doc_tmp / "agent_outputs"),
-                             ANTHROPIC_BASE_URL=None) as shell:
+            with agent_shell(emu, mp, ANTHROPIC_BASE_URL=None) as shell:  # outputs: under doc_tmp
                 yield shell
         finally:
             next(emu_gen, None)  # back online
             shell.reset(new_session=False)
+            shell.config.pop("AgentMagic", None)
+            if saved_config is not None:
+                shell.config["AgentMagic"] = saved_config
+            os.environ.clear()
+            os.environ.update(saved_env)
