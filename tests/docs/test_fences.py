@@ -7,7 +7,8 @@ from pathlib import Path
 from unittest import SkipTest
 
 import pytest
-from doc_examples import LANGUAGES, ROOT, documents, doc_sybil, unlabelled_fences
+from agent_shell import extension_loaded
+from doc_examples import LANGUAGES, ROOT, doc_sybil, documents, unlabelled_fences
 from sybil.example import SybilFailure
 
 
@@ -51,3 +52,17 @@ def test_skip_shows_its_reason(tmp_path: Path) -> None:
     with pytest.raises(SkipTest, match="needs ANTHROPIC_API_KEY"):
         block.evaluate()
     after.evaluate()  # only the next block is skipped
+
+
+def test_a_failing_cell_names_document_line_and_what_it_printed(tmp_path: Path) -> None:
+    first, failing, after = _examples(tmp_path, (
+        "# t\n\n```python\nanswer = 42\n```\n\nText.\n\n```ipython\n%agent bogus\n```\n"
+        "```python\nassert answer == 42\n```\n"))
+    with extension_loaded() as shell:
+        for example in (first, failing, after):
+            example.namespace["doc_shell"] = shell
+        first.evaluate()
+        with pytest.raises(SybilFailure, match=r"(?s)doc\.md, line 9.*unknown subcommand 'bogus'.*printed"):
+            failing.evaluate()
+        after.evaluate()  # the blocks share one shell: the next cell sees `answer`
+        shell.user_ns.pop("answer", None)
