@@ -66,3 +66,9 @@ def test_a_failing_cell_names_document_line_and_what_it_printed(tmp_path: Path) 
             failing.evaluate()
         after.evaluate()  # the blocks share one shell: the next cell sees `answer`
         shell.user_ns.pop("answer", None)
+
+
+def test_a_python_block_with_a_magic_must_say_ipython(tmp_path: Path) -> None:
+    (example,) = _examples(tmp_path, "```python\n%load_ext nb_agents\n```\n")
+    with pytest.raises(SybilFailure, match=r"plain Python \(magics go in ```ipython\)"):
+        example.evaluate()

@@ -4,6 +4,7 @@ The convention (docs/architecture.md, "Docs that cannot drift"):
 - ```python and ```ipython blocks run, in document order, as cells of ONE IPython shell per
   document (the extension loaded, `%agent offline`, a fresh namespace, a fresh temporary working
   directory holding `sales.csv`), so magics, `{{name}}` and top-level `await` work as in a notebook.
+  A ```python block must be plain Python (top-level `await` allowed); magics go in ```ipython.
   `<!-- invisible-code-block: python ... -->` runs set-up code the reader does not need to see.
 - ```toml is parsed with tomllib; a `[tool.nb_agents]` table is checked by nb_agents.config.
 - ```json is parsed with json (a scenario, a cassette line...).
@@ -18,6 +19,7 @@ A failing block fails its test with the document's path and the block's line.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -57,6 +59,11 @@ def run_cell(example: Example) -> str | None:
     """A ```python / ```ipython block: one cell of the document's shell; its error fails the test."""
     from IPython.utils.capture import capture_output
 
+    if example.region.lexemes.get("arguments") == "python":
+        try:
+            compile(str(example.parsed), "<doc>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        except SyntaxError as exc:
+            return f"a ```python block is plain Python (magics go in ```ipython): {exc}"
     shell = example.namespace[SHELL]
     with capture_output() as cap:
         result = shell.run_cell(str(example.parsed), store_history=True)
