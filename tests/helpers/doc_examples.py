@@ -7,7 +7,7 @@ The convention (docs/architecture.md, "Docs that cannot drift"):
   A ```python block must be plain Python (top-level `await` allowed); magics go in ```ipython.
   `<!-- invisible-code-block: python ... -->` runs set-up code the reader does not need to see.
 - ```toml is parsed with tomllib; a `[tool.nb_agents]` table is checked by nb_agents.config.
-- ```json is parsed with json (a scenario, a cassette line...).
+- ```json is parsed with json (a scenario, a cassette line...); its value is `_json` in the shell.
 - ```bash / ```sh / ```shell do not run: every `make TARGET` must be a Makefile target, every
   `python -m MODULE` importable with the `--options` its `--help` names, every `*.py` script present.
 - ```text is an output sample or a diagram: not checked.
@@ -91,7 +91,12 @@ def check_toml(example: Example) -> str | None:
 
 
 def check_json(example: Example) -> str | None:
-    json.loads(str(example.parsed))
+    """A ```json block parses; the document's next cells find its value in `_json` (an invisible
+    block can then compare it with the real thing, e.g. a recorded cassette's keys)."""
+    value = json.loads(str(example.parsed))
+    shell = example.namespace.get(SHELL)
+    if shell is not None:
+        shell.user_ns["_json"] = value
     return None
 
 
