@@ -9,7 +9,7 @@ The convention (docs/architecture.md, "Docs that cannot drift"):
 - ```toml is parsed with tomllib; a `[tool.nb_agents]` table is checked by nb_agents.config.
 - ```json is parsed with json (a scenario, a cassette line...); its value is `_json` in the shell.
 - ```bash / ```sh / ```shell do not run: every `make TARGET` must be a Makefile target, every
-  `python -m MODULE` importable with the `--options` its `--help` names, every `*.py` script present.
+  `python -m MODULE` / `python SCRIPT.py` must show a usage on `--help` naming each `--option` used.
 - ```text is an output sample or a diagram: not checked.
 - `<!-- skip: next "needs ANTHROPIC_API_KEY" -->` before a block skips it, reported as a skip with
   that reason (the reason is a quoted string); `<!-- skip: start "why" -->` ... `<!-- skip: end -->`
@@ -107,8 +107,9 @@ def make_targets() -> frozenset[str]:
 
 
 @cache
-def module_help(module: str) -> str:
-    done = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True,
+def help_text(*target: str) -> str:
+    """What `python TARGET --help` prints (`-m MODULE` or a script path)."""
+    done = subprocess.run([sys.executable, *target, "--help"], capture_output=True, text=True,
                           timeout=60, cwd=ROOT)
     return done.stdout + done.stderr
 
@@ -129,12 +130,16 @@ def check_shell(example: Example) -> str | None:
         if words[0] == "make":
             problems += [f"no Makefile target {w!r}" for w in words[1:]
                          if not w.startswith("-") and "=" not in w and w not in make_targets()]
-        elif len(words) > 2 and words[0].endswith("python") and words[1] == "-m":
-            help_text = module_help(words[2])
-            if "usage" not in help_text.lower():
-                problems.append(f"`python -m {words[2]} --help` shows no usage: {help_text[-300:]}")
-            problems += [f"`python -m {words[2]}` has no option {opt}" for opt in
-                         re.findall(r"(?<![\w-])(--[a-z][\w-]*)", command) if opt not in help_text]
+        elif words[0].endswith("python") and len(words) > 1:
+            target = tuple(words[1:3]) if words[1] == "-m" else (words[1],)
+            if target[-1].endswith(".py") and not (ROOT / target[-1]).is_file():
+                problems.append(f"no script {target[-1]}")
+                continue
+            shown = help_text(*target)
+            if "usage" not in shown.lower():
+                problems.append(f"`python {' '.join(target)} --help` shows no usage: {shown[-300:]}")
+            problems += [f"`python {' '.join(target)}` has no option {opt}" for opt in
+                         re.findall(r"(?<![\w-])(--[a-z][\w-]*)", command) if opt not in shown]
         else:
             problems += [f"no script {w}" for w in words if w.endswith(".py") and not (ROOT / w).is_file()]
     return "; ".join(problems) or None
