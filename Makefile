@@ -36,7 +36,7 @@ sdk-shapes: $(TS_STAMP)
 demo: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py notebooks build/notebooks
 
-## Run the whole test suite (unit, shell, widget, notebooks) on the emulator.
+## Run the whole test suite (unit, shell, widget, notebooks, the docs' examples) on the emulator.
 test: $(STAMP) ts-deps
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not e2e" tests
 

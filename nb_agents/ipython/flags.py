@@ -15,7 +15,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from ..config import Options, check_session_name, check_variable_name
 from ..errors import ConfigError
 
-__all__ = ["cell_flags", "flag_overrides", "parse_cell_flags", "tool_flags", "usage_text"]
+__all__ = ["cell_flags", "flag_overrides", "parse_cell_flags", "split_words", "tool_flags", "usage_text"]
 
 
 @magic_arguments()
@@ -87,11 +87,27 @@ def _suggest_flag(flag: str) -> str:
     return f" (did you mean {bare[close[0]]!r}?)" if close else " (see %agent help for the options)"
 
 
+def split_words(line: str) -> list[str]:
+    """The words of a `%agent` / `%%agent` line, POSIX-quoted (`--title 'my title'`; IPython's
+    arg_split keeps the quotes), without a trailing `# comment`: a `#` that starts a word outside
+    quotes ends the line, as in a shell (`--repo https://x/y#main` keeps its `#`)."""
+    quote = None
+    for i, char in enumerate(line):
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (i == 0 or line[i - 1].isspace()):
+            line = line[:i]
+            break
+    return shlex.split(line)
+
+
 def parse_cell_flags(line: str) -> Any:
     """Parse `%%agent` flags; an unknown flag is one line with a "did you mean"."""
     try:
         # POSIX splitting strips quotes (`--title 'my title'`); IPython's arg_split keeps them.
-        argv = shlex.split(line)
+        argv = split_words(line)
     except ValueError as exc:
         raise ConfigError(f"%%agent: {exc}") from None
     try:

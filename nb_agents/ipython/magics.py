@@ -9,7 +9,6 @@ the first `%%agent` cell or the first subcommand that needs it.
 from __future__ import annotations
 
 import re
-import shlex
 import sys
 from typing import Any
 
@@ -18,7 +17,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from ..config import AgentMagic, current_config, set_current_config
 from ..errors import ConfigError, NbAgentsError, did_you_mean
 from .commands import BUILTIN, GROUPS
-from .flags import usage_text
+from .flags import split_words, usage_text
 from .registry import SUBCOMMANDS, register_all
 
 __all__ = ["NbAgentsMagics", "register", "unregister"]
@@ -60,7 +59,10 @@ class NbAgentsMagics(Magics):
         return run_cell(self, line, cell)
 
     def _subcommand(self, line: str) -> Any:
-        argv = shlex.split(line)
+        try:
+            argv = split_words(line)
+        except ValueError as exc:
+            raise ConfigError(f"%agent: {exc}") from None
         if not argv:
             argv = ["help"]
         name, rest = argv[0], argv[1:]

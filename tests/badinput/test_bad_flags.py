@@ -50,6 +50,17 @@ def test_unbalanced_quote_in_the_flags(ip: Any) -> None:
     assert str(info.value) == "%%agent: No closing quotation"
 
 
+def test_unbalanced_quote_in_a_subcommand(ip: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        ip.run_line_magic("agent", "export 'review.md")
+    assert str(info.value) == "%agent: No closing quotation"
+
+
+def test_a_trailing_comment_is_not_an_argument(ip: Any) -> None:
+    dry = cell(ip, "--dry-run --session notes   # only look, send nothing")
+    assert dry.session_name == "notes"
+
+
 def test_unknown_subcommand(ip: Any) -> None:
     with pytest.raises(ConfigError) as info:
         ip.run_line_magic("agent", "bogus")
