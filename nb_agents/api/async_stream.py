@@ -105,7 +105,9 @@ class AsyncEventLoop(EventLoop):
             yield
 
     async def _ahandle(self, event: Any) -> bool:
-        verdict = self._take(event)
+        return await self._aends(self._take(event), event)
+
+    async def _aends(self, verdict: str, event: Any) -> bool:
         return verdict is ENDS or (verdict is ASKS and not await asyncio.to_thread(self.on_requires_action, event))
 
     async def arun(self, send: list[dict[str, Any]] | None = None, *, deadline: float | None = None) -> Any:
@@ -121,9 +123,13 @@ class AsyncEventLoop(EventLoop):
                         await self.asend(send, known=known)
                         send = None
                     else:
-                        for event in await self._alist():
+                        listed = await self._alist()
+                        rest = self._resting(listed)
+                        for event in listed:
                             if await self._ahandle(event):
                                 return self.final
+                        if rest is not None and await self._aends(self._rest_verdict(rest), rest):
+                            return self.final
                     async for event in aframes(stream):
                         if await self._ahandle(event):
                             return self.final

@@ -274,6 +274,28 @@ class BaseEventLoop:
         # requires_action: the handler sends the answers (the loop keeps reading) or declines (we stop, waiting).
         return ASKS if self.stopped_by == "requires_action" else ENDS
 
+    def _resting(self, listed: list[Any]) -> Any:
+        """Following (no send): the session's last idle (or end) when this loop took it before and
+        nothing that starts work came after it, else None. Nothing runs then, so the read ends
+        there rather than wait for events that will not come. Work starts again after a user
+        event (a message, an answer), a running/rescheduled status, or a budget raised on a
+        session paused at its budget (`session.updated` after a `budget_reached` idle)."""
+        for i in range(len(listed) - 1, -1, -1):
+            etype = event_type(listed[i])
+            if etype.startswith("user.") or etype in ("session.status_running", "session.status_rescheduled"):
+                return None
+            if etype == "session.status_idle" or etype in TERMINAL_TYPES:
+                rest = listed[i]
+                if _stop_type(rest) == "budget_reached" and any(
+                        event_type(e) == "session.updated" for e in listed[i + 1:]):
+                    return None
+                key = event_key(rest)
+                return rest if key is not None and key in self.seen else None
+        return None
+
+    def _rest_verdict(self, event: Any) -> str:
+        return self._stop_verdict(event) if self.armed else GO_ON
+
     def _quiet_backfill(self, listed: list[Any]) -> None:
         """First connection: hand on the listed history BEFORE our send, while the session is
         quiet. Listed after the send, by a server busy streaming the turn, the backfill stalled
@@ -398,7 +420,9 @@ class EventLoop(BaseEventLoop):
 
     def _handle(self, event: Any) -> bool:
         """Fold one event in; True when the turn is over."""
-        verdict = self._take(event)
+        return self._ends(self._take(event), event)
+
+    def _ends(self, verdict: str, event: Any) -> bool:
         return verdict is ENDS or (verdict is ASKS and not self.on_requires_action(event))
 
     def run(self, send: list[dict[str, Any]] | None = None, *, deadline: float | None = None) -> Any:
@@ -414,9 +438,13 @@ class EventLoop(BaseEventLoop):
                         self.send(send, known=known)
                         send = None
                     else:
-                        for event in self._list():
+                        listed = self._list()
+                        rest = self._resting(listed)
+                        for event in listed:
                             if self._handle(event):
                                 return self.final
+                        if rest is not None and self._ends(self._rest_verdict(rest), rest):
+                            return self.final
                     for event in frames(stream):
                         if self._handle(event):
                             return self.final
