@@ -67,6 +67,9 @@ __all__ = ["cell_flags", "flag_overrides", "parse_cell_flags", "tool_flags", "us
 @argument("--rubric", metavar="TEXT|FILE", help="The outcome's rubric: text or a file.")
 @argument("--max-iterations", type=int, metavar="N", help="Outcome evaluation rounds at most (default 3).")
 @argument("--subagents", metavar="ID,...", help="Agents this agent may delegate to (coordinator).")
+@argument("--local", action="store_const", const=True, help="Run the agent's tools in this kernel, in a working folder (docs/local.md).")
+@argument("--workdir", metavar="PATH", help="With --local: the working folder (default ./agent_workspace/<session>/).")
+@argument("--allow-path", dest="allow_paths", action="append", metavar="DIR", help="With --local: a folder outside the working folder the file tools may use (repeat).")
 def cell_flags(line: str) -> None:
     """%%agent [options] -- the cell is the prompt; `{{name}}` inserts a kernel variable."""
 

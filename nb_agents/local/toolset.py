@@ -1,0 +1,142 @@
+"""The tools a local session's agent runs in this kernel, and the ledger that runs each call once.
+
+`session_tools(spec, host)` is the SDK's `beta_agent_toolset_20260401` (bash, read, write, edit,
+glob, grep) bound to an `AgentToolContext` on the session's working folder: the file tools are
+confined to it plus `--allow-path` folders (the SDK resolves symlinks before it checks); bash
+starts there, without the kernel's `ANTHROPIC_*` variables and with the kernel's Python first on
+`PATH` (so `python3` has the notebook's packages). Each tool is wrapped (`_Guarded`) so that
+- an interrupt of the cell stops the call (`WorkerHost.interrupt` cancels its scope; the SDK's
+  bash session kills the command) and the agent gets "stopped by the user";
+- a call is executed once: the SDK's runner dispatches an unanswered call again after a stream
+  cut or a worker restart (its result may never have been posted). The `Ledger` keeps what each
+  call returned; when the same call (tool + input) comes again in a session, one `events.list`
+  tells whether every earlier run of it was answered — if not, this is the re-dispatch of one
+  that was not, and its kept result is returned instead of running it again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Ledger", "session_tools", "STOPPED_TEXT"]
+
+STOPPED_TEXT = "stopped by the user (the notebook cell was interrupted)"
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    content: Any
+    is_error: bool
+
+
+class Ledger:
+    """(session id, tool, input) -> the outcomes of the runs so far, oldest first (kernel-wide)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.runs: dict[tuple[str, str, str], list[_Outcome]] = {}
+        self.replayed = 0
+
+    def record(self, key: tuple[str, str, str], outcome: _Outcome) -> None:
+        with self.lock:
+            self.runs.setdefault(key, []).append(outcome)
+
+    def earlier(self, key: tuple[str, str, str]) -> list[_Outcome]:
+        with self.lock:
+            return list(self.runs.get(key, ()))
+
+    def forget(self, session_id: str) -> None:
+        with self.lock:
+            for key in [k for k in self.runs if k[0] == session_id]:
+                del self.runs[key]
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+
+
+async def _answered_runs(client: Any, session_id: str, name: str, canon: str) -> int:
+    """How many calls of `name` with this input the session's history shows answered."""
+    ids: set[str] = set()
+    answered: set[str] = set()
+    async for event in client.beta.sessions.events.list(session_id, limit=1000):
+        kind = getattr(event, "type", None)
+        if kind == "agent.tool_use" and event.name == name and _canonical(dict(event.input or {})) == canon:
+            ids.add(event.id)
+        elif kind == "user.tool_result":
+            answered.add(event.tool_use_id)
+    return len(ids & answered)
+
+
+class _Guarded:
+    """One SDK tool, interruptible and run once per call (see the module docstring)."""
+
+    def __init__(self, inner: Any, spec: Any, host: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.spec = spec
+        self.host = host
+
+    def to_dict(self) -> Any:
+        return self.inner.to_dict()
+
+    async def aclose(self) -> None:
+        from anthropic.lib.tools._beta_functions import aclose_runnable_tool
+
+        await aclose_runnable_tool(self.inner)
+
+    async def call(self, input: Any) -> Any:
+        import anyio
+        from anthropic.lib.tools import ToolError
+
+        session_id = str(self.spec.session_id)
+        key = (session_id, self.name, _canonical(dict(input or {})))
+        earlier = self.host.ledger.earlier(key)
+        if earlier:
+            done = await _answered_runs(self.host.client, session_id, self.name, key[2])
+            if done < len(earlier):  # a run of ours whose result never landed: send that, run nothing
+                self.host.ledger.replayed += 1
+                kept = earlier[done]
+                if kept.is_error:
+                    raise ToolError(kept.content)
+                return kept.content
+        scope = anyio.CancelScope()
+        self.spec.running.add(scope)
+        outcome: _Outcome | None = None
+        try:
+            with scope:
+                content = await self.inner.call(input)
+                outcome = _Outcome(content, False)
+        except ToolError as exc:
+            outcome = _Outcome(exc.content, True)
+            raise
+        finally:
+            self.spec.running.discard(scope)
+            if outcome is None and scope.cancelled_caught:
+                outcome = _Outcome(f"{self.name}: {STOPPED_TEXT}", True)
+            if outcome is not None:
+                self.host.ledger.record(key, outcome)
+        if outcome.is_error:
+            raise ToolError(outcome.content)
+        return outcome.content
+
+
+def bash_environment() -> dict[str, str]:
+    """The kernel's environment without `ANTHROPIC_*`, with the kernel's Python first on PATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    bindir = os.path.dirname(sys.executable)
+    env["PATH"] = os.pathsep.join([bindir, env.get("PATH", "")]) if bindir else env.get("PATH", "")
+    env.setdefault("MPLBACKEND", "Agg")
+    return env
+
+
+def session_tools(spec: Any, host: Any) -> list[Any]:
+    from anthropic.lib.tools.agent_toolset import AgentToolContext, beta_agent_toolset_20260401
+
+    ctx = AgentToolContext(workdir=spec.workdir, allowed_roots=list(spec.allow_paths), env=bash_environment())
+    return [_Guarded(tool, spec, host) for tool in beta_agent_toolset_20260401(ctx)]
