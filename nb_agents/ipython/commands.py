@@ -15,6 +15,7 @@ GROUPS = {
     "file_commands": "outputs pull upload budget cost",
     "record_commands": "export cache",
     "resource_commands": "envs agents",
+    "local_commands": "local",
 }
 
 BUILTIN = tuple(Subcommand(name, f"{module}:cmd_{name}") for module, names in GROUPS.items() for name in names.split())

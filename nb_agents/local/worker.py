@@ -16,6 +16,7 @@ turned into a notice the session's view shows (`take_notices`); nothing is print
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
 import socket
@@ -110,6 +111,7 @@ class WorkerHost:
         self._config: _Config | None = None
         self.client: Any = None  # the worker loop's AsyncAnthropic (toolset.py reads history with it)
         self._handler = _Notices(self)
+        self._atexit = False
 
     # -- kernel side -------------------------------------------------------------------------------
     @property
@@ -192,6 +194,9 @@ class WorkerHost:
 
     # -- the thread ----------------------------------------------------------------------------------
     def _start(self, config: _Config, key: str) -> None:
+        if not self._atexit:
+            atexit.register(self.stop)  # a plain Python process (no IPython shutdown_hook) too
+            self._atexit = True
         ready = threading.Event()
         self._config, self.error = config, None
         for name in _LOGGERS:
