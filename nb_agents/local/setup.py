@@ -62,7 +62,7 @@ class LocalRun:
         return self.folder.outputs(self.before)
 
     def serve(self, session_id: str, environment_id: str, opts: Options) -> None:
-        self.spec.session_id = session_id
+        self.spec.session_id = session_id or self.spec.session_id
         HOST.serve(self.spec, environment_id=environment_id, concurrency=opts.local_concurrency,
                    idle=opts.local_idle)
 

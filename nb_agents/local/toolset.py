@@ -11,7 +11,8 @@ starts there, without the kernel's `ANTHROPIC_*` variables and with the kernel's
   cut or a worker restart (its result may never have been posted). The `Ledger` keeps what each
   call returned; when the same call (tool + input) comes again in a session, one `events.list`
   tells whether every earlier run of it was answered — if not, this is the re-dispatch of one
-  that was not, and its kept result is returned instead of running it again.
+  that was not, and its kept result is returned instead of running it again. A re-dispatch that
+  comes while the first run still runs (a lease lost mid-call) waits for it, then does the same.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Ledger", "session_tools", "STOPPED_TEXT"]
+__all__ = ["CUT_TEXT", "Ledger", "session_tools", "STOPPED_TEXT"]
 
 STOPPED_TEXT = "stopped by the user (the notebook cell was interrupted)"
+CUT_TEXT = ("stopped before it finished: the local worker let go of the session while this ran "
+            "(a lost lease or a worker restart); it was not run again")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Ledger:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.runs: dict[tuple[str, str, str], list[_Outcome]] = {}
+        self.running: dict[tuple[str, str, str], Any] = {}  # key -> anyio.Event set when that run ends
         self.replayed = 0
 
     def record(self, key: tuple[str, str, str], outcome: _Outcome) -> None:
@@ -96,17 +100,21 @@ class _Guarded:
 
         session_id = str(self.spec.session_id)
         key = (session_id, self.name, _canonical(dict(input or {})))
-        earlier = self.host.ledger.earlier(key)
+        ledger = self.host.ledger
+        while key in ledger.running:  # the same call still runs (dispatched again after a lost lease)
+            await ledger.running[key].wait()
+        earlier = ledger.earlier(key)
         if earlier:
             done = await _answered_runs(self.host.client, session_id, self.name, key[2])
             if done < len(earlier):  # a run of ours whose result never landed: send that, run nothing
-                self.host.ledger.replayed += 1
+                ledger.replayed += 1
                 kept = earlier[done]
                 if kept.is_error:
                     raise ToolError(kept.content)
                 return kept.content
         scope = anyio.CancelScope()
         self.spec.running.add(scope)
+        ledger.running[key] = ended = anyio.Event()
         outcome: _Outcome | None = None
         try:
             with scope:
@@ -117,10 +125,16 @@ class _Guarded:
             raise
         finally:
             self.spec.running.discard(scope)
-            if outcome is None and scope.cancelled_caught:
-                outcome = _Outcome(f"{self.name}: {STOPPED_TEXT}", True)
+            ledger.running.pop(key, None)
+            ended.set()
+            if outcome is None:  # stopped by the user (our scope) or by the SDK (e.g. a lost lease)
+                outcome = _Outcome(f"{self.name}: {STOPPED_TEXT if scope.cancelled_caught else CUT_TEXT}", True)
             if outcome is not None:
-                self.host.ledger.record(key, outcome)
+                ledger.record(key, outcome)
+        if scope.cancelled_caught and self.name == "bash":
+            # The user stopped it, not the model: the killed shell is replaced, so the next call runs.
+            with anyio.CancelScope(shield=True):
+                await self.inner.call({"restart": True})
         if outcome.is_error:
             raise ToolError(outcome.content)
         return outcome.content
@@ -138,5 +152,6 @@ def bash_environment() -> dict[str, str]:
 def session_tools(spec: Any, host: Any) -> list[Any]:
     from anthropic.lib.tools.agent_toolset import AgentToolContext, beta_agent_toolset_20260401
 
-    ctx = AgentToolContext(workdir=spec.workdir, allowed_roots=list(spec.allow_paths), env=bash_environment())
+    ctx = spec.ctx = AgentToolContext(workdir=spec.workdir, allowed_roots=list(spec.allow_paths),
+                                      env=bash_environment())
     return [_Guarded(tool, spec, host) for tool in beta_agent_toolset_20260401(ctx)]

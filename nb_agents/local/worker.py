@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
+import contextvars
+import inspect
 import logging
 import os
 import socket
@@ -36,8 +39,14 @@ LOCAL_KEY = "nb_agents_local"  # session metadata: the token of the LocalSpec th
 OFFLINE_KEY = "nb-agents-emulator"  # the emulator takes any bearer
 _LOGGERS = ("anthropic.lib.environments", "anthropic.lib.tools._beta_session_runner")
 STOP_TIMEOUT = 10.0
+RESTARTS = 3  # a worker that dies is started again this many times in a row, then given up
+RESTART_DELAY = 0.5  # seconds before the first restart (then 1 s, 1.5 s)
 
 log = logging.getLogger(__name__)
+# What the SDK worker loop running in this task serves now: {"work": id, "session": id}. Set per
+# loop task; every task the SDK starts under it inherits the same dict, so a log record about a
+# lease (which names the work item only, in newer SDKs) is traced to its session.
+_SERVING: contextvars.ContextVar[dict[str, str | None]] = contextvars.ContextVar("nb_agents_local_serving")
 
 
 @dataclass
@@ -50,6 +59,16 @@ class LocalSpec:
     allow_paths: tuple[Path, ...] = ()
     session_id: str | None = None
     running: set[Any] = field(default_factory=set)  # anyio CancelScopes of the tool calls running now
+    ctx: Any = None  # the AgentToolContext its tools use now (toolset.py)
+
+    def update(self, other: LocalSpec) -> None:
+        """A later cell's folder and allowed paths apply to the tools already built (the SDK runner
+        keeps its tools while the session stays claimed): the context is read on every call."""
+        self.workdir, self.allow_paths, self.session_name = other.workdir, other.allow_paths, other.session_name
+        self.session_id = other.session_id or self.session_id
+        if self.ctx is not None:
+            self.ctx.workdir = other.workdir
+            self.ctx.allowed_roots[:] = list(other.allow_paths)
 
 
 @dataclass(frozen=True)
@@ -80,6 +99,7 @@ class _Notices(logging.Handler):
         super().__init__(logging.INFO)
         self.host = host
         self.recent: deque[str] = deque(maxlen=50)
+        self.reported: set[tuple[str, str | None]] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -88,10 +108,18 @@ class _Notices(logging.Handler):
             return
         if record.levelno >= logging.WARNING:
             self.recent.append(text)
-        if text.startswith("lease lost; released"):
-            sid = text.rpartition("session_id=")[2].split()[0] if "session_id=" in text else ""
+        serving = _SERVING.get(None)
+        if serving is None:
+            return
+        if text.startswith("claimed work work_id="):
+            serving["work"], serving["session"] = text.split("work_id=")[1].split()[0], None
+        elif text.startswith(("lease lost", "lease assumed lost")) and serving.get("session"):
+            sid, work = str(serving["session"]), serving.get("work")
+            if (sid, work) in self.reported:
+                return
+            self.reported.add((sid, work))
             self.host.add_notice(sid, "the local worker lost this session's lease (another worker or the "
-                                      "queue holds it now); its tool calls are not run here until it is claimed again")
+                                      "queue holds it now); its tool calls wait until it is claimed again")
 
 
 class WorkerHost:
@@ -128,7 +156,11 @@ class WorkerHost:
                          Path.cwd() / "agent_workspace")
         with self._life:
             with self.lock:
-                self.specs[spec.token] = spec
+                known = self.specs.get(spec.token)
+                if known is not None and known is not spec:
+                    known.update(spec)
+                else:
+                    self.specs[spec.token] = spec
             if self.running and self._config == config:
                 return
             self._shutdown()
@@ -242,12 +274,40 @@ class WorkerHost:
 
     async def _serve(self, loop: asyncio.AbstractEventLoop, config: _Config, key: str,
                      ready: threading.Event) -> None:
-        from anthropic.lib.environments import EnvironmentWorker
-
+        """Run the SDK workers until `stop`; when one dies (a fatal API error ends its poll loop),
+        say so to the sessions served and start them again, at most `RESTARTS` times in a row."""
         stop = asyncio.Event()
         self._loop, self._stop = loop, stop
         client = self.client = make_async_client()
+        ready.set()
+        try:
+            for attempt in range(RESTARTS + 1):
+                died = await self._run_workers(client, config, key, stop)
+                if died is None:
+                    return
+                self.error = died
+                if attempt == RESTARTS:
+                    break
+                self._tell_all(f"the local worker stopped ({died}); restarting it")
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), RESTART_DELAY * (attempt + 1))
+                if stop.is_set():
+                    return
+            self._tell_all(f"the local worker stopped ({self.error}) and was not restarted: this session's "
+                           "tools cannot run; the run is interrupted (`%agent local` shows the error)")
+            await self._interrupt_all(client)
+        finally:
+            await client.close()
+
+    async def _run_workers(self, client: Any, config: _Config, key: str, stop: asyncio.Event) -> str | None:
+        """One generation of `concurrency` SDK workers; the reason one died, or None once stopped."""
+        from anthropic.lib.environments import EnvironmentWorker
+
         host = socket.gethostname().split(".")[0][:32] or "kernel"
+        # Each SDK worker serves one session at a time: `concurrency` of them serve that many
+        # sessions at once; an SDK that has `max_concurrent_calls` (2.17+) also runs that many calls
+        # of one session at once (the calls of one thread always run one after the other).
+        extra = {"max_concurrent_calls": config.concurrency} if _HAS_MAX_CALLS(EnvironmentWorker) else {}
         workers = [
             EnvironmentWorker(
                 client,
@@ -258,23 +318,45 @@ class WorkerHost:
                 max_idle=config.idle,
                 memory_sync_interval=None,
                 worker_id=f"nb-agents-{host}-{os.getpid()}-{i}",
+                **extra,
             )
             for i in range(config.concurrency)
         ]
-        tasks = [asyncio.create_task(w.run(), name=f"nb-agents-local-{i}") for i, w in enumerate(workers)]
+        tasks = [asyncio.create_task(_serving(w), name=f"nb-agents-local-{i}") for i, w in enumerate(workers)]
         stopper = asyncio.create_task(stop.wait())
-        ready.set()
+        died: str | None = None
         try:
             done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                if task is not stopper and not task.cancelled() and task.exception() is not None:
-                    exc = task.exception()
-                    self.error = f"{type(exc).__name__}: {exc}"
+                if task is not stopper:
+                    exc = None if task.cancelled() else task.exception()
+                    died = f"{type(exc).__name__}: {exc}" if exc is not None else "its poll loop ended"
         finally:
+            self._cancel_running()  # a running command is killed, so the shielded tool call ends now
             for task in [*tasks, stopper]:
                 task.cancel()
             await asyncio.gather(*tasks, stopper, return_exceptions=True)
-            await client.close()
+        return None if stop.is_set() else died
+
+    def _cancel_running(self) -> None:
+        with self.lock:
+            scopes = [scope for spec in self.specs.values() for scope in spec.running]
+        for scope in scopes:
+            scope.cancel()
+
+    def _tell_all(self, text: str) -> None:
+        with self.lock:
+            sids = [spec.session_id for spec in self.specs.values() if spec.session_id]
+        for sid in sids:
+            self.add_notice(sid, text)
+
+    async def _interrupt_all(self, client: Any) -> None:
+        """The worker is gone for good: end the turns waiting for it (the view says why)."""
+        with self.lock:
+            sids = [spec.session_id for spec in self.specs.values() if spec.session_id]
+        for sid in sids:
+            with contextlib.suppress(Exception):
+                await client.beta.sessions.events.send(sid, events=[{"type": "user.interrupt"}])
 
     def _tools_for(self, env: Any) -> list[Any]:
         """The SDK worker's tools factory: the toolset of the claimed session, in its own folder.
@@ -286,7 +368,20 @@ class WorkerHost:
         with self.lock:
             spec.session_id = session.id
             self.claims += 1
+        serving = _SERVING.get(None)
+        if serving is not None:
+            serving["session"] = session.id
         return session_tools(spec, self)
+
+
+async def _serving(worker: Any) -> None:
+    """One SDK worker loop, with its own `_SERVING` record."""
+    _SERVING.set({"work": None, "session": None})
+    await worker.run()
+
+
+def _HAS_MAX_CALLS(cls: Any) -> bool:  # noqa: N802 - reads as the constant it is per SDK version
+    return "max_concurrent_calls" in inspect.signature(cls.__init__).parameters
 
 
 HOST = WorkerHost()
