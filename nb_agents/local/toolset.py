@@ -64,8 +64,8 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
 
 
-async def _answered_runs(client: Any, session_id: str, name: str, canon: str) -> int:
-    """How many calls of `name` with this input the session's history shows answered."""
+async def _calls_so_far(client: Any, session_id: str, name: str, canon: str) -> tuple[int, int]:
+    """(calls, answered calls) of `name` with this input in the session's history."""
     ids: set[str] = set()
     answered: set[str] = set()
     async for event in client.beta.sessions.events.list(session_id, limit=1000):
@@ -74,7 +74,7 @@ async def _answered_runs(client: Any, session_id: str, name: str, canon: str) ->
             ids.add(event.id)
         elif kind == "user.tool_result":
             answered.add(event.tool_use_id)
-    return len(ids & answered)
+    return len(ids), len(ids & answered)
 
 
 class _Guarded:
@@ -105,10 +105,12 @@ class _Guarded:
             await ledger.running[key].wait()
         earlier = ledger.earlier(key)
         if earlier:
-            done = await _answered_runs(self.host.client, session_id, self.name, key[2])
-            if done < len(earlier):  # a run of ours whose result never landed: send that, run nothing
+            calls, done = await _calls_so_far(self.host.client, session_id, self.name, key[2])
+            # Every such call answered: this dispatch is stale (its result landed meanwhile). Fewer
+            # answered than we ran: the first of ours without an answer is the one dispatched again.
+            if calls == done or done < len(earlier):
                 ledger.replayed += 1
-                kept = earlier[done]
+                kept = earlier[min(done, len(earlier) - 1)] if calls != done else earlier[-1]
                 if kept.is_error:
                     raise ToolError(kept.content)
                 return kept.content
