@@ -10,6 +10,7 @@ kernel (its metadata carries the token; the folder is the default one for its na
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ DEFAULT_ROOT = "agent_workspace"
 def workdir_for(opts: Options, session_name: str) -> Path:
     if opts.workdir:
         return Path(opts.workdir).expanduser()
-    return Path(DEFAULT_ROOT) / (clean_component(session_name) or "default")
+    return Path(DEFAULT_ROOT) / (re.sub(r"[/\\]", "_", clean_component(session_name)) or "default")
 
 
 def _allowed(opts: Options) -> tuple[Path, ...]:

@@ -37,6 +37,11 @@ class _Outcome:
     is_error: bool
 
 
+@dataclass(frozen=True)
+class _Inner:
+    call: Any  # the SDK tool's own bound `call`
+
+
 class Ledger:
     """(session id, tool, input) -> the outcomes of the runs so far, oldest first (kernel-wide)."""
 
@@ -78,21 +83,16 @@ async def _calls_so_far(client: Any, session_id: str, name: str, canon: str) -> 
 
 
 class _Guarded:
-    """One SDK tool, interruptible and run once per call (see the module docstring)."""
+    """The `call` of one SDK tool, made interruptible and run once per call (see the module
+    docstring). It replaces the tool object's own `call`: the tool stays the SDK's object, so the
+    runner's clean-up (the bash shell) and everything else about it are unchanged."""
 
-    def __init__(self, inner: Any, spec: Any, host: Any) -> None:
-        self.inner = inner
-        self.name = inner.name
+    def __init__(self, tool: Any, spec: Any, host: Any) -> None:
+        self.inner = _Inner(tool.call)
+        self.name = tool.name
         self.spec = spec
         self.host = host
-
-    def to_dict(self) -> Any:
-        return self.inner.to_dict()
-
-    async def aclose(self) -> None:
-        from anthropic.lib.tools._beta_functions import aclose_runnable_tool
-
-        await aclose_runnable_tool(self.inner)
+        tool.call = self.call
 
     async def call(self, input: Any) -> Any:
         import anyio
@@ -156,4 +156,7 @@ def session_tools(spec: Any, host: Any) -> list[Any]:
 
     ctx = spec.ctx = AgentToolContext(workdir=spec.workdir, allowed_roots=list(spec.allow_paths),
                                       env=bash_environment())
-    return [_Guarded(tool, spec, host) for tool in beta_agent_toolset_20260401(ctx)]
+    tools = beta_agent_toolset_20260401(ctx)
+    for tool in tools:
+        _Guarded(tool, spec, host)
+    return tools

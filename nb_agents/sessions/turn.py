@@ -120,7 +120,7 @@ class Turn:
         if getattr(event, "id", None):
             self.events.append(event)
         self.session.record(event)
-        if self.session.files.local is not None:  # what the kernel's worker has to say (a lost lease)
+        if _local(self.session) is not None:  # what the kernel's worker has to say (a lost lease)
             for text in HOST.take_notices(self.session.session_id):
                 self.notice(text, "warning")
         if self.view is not None:
@@ -353,7 +353,7 @@ class Turn:
     def _draining(self) -> Iterator[float]:
         """Around a drain (sync or async; yields its deadline): its outcome becomes a notice, it never raises.
         In local mode the tool call running in this kernel is stopped first (its command is killed)."""
-        if self.session.files.local is not None:
+        if _local(self.session) is not None:
             HOST.interrupt(str(self.session.session_id))
         try:
             yield time.monotonic() + self.opts.interrupt_wait
@@ -382,6 +382,11 @@ class Turn:
             verbose=self.opts.verbose,
             quiet=self.opts.quiet,
         )
+
+
+def _local(session: Any) -> Any:
+    """The session's local.LocalRun in local mode, else None (test doubles have no `files`)."""
+    return getattr(getattr(session, "files", None), "local", None)
 
 
 def _stop_reason(event: Any) -> str | None:
