@@ -242,3 +242,23 @@ def test_local_stop_and_the_last_session_stop_the_worker(ip: Any, scenario: Any)
     assert HOST.running
     ip.run_line_magic("agent", "new")  # no local session left
     assert not HOST.running
+
+
+def test_record_replay_budget_and_async_work_in_local_mode(ip: Any, scenario: Any, tmp_path: Any) -> None:
+    steps = [{"tool": "bash", "input": {"command": "echo recorded"}}, {"say": "done"}]
+    cassette = tmp_path / "local.jsonl"
+    ip.run_cell_magic("agent", f"--local --auto --max-usd 5 --record {cassette} --out r", scenario(steps) + "go")
+    r = ip.user_ns["r"]
+    assert r.stop_reason == "end_turn" and cassette.is_file()
+    assert nb_agents.sessions.registry()["default"].remote.budget is not None
+    replay = nb_agents.replay(str(cassette), speed=None, view=False, outputs_dir=tmp_path / "replayed")
+    assert "recorded" in render_text(replay.transcript)
+
+    async def go() -> Any:
+        sess = nb_agents.session("async-local", local=True)
+        return await sess.ask_async(scenario(steps, "async") + "go", auto=True, live=False)
+
+    import asyncio
+
+    run = asyncio.run(go())
+    assert run.stop_reason == "end_turn" and result_text(results(run)[0]) == "recorded"
