@@ -10,6 +10,7 @@ starts there, without the kernel's `ANTHROPIC_*` variables and with the kernel's
 - a call is executed once: the SDK's runner dispatches an unanswered call again after a stream
   cut or a worker restart (its result may never have been posted). The `Ledger` keeps what each
   call returned; when the same call (tool + input) comes again in a session, one `events.list`
+  (unless the kernel's own reading of the session already showed it as a new call: `Ledger.note`)
   tells whether every earlier run of it was answered — if not, this is the re-dispatch of one
   that was not, and its kept result is returned instead of running it again. A re-dispatch that
   comes while the first run still runs (a lease lost mid-call) waits for it, then does the same.
@@ -50,6 +51,12 @@ class Ledger:
         self.runs: dict[tuple[str, str, str], list[_Outcome]] = {}
         self.running: dict[tuple[str, str, str], Any] = {}  # key -> anyio.Event set when that run ends
         self.replayed = 0
+        self.listed = 0  # history reads a repeated call needed
+        # What the kernel's own reading of the session showed (Turn.on_event -> `note`): tool use id
+        # -> key, and the answered ids. A repeated call the kernel already saw as a new, unanswered
+        # call (and every earlier run of it answered) runs without reading the history.
+        self.seen: dict[str, tuple[str, str, str]] = {}
+        self.answered: set[str] = set()
 
     def record(self, key: tuple[str, str, str], outcome: _Outcome) -> None:
         with self.lock:
@@ -63,6 +70,25 @@ class Ledger:
         with self.lock:
             for key in [k for k in self.runs if k[0] == session_id]:
                 del self.runs[key]
+            for event_id in [i for i, k in self.seen.items() if k[0] == session_id]:
+                del self.seen[event_id]
+                self.answered.discard(event_id)
+
+    def note(self, session_id: str, event: Any) -> None:
+        """One event of a local session, as the kernel read it."""
+        kind = getattr(event, "type", None)
+        with self.lock:
+            if kind == "agent.tool_use":
+                self.seen[event.id] = (session_id, event.name, _canonical(dict(event.input or {})))
+            elif kind == "user.tool_result":
+                self.answered.add(event.tool_use_id)
+
+    def known_new(self, key: tuple[str, str, str], runs: int) -> bool:
+        """Whether the kernel saw a call of `key` not answered yet while every earlier run was."""
+        with self.lock:
+            ids = [i for i, k in self.seen.items() if k == key]
+            done = sum(1 for i in ids if i in self.answered)
+            return done >= runs and len(ids) > done
 
 
 def _canonical(value: Any) -> str:
@@ -80,6 +106,20 @@ async def _calls_so_far(client: Any, session_id: str, name: str, canon: str) -> 
         elif kind == "user.tool_result":
             answered.add(event.tool_use_id)
     return len(ids), len(ids & answered)
+
+
+async def _kernel_saw_it_new(ledger: Ledger, key: tuple[str, str, str], runs: int) -> bool:
+    """The kernel reads the same stream a little later than the worker: give it a moment."""
+    import anyio
+
+    for _ in range(KERNEL_LAG_POLLS):
+        if ledger.known_new(key, runs):
+            return True
+        await anyio.sleep(0.005)
+    return ledger.known_new(key, runs)
+
+
+KERNEL_LAG_POLLS = 10  # x 5 ms
 
 
 class _Guarded:
@@ -104,7 +144,8 @@ class _Guarded:
         while key in ledger.running:  # the same call still runs (dispatched again after a lost lease)
             await ledger.running[key].wait()
         earlier = ledger.earlier(key)
-        if earlier:
+        if earlier and not await _kernel_saw_it_new(ledger, key, len(earlier)):
+            ledger.listed += 1
             calls, done = await _calls_so_far(self.host.client, session_id, self.name, key[2])
             # Every such call answered: this dispatch is stale (its result landed meanwhile). Fewer
             # answered than we ran: the first of ours without an answer is the one dispatched again.

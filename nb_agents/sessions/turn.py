@@ -121,6 +121,7 @@ class Turn:
             self.events.append(event)
         self.session.record(event)
         if _local(self.session) is not None:  # what the kernel's worker has to say (a lost lease)
+            HOST.ledger.note(str(self.session.session_id), event)
             for text in HOST.take_notices(self.session.session_id):
                 self.notice(text, "warning")
         if self.view is not None:
