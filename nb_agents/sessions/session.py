@@ -39,7 +39,7 @@ from ..api import (
 from ..config import Options, check_session_name, resolve_options
 from ..errors import AgentAPIError, NoBackendError, SessionError
 from ..events import event_type, get_field, usd
-from ..local import HOST, LOCAL_KEY, attach_local, prepare_local
+from ..local import HOST, LOCAL_KEY, attach_local, prepare_local, workdir_for
 from ..run import DryRun, Run
 from ..tools import NO_SERVER_BUDGET, tool_setup
 from ..transcript import empty, fold
@@ -311,6 +311,9 @@ class AgentSession:
         inputs = collect_inputs(prepared, [files] if isinstance(files, str) else files)
         if dry_run:  # nothing changes, locally or remotely
             uploads = self.files.plan(inputs, opts, None if new else self.session_id)
+            if opts.local:  # nothing would be uploaded: the inputs are written into the working folder
+                where = workdir_for(opts, self.name) / "inputs"
+                uploads = tuple(u.rsplit(" (", 1)[0] + f" (written to {where}, no upload)" for u in uploads)
             return DryRun(prompt=prepared.text, session_name=self.name, uploads=uploads, options={"model": opts.model})
         moved = self.moved()  # its server session is on a backend this kernel left: start anew
         # local and cloud sessions live in different environments: switching starts a new session

@@ -262,3 +262,12 @@ def test_record_replay_budget_and_async_work_in_local_mode(ip: Any, scenario: An
 
     run = asyncio.run(go())
     assert run.stop_reason == "end_turn" and result_text(results(run)[0]) == "recorded"
+
+
+def test_a_dry_run_in_local_mode_says_nothing_would_be_uploaded(ip: Any, emu: Any) -> None:
+    ip.user_ns["df"] = pd.DataFrame({"a": [1]})
+    uploads = emu.store.stats["uploads"]
+    ip.run_cell_magic("agent", "--local --dry-run --out plan", "Profile {{df}}")
+    plan = ip.user_ns["plan"]
+    assert plan.uploads == ("df (written to agent_workspace/default/inputs, no upload)",)
+    assert emu.store.stats["uploads"] == uploads and not HOST.running
