@@ -90,18 +90,6 @@ def register(ipython: Any) -> None:
     if not ipython.custom_exceptions:
         ipython.set_custom_exc((NbAgentsError,), _one_line)
     register_all(BUILTIN)
-    if not getattr(ipython, "_nb_agents_shutdown_hook", False):
-        ipython.set_hook("shutdown_hook", _stop_local_worker)
-        ipython._nb_agents_shutdown_hook = True
-
-
-def _stop_local_worker(shell: Any = None) -> None:
-    """IPython's shutdown_hook: stop the local-mode worker (if local mode was ever used)."""
-    import sys
-
-    local = sys.modules.get("nb_agents.local")
-    if local is not None:
-        local.HOST.stop()
 
 
 def unregister(ipython: Any) -> None:

@@ -4,7 +4,7 @@
 `SessionToolRunner` → stop; `anthropic.lib.environments`) — `max_concurrent_calls` copies of it on
 one asyncio loop, so that many sessions have a tool call running at once. There is no poll loop
 of ours. It starts on first use (`serve`), and stops on `stop()`: `%agent local stop`, the
-kernel's shutdown (`atexit`, the IPython `shutdown_hook`), or when the last local session is
+kernel's shutdown (`atexit`: IPython has no shutdown hook any more), or when the last local session is
 `release`d. A worker task that dies is noticed by the next `serve`, which starts a new one.
 
 Each claimed session gets the SDK's agent toolset (`beta_agent_toolset_20260401`) bound to its
@@ -140,6 +140,7 @@ class WorkerHost:
         self.client: Any = None  # the worker loop's AsyncAnthropic (toolset.py reads history with it)
         self._handler = _Notices(self)
         self._atexit = False
+        self._given_up = False  # the thread gave up after restarts: the next serve starts a new one
 
     # -- kernel side -------------------------------------------------------------------------------
     @property
@@ -161,7 +162,7 @@ class WorkerHost:
                     known.update(spec)
                 else:
                     self.specs[spec.token] = spec
-            if self.running and self._config == config:
+            if self.running and self._config == config and not self._given_up:
                 return
             self._shutdown()
             self._start(config, key)
@@ -230,7 +231,7 @@ class WorkerHost:
             atexit.register(self.stop)  # a plain Python process (no IPython shutdown_hook) too
             self._atexit = True
         ready = threading.Event()
-        self._config, self.error = config, None
+        self._config, self.error, self._given_up = config, None, False
         for name in _LOGGERS:
             logger = logging.getLogger(name)
             if self._handler not in logger.handlers:
@@ -293,6 +294,7 @@ class WorkerHost:
                     await asyncio.wait_for(stop.wait(), RESTART_DELAY * (attempt + 1))
                 if stop.is_set():
                     return
+            self._given_up = True
             self._tell_all(f"the local worker stopped ({self.error}) and was not restarted: this session's "
                            "tools cannot run; the run is interrupted (`%agent local` shows the error)")
             await self._interrupt_all(client)

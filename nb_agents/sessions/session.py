@@ -37,9 +37,9 @@ from ..api import (
     with_mcp_toolsets,
 )
 from ..config import Options, check_session_name, resolve_options
-from ..errors import AgentAPIError, NoBackendError, SessionError
+from ..errors import AgentAPIError, ConfigError, NoBackendError, SessionError
 from ..events import event_type, get_field, usd
-from ..local import HOST, LOCAL_KEY, attach_local, prepare_local, workdir_for
+from ..local import HOST, LOCAL_KEY, attach_local, is_local_environment, prepare_local, workdir_for
 from ..run import DryRun, Run
 from ..tools import NO_SERVER_BUDGET, tool_setup
 from ..transcript import empty, fold
@@ -215,6 +215,9 @@ class AgentSession:
         version = split_agent_ref(opts.agent_id)[1] if opts.agent_id else None
         session_args = session_kwargs(opts, self.name)  # title, metadata, repos, memory, vaults
         if local is not None:
+            if opts.environment_id and not api_call(is_local_environment, client, env_id):
+                raise ConfigError(f"--environment {env_id} is not a self-hosted environment: --local needs one "
+                                  "(leave --environment out to use nb-agents-local)")
             # The worker finds the session's folder by this token; it serves before the session
             # exists, so the work item the create enqueues is claimed with the right tools.
             session_args["metadata"] = {**session_args.get("metadata", {}), LOCAL_KEY: local.token}

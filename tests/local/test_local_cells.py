@@ -271,3 +271,31 @@ def test_a_dry_run_in_local_mode_says_nothing_would_be_uploaded(ip: Any, emu: An
     plan = ip.user_ns["plan"]
     assert plan.uploads == ("df (written to agent_workspace/default/inputs, no upload)",)
     assert emu.store.stats["uploads"] == uploads and not HOST.running
+
+
+def test_a_worker_that_keeps_dying_ends_the_run_and_the_next_cell_works(ip: Any, emu: Any, scenario: Any,
+                                                                        monkeypatch: Any) -> None:
+    monkeypatch.setenv("NB_AGENTS_LOCAL_CONCURRENCY", "1")
+    ip.run_cell_magic("agent", "--local --auto --out r0", scenario([{"say": "warm"}]) + "go")
+    HOST.stop()
+    emu.faults.fail_next(12, 401, "GET /v1/environments/*/work/poll")  # the first try and three restarts
+    steps = [{"tool": "bash", "input": {"command": "echo never"}}, {"say": "x"}]
+    ip.run_cell_magic("agent", "--local --auto --out r", scenario(steps, "dies") + "go")
+    r = ip.user_ns["r"]
+    text = render_text(r.transcript)
+    assert "was not restarted" in text and "user.interrupt" in [e.type for e in r.events]  # not a hang
+    assert all(result_text(e) != "never" for e in results(r))
+    assert "last error" in repr(ip.run_line_magic("agent", "local"))
+    steps = [{"tool": "bash", "input": {"command": "echo back"}}, {"say": "fine"}]
+    ip.run_cell_magic("agent", "--local --auto --out r2", scenario(steps, "back") + "go")  # a fresh worker
+    assert ip.user_ns["r2"].stop_reason == "end_turn" and result_text(results(ip.user_ns["r2"])[0]) == "back"
+
+
+def test_local_mode_refuses_a_cloud_environment_in_one_line(ip: Any, capsys: Any) -> None:
+    sess_client = nb_agents.session("probe").connect()
+    env = sess_client.beta.environments.create(name="a-cloud-one", config={"type": "cloud"})
+    ip.run_cell(f"%%agent --local --auto --environment {env.id}\nhi")
+    captured = capsys.readouterr()
+    text = (captured.out + captured.err).strip()
+    assert "is not a self-hosted environment" in text and "Traceback" not in text
+    assert not HOST.specs  # nothing left registered
