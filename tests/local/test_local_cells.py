@@ -299,3 +299,14 @@ def test_local_mode_refuses_a_cloud_environment_in_one_line(ip: Any, capsys: Any
     text = (captured.out + captured.err).strip()
     assert "is not a self-hosted environment" in text and "Traceback" not in text
     assert not HOST.specs  # nothing left registered
+
+
+def test_switching_between_cloud_and_local_starts_a_new_conversation(ip: Any, scenario: Any) -> None:
+    ip.run_cell_magic("agent", "--out c", scenario([{"say": "cloud"}], "c") + "go")
+    ip.run_cell_magic("agent", "--local --auto --out l", scenario([{"say": "local"}], "l") + "go")
+    cloud, local = ip.user_ns["c"], ip.user_ns["l"]
+    assert local.session_id != cloud.session_id and HOST.running
+    assert "this cell starts a new conversation (local mode)" in render_text(local.transcript)
+    ip.run_cell_magic("agent", "--out c2", scenario([{"say": "cloud again"}], "c2") + "go")
+    assert ip.user_ns["c2"].session_id not in (cloud.session_id, local.session_id)
+    assert not HOST.running  # no local session left
