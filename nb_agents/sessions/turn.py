@@ -269,6 +269,9 @@ class Turn:
 
     def complete(self, interrupted: bool) -> Run:
         """After the read: pull the outputs and build the `Run`."""
+        if _local(self.session) is not None:  # what the worker said after the last event
+            for text in HOST.take_notices(self.session.session_id):
+                self.notice(text, "warning")
         outputs = self._pull()
         run = self._result(self.started, interrupted)
         run.outputs.update(outputs)
