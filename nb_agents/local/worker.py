@@ -309,7 +309,7 @@ class WorkerHost:
         # Each SDK worker serves one session at a time: `concurrency` of them serve that many
         # sessions at once; an SDK that has `max_concurrent_calls` (2.17+) also runs that many calls
         # of one session at once (the calls of one thread always run one after the other).
-        extra = {"max_concurrent_calls": config.concurrency} if _HAS_MAX_CALLS(EnvironmentWorker) else {}
+        extra: dict[str, Any] = {"max_concurrent_calls": config.concurrency} if _HAS_MAX_CALLS(EnvironmentWorker) else {}
         workers = [
             EnvironmentWorker(
                 client,
