@@ -310,3 +310,13 @@ def test_switching_between_cloud_and_local_starts_a_new_conversation(ip: Any, sc
     ip.run_cell_magic("agent", "--out c2", scenario([{"say": "cloud again"}], "c2") + "go")
     assert ip.user_ns["c2"].session_id not in (cloud.session_id, local.session_id)
     assert not HOST.running  # no local session left
+
+
+def test_config_makes_local_the_default(ip: Any, scenario: Any) -> None:
+    ip.run_line_magic("config", "AgentMagic.local = True")
+    try:
+        ip.run_cell_magic("agent", "--auto --out r", scenario([{"tool": "bash", "input": {"command": "pwd"}},
+                                                              {"say": "ok"}]) + "go")
+        assert result_text(results(ip.user_ns["r"])[0]).endswith("agent_workspace/default")
+    finally:
+        ip.run_line_magic("config", "AgentMagic.local = False")
