@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..api import backend
 from ..config import Options
 from ..errors import ConfigError
 from ..files import clean_component
 from ..files.local import LocalFolder
-from .worker import HOST, LOCAL_KEY, LocalSpec
+from .worker import HOST, LOCAL_KEY, LocalSpec, environment_key
 
 __all__ = ["LocalRun", "attach_local", "is_local_environment", "prepare_local", "workdir_for"]
 
@@ -74,7 +75,8 @@ class LocalRun:
 
 
 def prepare_local(session_name: str, opts: Options, inputs: dict[str, Any], token: str | None = None) -> LocalRun:
-    """Check the folder and the allowed paths, write the inputs; nothing is sent."""
+    """Check the key, the folder and the allowed paths, write the inputs; nothing is sent."""
+    environment_key(backend().offline)  # the service needs the environment's key: say so before creating
     folder = LocalFolder(workdir_for(opts, session_name))
     root = folder.check()
     spec = LocalSpec(token or secrets.token_hex(12), session_name, root.resolve(), _allowed(opts))

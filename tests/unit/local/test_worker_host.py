@@ -33,6 +33,8 @@ def test_bash_write_and_edit_ask_unless_the_cell_chose(monkeypatch: Any) -> None
 
 def test_the_folder_defaults_per_session_and_is_checked(tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")  # a backend (no call is made)
+    monkeypatch.setenv("ANTHROPIC_ENVIRONMENT_KEY", "sk-ant-oat01-test")
     opts = resolve_options({"local": True})
     assert workdir_for(opts, "my session/1") == Path("agent_workspace/my session_1")
     run = prepare_local("a", opts, {})
@@ -64,3 +66,15 @@ def test_a_host_that_never_started_stops_quietly() -> None:
     assert host.stop() is False and host.interrupt("sesn_x") == 0
     assert host.status()["running"] is False
     host.release("unknown")
+
+
+def test_without_the_environment_key_nothing_is_prepared(tmp_path: Path, monkeypatch: Any) -> None:
+    from nb_agents.api import client
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(client, "_emulator", None)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    monkeypatch.delenv("ANTHROPIC_ENVIRONMENT_KEY", raising=False)
+    with pytest.raises(ConfigError, match="ANTHROPIC_ENVIRONMENT_KEY"):
+        prepare_local("a", resolve_options({"local": True}), {})
+    assert not (tmp_path / "agent_workspace").exists()
