@@ -113,6 +113,20 @@ class AgentMagic(Configurable):
     )
     rubric = Unicode("", help="The outcome's rubric: text, or a path to a text/markdown file.").tag(config=True)
     max_iterations = Int(3, help="Outcome evaluation rounds at most (1-20).").tag(config=True)
+    # -- local mode (docs/local.md): the kernel is the self-hosted environment's worker --
+    local = Bool(False, help="Run the agent's tools in this kernel, in a working folder (docs/local.md).").tag(
+        config=True
+    )
+    workdir = Unicode("", help="Local mode: the working folder ('' = ./agent_workspace/<session>/).").tag(config=True)
+    allow_paths = List(Unicode(), [], help="Local mode: folders outside the working folder the file tools may use.").tag(
+        config=True
+    )
+    local_concurrency = Int(4, min=1, help="Local mode: tool calls of different sessions run at once (max_concurrent_calls).").tag(
+        config=True
+    )
+    local_idle = Float(60.0, help="Local mode: seconds the worker keeps an idle session's lease before it lets go.").tag(
+        config=True
+    )
 
 
 # Trait names that are options (everything tagged config=True on AgentMagic).
@@ -162,6 +176,11 @@ class Options:
     outcome: str = ""
     rubric: str = ""
     max_iterations: int = 3
+    local: bool = False
+    workdir: str = ""
+    allow_paths: tuple[str, ...] = ()
+    local_concurrency: int = 4
+    local_idle: float = 60.0
     sources: dict[str, str] = dataclasses.field(default_factory=dict, compare=False, hash=False)
 
     def replace(self, **changes: Any) -> Options:
@@ -277,7 +296,7 @@ def env_settings(environ: dict[str, str] | None = None) -> dict[str, Any]:
 # Every Float option is an amount (seconds or USD) where NaN, infinity or a negative number
 # would silently mean "no limit": refused in every layer, with what the number means.
 _AMOUNTS = {"timeout": "seconds; 0 = no limit", "interrupt_wait": "seconds", "pull_settle": "seconds",
-            "max_usd": "USD; 0 = no budget"}
+            "max_usd": "USD; 0 = no budget", "local_idle": "seconds"}
 
 
 def _check_amount(key: str, value: Any) -> None:

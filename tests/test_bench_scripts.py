@@ -57,3 +57,11 @@ def test_saved_size_bench() -> None:
     assert r["events"]["value"] == 5 * 5 + 3 + 6
     assert 2 < r["added"]["value"] < 150
     assert set(r["added"]["detail"]) >= {"widget_state", "agent_outputs"}
+
+
+def test_local_bench() -> None:
+    r = bench("local", "--reps", "1", "--calls", "3", "--rows", "2000", timeout=240)
+    assert r["bare_worker_turn_seconds"]["value"] > 0
+    assert r["local_turn_ratio"]["target"] == "<= 1.1" and isinstance(r["local_turn_ratio"]["met"], bool)
+    assert r["profile_cloud_seconds"]["value"] > 0 and r["profile_local_seconds"]["value"] > 0
+    assert r["profile_local_uploads"]["value"] == 0 and "1 upload" in r["profile_cloud_seconds"]["detail"]

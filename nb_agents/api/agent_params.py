@@ -53,7 +53,10 @@ def parse_packages(entries: tuple[str, ...] | list[str]) -> dict[str, list[str]]
 
 
 def environment_config(opts: Any) -> dict[str, Any]:
-    """The cloud environment config (`environments.create(config=...)`) for `opts`."""
+    """The environment config (`environments.create(config=...)`) for `opts`: a self-hosted one in
+    local mode (the kernel is its worker: docs/local.md), else the cloud container."""
+    if getattr(opts, "local", False):
+        return {"type": "self_hosted"}
     packages = parse_packages(opts.packages)
     if opts.network not in ("unrestricted", "limited"):
         raise ConfigError(f"network: {opts.network!r} is not 'unrestricted' or 'limited'")

@@ -256,8 +256,9 @@ def ensure_environment(client: Any, opts: Options) -> str:
         return opts.environment_id
     config = _environment_config(opts)
     body = {"config": config}
-    return _get_or_create(client, "environments", opts.environment_name,
-                          "env:" + opts.environment_name, config, create=body, update=body)
+    # A config's type cannot change: local mode has its own environment beside the cloud one.
+    name = opts.environment_name + ("-local" if opts.local else "")
+    return _get_or_create(client, "environments", name, "env:" + name, config, create=body, update=body)
 
 
 def _get_or_create(client: Any, kind: str, name: str, cache_name: str, config: dict[str, Any], *,

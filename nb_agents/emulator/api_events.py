@@ -44,6 +44,9 @@ def sse_frame(event: dict[str, Any]) -> bytes:
     return f"event: {event.get('type', 'message')}\ndata: {data}\n\n".encode()
 
 
+_WORK_EVENTS = frozenset({"user.message", "user.define_outcome", "user.tool_confirmation"})
+
+
 async def send(request: Request) -> JSONResponse:
     body = await read_json(request, event_send_params.EventSendParams)
     store = store_of(request)
@@ -60,6 +63,9 @@ async def send(request: Request) -> JSONResponse:
         raise ApiError(400, "events: at most one system.message is allowed, and it must be the last event")
     echoes = await record.runtime.send(events)
     store.bump("events_sent", len(events))
+    if record.environment["config"]["type"] == "self_hosted" and any(e["type"] in _WORK_EVENTS for e in events):
+        # New work for a session whose worker has let go (its item stopped after an idle): queue it again.
+        request.app.state.work.ensure_item(record.environment["id"], record.session["id"])
     return ok({"data": echoes})
 
 

@@ -2,10 +2,13 @@
 stats, list, retrieve, update), so the SDK's `EnvironmentWorker` and `work.poller` run against
 the emulator.
 
-Every session created in a `self_hosted` environment enqueues one work item. A polled item stays
-queued (and can be re-polled after `reclaim_older_than_ms`) until it is acked; heartbeats keep
-its lease (`expected_last_heartbeat` must match, else 412); deleting or archiving the session
-asks the worker to stop.
+Every session created in a `self_hosted` environment enqueues one work item, and so does new work
+(a message, an outcome, a confirmation) for a session with no live item, or a worker's stop while
+its session is still running (a worker let go after an idle). A polled item stays queued (and can
+be re-polled after `reclaim_older_than_ms`) until it is acked; heartbeats keep its lease
+(`expected_last_heartbeat` must match, else 412); a lease not renewed within its TTL expires and
+the item is queued again for another worker (`WorkQueue.ttl` sets the default TTL, 90 s);
+deleting or archiving the session asks the worker to stop.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ DEFAULT_RECLAIM_MS = 5000
 class _Lease:
     polled_at: float | None = None
     last_heartbeat: str | None = None
-    ttl: int = DEFAULT_TTL
+    ttl: float = DEFAULT_TTL
+    renewed_at: float | None = None  # monotonic time of the ack or the last heartbeat
 
 
 @dataclass
@@ -47,6 +51,8 @@ class WorkQueue:
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     leases: dict[str, _Lease] = field(default_factory=dict)
     workers: dict[str, dict[str, float]] = field(default_factory=dict)  # env -> worker id -> last poll
+    ttl: float = DEFAULT_TTL  # the lease TTL of new items (tests shorten it)
+    sessions_running: Any = None  # session id -> bool: is it still running (set by the server)
     _arrivals: dict[str, asyncio.Event] = field(default_factory=dict)
 
     def enqueue(self, environment_id: str, session_id: str) -> dict[str, Any]:
@@ -66,7 +72,7 @@ class WorkQueue:
             "stopped_at": None,
         }
         self.items[work_id] = item
-        self.leases[work_id] = _Lease()
+        self.leases[work_id] = _Lease(ttl=self.ttl)
         self._arrival(environment_id).set()
         return item
 
@@ -81,11 +87,26 @@ class WorkQueue:
                 else:
                     item["state"] = "stopping"
 
+    def ensure_item(self, environment_id: str, session_id: str) -> None:
+        """Queue an item for the session unless one is live (queued, starting, active, stopping)."""
+        if not any(i["data"]["id"] == session_id and i["state"] != "stopped" for i in self.items.values()):
+            self.enqueue(environment_id, session_id)
+
+    def _expire(self, now: float) -> None:
+        """Leases not renewed within their TTL end: the item is queued again for any worker."""
+        for item in self.items.values():
+            lease = self.leases[item["id"]]
+            if item["state"] in ("starting", "active") and lease.renewed_at is not None \
+                    and now - lease.renewed_at > lease.ttl:
+                item["state"], lease.polled_at, lease.renewed_at, lease.last_heartbeat = "queued", None, None, None
+                self._arrival(item["environment_id"]).set()
+
     def _arrival(self, environment_id: str) -> asyncio.Event:
         return self._arrivals.setdefault(environment_id, asyncio.Event())
 
     def claimable(self, environment_id: str, reclaim_ms: int) -> dict[str, Any] | None:
         now = time.monotonic()
+        self._expire(now)
         for item in self.items.values():
             if item["environment_id"] != environment_id or item["state"] != "queued":
                 continue
@@ -153,6 +174,7 @@ async def ack(request: Request) -> JSONResponse:
             409, f"Work item {item['id']} is {item['state']}, not queued", error_type="invalid_request_error"
         )
     item["state"], item["acknowledged_at"] = "starting", now_iso()
+    _queue(request).leases[item["id"]].renewed_at = time.monotonic()
     return ok(item)
 
 
@@ -161,14 +183,16 @@ async def heartbeat(request: Request) -> JSONResponse:
     ttl = q_int(request, "desired_ttl_seconds", None, 1, 86_400)
     expected = request.query_params.get("expected_last_heartbeat")
     item = _item(request)
-    lease = _queue(request).leases[item["id"]]
+    queue = _queue(request)
+    queue._expire(time.monotonic())
+    lease = queue.leases[item["id"]]
     current = lease.last_heartbeat or NO_HEARTBEAT
     if expected is not None and expected != current:
         state = {
             "last_heartbeat": lease.last_heartbeat,
             "lease_extended": False,
             "state": item["state"],
-            "ttl_seconds": lease.ttl,
+            "ttl_seconds": int(lease.ttl),
         }
         raise ApiError(
             412,
@@ -181,15 +205,16 @@ async def heartbeat(request: Request) -> JSONResponse:
     if extend:
         if item["state"] == "starting":
             item["state"], item["started_at"] = "active", now_iso()
-        lease.ttl = max(10, min(ttl or DEFAULT_TTL, 600))
+        lease.ttl = max(min(lease.ttl, 10), min(ttl or lease.ttl, 600))
         lease.last_heartbeat = item["latest_heartbeat_at"] = now_iso()
+        lease.renewed_at = time.monotonic()
     return ok(
         {
             "type": "work_heartbeat",
             "last_heartbeat": lease.last_heartbeat or NO_HEARTBEAT,
             "lease_extended": extend,
             "state": item["state"],
-            "ttl_seconds": lease.ttl,
+            "ttl_seconds": int(lease.ttl),
         }
     )
 
@@ -205,6 +230,9 @@ async def stop(request: Request) -> JSONResponse:
         item["state"], item["stopped_at"] = "stopped", stamp
     else:
         item["state"] = "stopping"
+    running = _queue(request).sessions_running
+    if item["state"] == "stopped" and running is not None and running(item["data"]["id"]):
+        _queue(request).ensure_item(item["environment_id"], item["data"]["id"])  # its tools still need a worker
     return ok(item)
 
 

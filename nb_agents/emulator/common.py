@@ -70,6 +70,7 @@ class EmulatorConfig:
     schedule_interval: float = 1.0  # how often deployment schedules are checked (seconds)
     clock: Any = None  # () -> epoch seconds for deployment schedules only (tests); None: time.time
     dream_step_delay: float = 0.5  # seconds a dream stays pending, then running
+    work_ttl: float = 90.0  # self-hosted work: a lease not renewed this long is queued again (tests shorten it)
 
 
 _STATUS_TYPES = {

@@ -226,7 +226,13 @@ def create_app(
     app.state.runtime_factory = runtime_factory
     app.state.streams = set()  # open SSE queues, ended on shutdown
     app.state.archived_threads = {}  # thread id -> archived_at
-    app.state.work = api_work.WorkQueue()  # self-hosted work items
+    app.state.work = api_work.WorkQueue(ttl=config.work_ttl)  # self-hosted work items
+
+    def session_running(session_id: str) -> bool:
+        rec = store.sessions.get(session_id)
+        return rec is not None and rec.session.get("status") in ("running", "rescheduling")
+
+    app.state.work.sessions_running = session_running
     app.state.loop = None
     app.state.dream_tasks = {}  # dream id -> its asyncio task
 

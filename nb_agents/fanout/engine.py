@@ -92,6 +92,8 @@ class FanOut:
         self.max_usd = max_usd
         self.namespace, self.interpolate, self.live, self.name = namespace, interpolate, live, name
         self.options = dict(options or {})
+        # approvals (ask=, auto=...) go to every item's ask(); local mode needs one said out loud
+        self.tool_kw = {k: self.options.pop(k) for k in ("ask", "ask_all", "auto") if k in self.options}
         self.stopped = threading.Event()
         self.started = time.monotonic()
         self._lock = threading.Lock()
@@ -111,6 +113,9 @@ class FanOut:
             self.namespace = user_namespace()
         probe = AgentSession(f"{self.name}-setup", **self.options)
         opts = probe.options()  # a bad option fails here, in one line, before anything is created
+        if opts.local and not self.tool_kw:
+            raise ConfigError("nb_agents.map(local=True) runs items unattended, so no one can approve a tool call: "
+                              "pass auto=True to let the tools run in this kernel (docs/local.md)")
         self.client = probe.connect(opts)
         self._probe = probe
         self._shared = self._agent_and_environment(opts)
@@ -189,7 +194,7 @@ class FanOut:
                     run = sess.follow(live=False)  # the message is there: never send it twice
                 else:
                     run = sess.ask(self.template, namespace=ns, interpolate=self.interpolate, live=False,
-                                   files=files_for(self.files, item.key, item.value))
+                                   files=files_for(self.files, item.key, item.value), **self.tool_kw)
             except NbAgentsError as exc:
                 item.session_id = sess.session_id
                 if self.stopped.is_set():

@@ -64,6 +64,7 @@ class Prepared:
     entries: list[tuple[InputSpec, _Mount]] = field(default_factory=list)
     report: list[ReportRow] = field(default_factory=list)
     uploaded: list[str] = field(default_factory=list)  # file ids uploaded by this call
+    local = False  # local.LocalPrepared: written into the working folder, nothing mounted
 
     @property
     def resources(self) -> list[dict[str, Any]]:

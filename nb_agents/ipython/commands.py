@@ -17,6 +17,7 @@ GROUPS = {
     "resource_commands": "envs agents",
     "memory_commands": "memory vaults vault",
     "schedule_commands": "schedules trigger pause resume unschedule runs",
+    "local_commands": "local",
 }
 
 BUILTIN = tuple(Subcommand(name, f"{module}:cmd_{name}") for module, names in GROUPS.items() for name in names.split())

@@ -70,6 +70,9 @@ __all__ = ["cell_flags", "flag_overrides", "parse_cell_flags", "split_words", "t
 @argument("--schedule", metavar="CRON", help='Do not run now: schedule this cell (a deployment), e.g. "0 8 * * 1-5" (docs/schedules.md).')
 @argument("--tz", metavar="ZONE", help="With --schedule: the IANA time zone of the cron expression (default: this machine's).")
 @argument("--name", metavar="NAME", help="With --schedule: the schedule's name (the same name updates it).")
+@argument("--local", action="store_const", const=True, help="Run the agent's tools in this kernel, in a working folder (docs/local.md).")
+@argument("--workdir", metavar="PATH", help="With --local: the working folder (default ./agent_workspace/<session>/).")
+@argument("--allow-path", dest="allow_paths", action="append", metavar="DIR", help="With --local: a folder outside the working folder the file tools may use (repeat).")
 def cell_flags(line: str) -> None:
     """%%agent [options] -- the cell is the prompt; `{{name}}` inserts a kernel variable."""
 

@@ -70,6 +70,14 @@ class SessionFiles:
         self.meter = meter  # the session's: counts every upload (egress.py)
         self.sync: Any = None
         self.pending: list[tuple[str | None, str]] = []  # (session id, cards) of `%agent upload`s
+        self.local: Any = None  # local.LocalRun while the session runs in local mode (no sync at all)
+
+    @property
+    def outputs_root(self) -> Any:
+        """Where this session's outputs are: the working folder in local mode, else the pull folder."""
+        if self.local is not None:
+            return self.local.folder.root
+        return self.sync.outputs_root if self.sync is not None else None
 
     def announce(self, prep: Any) -> None:
         """Cards of inputs mounted between turns (`%agent upload`): the next prompt carries them."""
@@ -103,21 +111,22 @@ class SessionFiles:
         return sync.prepare(dict(inputs), session_id=session_id, fmt=opts.file_format, sample=opts.sample_rows)
 
     def bind(self, prep: Any, created: Any) -> None:
-        if prep is not None:
+        if prep is not None and not prep.local:
             self.sync.bind(prep, created)
 
     def discard(self, prep: Any) -> None:
-        if prep is not None:
+        if prep is not None and not prep.local:
             self.sync.discard(prep)
 
     @staticmethod
     def prompt(text: str, namespace: Mapping[str, Any], prep: Any, interpolated: bool) -> str:
         """The prompt with `{{df}}` -> its mount reference, and the input cards appended."""
         mounts = {spec.name: (spec.kind, mount.mount_path) for spec, mount in prep.entries}
+        where = "saved in the working folder at" if prep.local else "mounted at"
 
         def frame_text(ref: Any) -> str:
             kind, path = mounts.get(ref.expr, ("DataFrame", None))
-            return f"`{ref.expr}` (a {kind} mounted at `{path}`)" if path else f"`{ref.expr}`"
+            return f"`{ref.expr}` (a {kind} {where} `{path}`)" if path else f"`{ref.expr}`"
 
         body = interpolate(text, namespace, frame_text=frame_text).text if interpolated else text
         return f"{body}\n\n{prep.cards}"
@@ -126,7 +135,10 @@ class SessionFiles:
         """Download the turn's outputs (`.errors`: files that failed). Only turns that used a
         built-in tool can have written any, so a plain answer skips the listing; and the
         `pull_settle` wait for unannounced outputs is spent only when a bash command may
-        have written some (see `settle_for`)."""
+        have written some (see `settle_for`). In local mode the outputs are the files the turn
+        wrote in the working folder: nothing is listed or downloaded."""
+        if self.local is not None:
+            return self.local.outputs()
         if not opts.pull_outputs or not any(event_type(e) == "agent.tool_use" for e in events):
             return Outputs()
         sync = self._sync_for(client, opts)

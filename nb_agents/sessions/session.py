@@ -38,8 +38,9 @@ from ..api import (
 )
 from ..config import Options, check_session_name, resolve_options
 from ..egress import EgressMeter
-from ..errors import AgentAPIError, NoBackendError, SessionError
+from ..errors import AgentAPIError, ConfigError, NoBackendError, SessionError
 from ..events import event_type, get_field, usd
+from ..local import HOST, LOCAL_KEY, attach_local, is_local_environment, prepare_local, workdir_for
 from ..run import DryRun, Run
 from ..tools import NO_SERVER_BUDGET, tool_setup
 from ..transcript import empty, fold
@@ -158,21 +159,34 @@ class AgentSession:
         setup.config = with_mcp_toolsets(setup.config, opts)  # custom tools replace the list: keep MCP's
         return setup
 
-    def _ensure_session(self, opts: Options, prep: Any = None, setup: Any = None, *, new: bool = False) -> str:
+    def _ensure_session(self, opts: Options, prep: Any = None, setup: Any = None, *, new: bool = False,
+                        local: Any = None) -> str:
         """Create the server session if there is none, or a new one (`new`), mounting `prep`'s
         inputs at creation; bring an existing one's tools in line with `setup`. The session
-        switches to a new server session only once that exists: a failure keeps the current one."""
+        switches to a new server session only once that exists: a failure keeps the current one.
+        `local` (local.LocalRun): the session's tools run in this kernel (docs/local.md)."""
         client = self.connect(opts)
+        old_local = self.files.local
         if self.session_id is not None and not new:
             if setup is not None:
                 self.tools_applied = api_call(setup.sync, client, self.session_id, self.tools_applied)
+            if local is not None:
+                local.serve(str(self.session_id), str(get_field(self.remote, "environment_id")), opts)
+                self.files.local = local
             return str(self.session_id)
         try:
-            created = self._create_remote(client, opts, prep, setup)
+            created = self._create_remote(client, opts, prep, setup, local)
         except BaseException:
             self.files.discard(prep)  # nothing of the batch stays uploaded
+            if local is not None and (old_local is None or old_local.token != local.token):
+                local.release()
             raise
         self._reset(str(created.id))
+        self.files.local = local
+        if local is not None:
+            local.spec.session_id = str(created.id)
+        if old_local is not None and (local is None or old_local.token != local.token):
+            old_local.release()
         if new:
             self.last_cache_key = None
         self.remote = created
@@ -182,13 +196,13 @@ class AgentSession:
         self.tools_applied = setup.config.fingerprint if customised else None
         return str(self.session_id)
 
-    def _create_remote(self, client: Any, opts: Options, prep: Any, setup: Any) -> Any:
+    def _create_remote(self, client: Any, opts: Options, prep: Any, setup: Any, local: Any = None) -> Any:
         """The server session for `opts`. When the server refuses the agent/environment ids of the
         process cache (404 or 400: deleted or archived elsewhere, an emulator restarted at the
         same URL), they are resolved again once, and when that finds others they are used."""
         ids = (ensure_agent(client, opts), ensure_environment(client, opts))
         try:
-            return self._create_with(client, opts, prep, setup, *ids)
+            return self._create_with(client, opts, prep, setup, *ids, local=local)
         except AgentAPIError as exc:
             if exc.status not in (400, 404):
                 raise
@@ -196,11 +210,20 @@ class AgentSession:
             fresh = (ensure_agent(client, opts), ensure_environment(client, opts))
             if fresh == ids:
                 raise
-            return self._create_with(client, opts, prep, setup, *fresh)
+            return self._create_with(client, opts, prep, setup, *fresh, local=local)
 
-    def _create_with(self, client: Any, opts: Options, prep: Any, setup: Any, agent_id: str, env_id: str) -> Any:
+    def _create_with(self, client: Any, opts: Options, prep: Any, setup: Any, agent_id: str, env_id: str,
+                     local: Any = None) -> Any:
         version = split_agent_ref(opts.agent_id)[1] if opts.agent_id else None
         session_args = session_kwargs(opts, self.name, client=client)  # title, metadata, repos, memory, vaults
+        if local is not None:
+            if opts.environment_id and not api_call(is_local_environment, client, env_id):
+                raise ConfigError(f"--environment {env_id} is not a self-hosted environment: --local needs one "
+                                  "(leave --environment out to use nb-agents-local)")
+            # The worker finds the session's folder by this token; it serves before the session
+            # exists, so the work item the create enqueues is claimed with the right tools.
+            session_args["metadata"] = {**session_args.get("metadata", {}), LOCAL_KEY: local.token}
+            local.serve("", env_id, opts)
         extra: dict[str, Any] = (
             setup.create_kwargs(agent_id, version) if setup is not None
             else {"agent": agent_id if version is None else {"type": "agent", "id": agent_id, "version": version}}
@@ -225,6 +248,12 @@ class AgentSession:
         self.check_free()
         self._reset(None)
         self.last_cache_key = None
+        self._release_local()
+
+    def _release_local(self) -> None:
+        if self.files.local is not None:
+            self.files.local.release()
+            self.files.local = None
 
     # -- one turn ----------------------------------------------------------------------------
     def prepare_prompt(self, prompt: str, namespace: Mapping[str, Any] | None, enabled: bool) -> Interpolated:
@@ -287,19 +316,34 @@ class AgentSession:
         inputs = collect_inputs(prepared, [files] if isinstance(files, str) else files)
         if dry_run:  # nothing changes, locally or remotely
             uploads = self.files.plan(inputs, opts, None if new else self.session_id)
+            if opts.local:  # nothing would be uploaded: the inputs are written into the working folder
+                where = workdir_for(opts, self.name) / "inputs"
+                uploads = tuple(u.rsplit(" (", 1)[0] + f" (written to {where}, no upload)" for u in uploads)
             return DryRun(prompt=prepared.text, session_name=self.name, uploads=uploads, options={"model": opts.model})
         self.egress.begin(prompt)  # this turn's row opens before its uploads
         moved = self.moved()  # its server session is on a backend this kernel left: start anew
-        new = new or moved
+        # local and cloud sessions live in different environments: switching starts a new session
+        switched = self.session_id is not None and bool(opts.local) != (self.files.local is not None)
+        new = new or moved or switched
         # Everything for the turn is checked and made before the session changes: with `new`, the
         # current conversation stays until the new server session exists; tool flags stick only
         # once they worked.
         tool_options = dict(tool_kw) if tool_kw else self.tool_options
+        if opts.local:
+            tool_options = local_approvals(tool_options)
         setup = self._tool_setup(ns, tool_options, opts, background)
         client = self.connect(opts)
-        prep = self.files.prepare(client, opts, inputs, None if new else self.session_id)
+        local = None
+        if opts.local:  # the folder is checked and the inputs written there: nothing is uploaded
+            keep = self.files.local if not new and self.files.local is not None else None
+            local = prepare_local(self.name, opts, inputs, token=keep.token if keep else None)
+            prep = local.prepared
+        else:
+            prep = self.files.prepare(client, opts, inputs, None if new else self.session_id)
         fresh = new or self.session_id is None
-        self._ensure_session(opts, prep, setup, new=new)
+        self._ensure_session(opts, prep, setup, new=new, local=local)
+        if local is not None:
+            local.begin_turn()
         self.tool_options = tool_options
         if setup is not None:
             self.action_handler = setup.handler
@@ -320,6 +364,11 @@ class AgentSession:
         if moved:
             turn.notice("the backend changed since this session started: this cell starts a new conversation",
                         "warning")
+        elif switched:
+            turn.notice(f"this cell starts a new conversation ({'local' if opts.local else 'cloud'} mode)", "warning")
+        if local is not None and fresh:
+            turn.notice(f"local mode: the agent's tools run in this kernel, in {local.folder.root}"
+                        + ("" if tool_options.get("auto") else " (bash, write and edit ask first)"))
         note = setup_notice(opts, fresh)  # skills, MCP, repos, memory... and this turn's outcome
         if note:
             turn.notice(note)
@@ -370,8 +419,11 @@ class AgentSession:
         self.check_free()
         client = self.connect()
         remote = api_read(client.beta.sessions.retrieve, session_id)
+        local = attach_local(self.name, self.options(), remote)  # a local session: this worker serves it
+        self._release_local()
         self._reset(session_id)
         self.remote = remote
+        self.files.local = local
         loop = self.loop()
         for event in api_read(loop.history):
             self.record(event)
@@ -385,6 +437,8 @@ class AgentSession:
         if self.session_id is None:
             raise SessionError(f"session {self.name!r} has not started yet")
         self.check_free()
+        if self.files.local is not None:
+            self.files.local.begin_turn()
         run = Turn(self, self.options(**overrides), None, live=want_live(live)).run()
         self.runs.append(run)
         return run
@@ -414,6 +468,8 @@ class AgentSession:
         """Send `user.interrupt` to the server session (thread-safe: one API call)."""
         if self.session_id is None:
             raise SessionError(f"session {self.name!r} has not started yet")
+        if self.files.local is not None:
+            HOST.interrupt(self.session_id)  # a local command running now is stopped too
         events = [{"type": "user.interrupt"}]
         self.egress.sent(events)  # (outside the event loop: counted here)
         api_call(self.connect().beta.sessions.events.send, self.session_id, events=events)
@@ -423,6 +479,7 @@ class AgentSession:
         self.check_free()
         if self.session_id is not None:
             api_call(self.connect().beta.sessions.archive, self.session_id)
+        self._release_local()
         self._reset(None)
         forget(self.name)
 
@@ -452,6 +509,14 @@ class AgentSession:
         }
 
 
+
+
+def local_approvals(tool_options: dict[str, Any]) -> dict[str, Any]:
+    """Local mode's default: bash, write and edit ask first (reads are free), unless the cell
+    chose approvals itself (`--ask`, `--ask-all`, `--auto`)."""
+    if any(tool_options.get(k) for k in ("ask", "ask_all", "auto")):
+        return tool_options
+    return {**tool_options, "ask": "bash,write,edit"}
 
 
 def _describe_resource(r: Any) -> str:

@@ -23,6 +23,7 @@ from ..api import INTERRUPT, DeadlineExceeded, EventLoop, backoff, is_retryable,
 from ..config import Options
 from ..errors import AgentAPIError, NbAgentsError
 from ..events import event_type
+from ..local import HOST
 from ..run import Run
 from ..tools import ActionContext
 from ..transcript import (
@@ -119,6 +120,10 @@ class Turn:
         if getattr(event, "id", None):
             self.events.append(event)
         self.session.record(event)
+        if _local(self.session) is not None:  # what the kernel's worker has to say (a lost lease)
+            HOST.ledger.note(str(self.session.session_id), event)
+            for text in HOST.take_notices(self.session.session_id):
+                self.notice(text, "warning")
         if self.view is not None:
             self.view.update(self._read_t)
 
@@ -264,6 +269,9 @@ class Turn:
 
     def complete(self, interrupted: bool) -> Run:
         """After the read: pull the outputs and build the `Run`."""
+        if _local(self.session) is not None:  # what the worker said after the last event
+            for text in HOST.take_notices(self.session.session_id):
+                self.notice(text, "warning")
         outputs = self._pull()
         run = self._result(self.started, interrupted)
         run.outputs.update(outputs)
@@ -319,7 +327,7 @@ class Turn:
             if getattr(artifact, "is_image", False) and artifact.path.is_file():
                 self.t = with_image(self.t, name, artifact.mime, artifact.path.read_bytes())
         if outputs:
-            self.notice("outputs: " + ", ".join(sorted(outputs)) + f" (in {self.session.files.sync.outputs_root})")
+            self.notice("outputs: " + ", ".join(sorted(outputs)) + f" (in {self.session.files.outputs_root})")
         for error in getattr(outputs, "errors", ()):  # one line per file; `%agent pull` retries
             self.notice(f"output not downloaded: {error} (`%agent pull` retries)", "warning")
         return outputs
@@ -350,7 +358,10 @@ class Turn:
 
     @contextmanager
     def _draining(self) -> Iterator[float]:
-        """Around a drain (sync or async; yields its deadline): its outcome becomes a notice, it never raises."""
+        """Around a drain (sync or async; yields its deadline): its outcome becomes a notice, it never raises.
+        In local mode the tool call running in this kernel is stopped first (its command is killed)."""
+        if _local(self.session) is not None:
+            HOST.interrupt(str(self.session.session_id))
         try:
             yield time.monotonic() + self.opts.interrupt_wait
         except (*STOPS, asyncio.CancelledError):
@@ -378,6 +389,11 @@ class Turn:
             verbose=self.opts.verbose,
             quiet=self.opts.quiet,
         )
+
+
+def _local(session: Any) -> Any:
+    """The session's local.LocalRun in local mode, else None (test doubles have no `files`)."""
+    return getattr(getattr(session, "files", None), "local", None)
 
 
 def _stop_reason(event: Any) -> str | None:

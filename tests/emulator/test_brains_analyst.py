@@ -143,3 +143,14 @@ async def test_two_tables_with_one_name_keep_separate_outputs(tmp_path):
     names = sorted(f["filename"] for f in rt.store.files_for_scope(rt.sid) if f["downloadable"])
     assert names == ["data_2_hist.png", "data_2_profile.csv", "data_hist.png", "data_profile.csv"]
     await rt.close("deleted")
+
+
+def test_a_self_hosted_session_profiles_the_local_paths_its_prompt_names() -> None:
+    from nb_agents.emulator.brains.analyst import local_tables
+    from nb_agents.emulator.brains.profile_script import LOCAL_OUTPUTS, profile_command
+
+    prompt = ("Profile `readings` (a pandas DataFrame saved in the working folder at `inputs/readings.parquet`)."
+              "\n\n### Input `readings` (pandas DataFrame) at `inputs/readings.parquet`\n`notes.md` is not a table")
+    assert local_tables(prompt) == [{"filename": "readings.parquet", "mount_path": "inputs/readings.parquet"}]
+    command = profile_command("inputs/readings.parquet", "readings.parquet", out=LOCAL_OUTPUTS)
+    assert 'out = "outputs/"' in command and "/mnt/session" not in command

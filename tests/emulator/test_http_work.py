@@ -105,3 +105,37 @@ async def test_the_sdk_worker_serves_a_self_hosted_session(make_emulator: Any, t
     assert len(results) == 1 and "hello-from-the-worker" in results[0].content[0].text  # type: ignore[union-attr]
     assert [e.type for e in events][-1] == "session.status_idle"
     assert final.state == "stopped" and final.started_at is not None
+
+
+def test_new_work_after_the_worker_let_go_is_queued_again(client: Any) -> None:
+    env_id, sid = _self_hosted_session(client, "work-again")
+    work = client.beta.environments.work
+    first = work.poll(env_id, block_ms=50)
+    work.ack(first.id, environment_id=env_id)
+    work.stop(first.id, environment_id=env_id, force=True)  # an idle session: the worker lets go
+    assert work.stats(env_id).depth == 0
+    client.beta.sessions.events.send(sid, events=[{"type": "user.message", "content": [{"type": "text", "text": "hi"}]}])
+    again = work.poll(env_id, block_ms=500)
+    assert again is not None and again.id != first.id and again.data.id == sid
+    work.ack(again.id, environment_id=env_id)
+    client.beta.sessions.events.send(sid, events=[{"type": "user.message", "content": [{"type": "text", "text": "more"}]}])
+    assert work.stats(env_id).depth == 0  # an item is live: nothing more is queued
+
+
+def test_a_lease_not_renewed_within_its_ttl_is_queued_again(make_emulator: Any) -> None:
+    emu = make_emulator(brain="echo", work_ttl=0.3)
+    client = emu.client(max_retries=0)
+    env_id, sid = _self_hosted_session(client, "work-ttl")
+    work = client.beta.environments.work
+    item = work.poll(env_id, block_ms=50)
+    work.ack(item.id, environment_id=env_id)
+    beat = work.heartbeat(item.id, environment_id=env_id, expected_last_heartbeat="NO_HEARTBEAT")
+    assert beat.lease_extended and beat.ttl_seconds == 0  # a test TTL under a second
+    import time
+
+    time.sleep(0.5)  # the worker went quiet
+    with pytest.raises(anthropic.APIStatusError) as lost:
+        work.heartbeat(item.id, environment_id=env_id, expected_last_heartbeat=beat.last_heartbeat)
+    assert lost.value.status_code == 412  # the lease is gone
+    again = work.poll(env_id, block_ms=50, reclaim_older_than_ms=0)
+    assert again is not None and again.id == item.id and again.state == "queued"

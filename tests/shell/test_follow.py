@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import threading
 
-import nb_agents
 import pandas as pd
+
+import nb_agents
 from nb_agents.tools import raise_budget
 
 from .conftest import ECHO

@@ -3,7 +3,9 @@
 For every tabular file mounted in the session (csv, tsv, parquet) it runs real pandas code
 in the sandbox through the bash tool (`profile_script.py`), which writes
 `<stem>_profile.csv` and `<stem>_hist.png` to /mnt/session/outputs/, and answers in
-markdown with the shape and notable facts that code computed. Custom tools whose names
+markdown with the shape and notable facts that code computed. In a self-hosted session
+(`%%agent --local`) nothing is mounted: the tables are the local paths the prompt names, and the
+script runs on the user's machine through their worker, writing to `outputs/` in its folder. Custom tools whose names
 the prompt mentions are called with plausible arguments from their input_schema, and
 their results are quoted. With nothing to work on it says it is an offline emulator.
 """
@@ -14,7 +16,7 @@ import json
 import re
 from typing import Any
 
-from .profile_script import output_stem, profile_command, table_kind
+from .profile_script import LOCAL_OUTPUTS, OUTPUTS, output_stem, profile_command, table_kind
 
 __all__ = ["AnalystBrain", "plausible_args", "describe", "NO_FILES_TEXT"]
 
@@ -53,6 +55,18 @@ def plausible_args(schema: dict[str, Any], prompt: str) -> dict[str, Any]:
         else:
             args[name] = quoted[0] if quoted else "example"
     return args
+
+
+_PATH_IN_PROMPT = re.compile(r"`([^`\s]+\.(?:csv|tsv|tab|parquet|pq))`", re.IGNORECASE)
+
+
+def local_tables(prompt: str) -> list[dict[str, Any]]:
+    """A self-hosted session mounts nothing: its tables are the local paths the prompt names (the
+    schema cards of `%%agent --local` name each input's path in the working folder)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for path in _PATH_IN_PROMPT.findall(prompt):
+        seen.setdefault(path, {"filename": path.rsplit("/", 1)[-1], "mount_path": path})
+    return list(seen.values())
 
 
 def _mentioned(tools: list[dict[str, Any]], prompt: str) -> list[dict[str, Any]]:
@@ -112,7 +126,9 @@ def _summary(result: dict[str, Any]) -> dict[str, Any] | None:
 
 class AnalystBrain:
     async def respond(self, turn: Any, prompt: str) -> None:
-        tables = [m for m in turn.files if table_kind(m["filename"]) or table_kind(m["mount_path"])]
+        local = bool(getattr(turn.rt, "self_hosted", False))
+        mounted = local_tables(prompt) if local else turn.files
+        tables = [m for m in mounted if table_kind(m["filename"]) or table_kind(m["mount_path"])]
         tools = _mentioned(turn.custom_tools, prompt)
         if not tables and not tools:
             await turn.model(NO_FILES_TEXT, thinking=True)
@@ -136,7 +152,7 @@ class AnalystBrain:
             while stem in stems:  # two tables with one name must not overwrite each other's outputs
                 stem = f"{base}_{len(stems) + 1}"
             stems.add(stem)
-            command = profile_command(mount["mount_path"], name, stem)
+            command = profile_command(mount["mount_path"], name, stem, LOCAL_OUTPUTS if local else OUTPUTS)
             [res] = await turn.model(f"Profiling `{mount['mount_path']}` with pandas.", thinking=i == 0 and not tools,
                                      calls=[{"name": "bash", "input": {"command": command}, "builtin": True}])
             summary = _summary(res)

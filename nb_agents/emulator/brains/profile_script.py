@@ -12,19 +12,23 @@ import json
 import re
 from pathlib import PurePosixPath
 
-__all__ = ["profile_command", "output_stem", "table_kind", "PROFILE_COLUMNS"]
+__all__ = ["profile_command", "output_stem", "table_kind", "PROFILE_COLUMNS", "OUTPUTS", "LOCAL_OUTPUTS"]
 
+OUTPUTS = "/mnt/session/outputs/"
+LOCAL_OUTPUTS = "outputs/"
 PROFILE_COLUMNS = ["name", "dtype", "count", "nulls", "mean", "std", "min", "max"]
 
 _SCRIPT = r'''
 import json
+import os
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
 src, kind, stem = __SRC__, __KIND__, __STEM__
-out = "/mnt/session/outputs/"
+out = __OUT__
+os.makedirs(out, exist_ok=True)
 df = pd.read_parquet(src) if kind == "parquet" else pd.read_csv(src, sep="\t" if kind == "tsv" else ",")
 num = df.select_dtypes("number")
 rows = []
@@ -67,8 +71,10 @@ def output_stem(filename: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "table"
 
 
-def profile_command(mount_path: str, filename: str, stem: str | None = None) -> str:
+def profile_command(mount_path: str, filename: str, stem: str | None = None, out: str = OUTPUTS) -> str:
+    """The bash command; `out` is where the files go (a self-hosted session: `outputs/` in its folder)."""
     script = (_SCRIPT.replace("__SRC__", json.dumps(mount_path))
+              .replace("__OUT__", json.dumps(out))
               .replace("__KIND__", json.dumps(table_kind(filename) or "csv"))
               .replace("__STEM__", json.dumps(stem or output_stem(filename)))
               .replace("__COLUMNS__", json.dumps(PROFILE_COLUMNS)))
