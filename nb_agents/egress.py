@@ -449,5 +449,8 @@ class _NoMeter(EgressMeter):
     def uploaded(self, name: str, kind: str, filename: str, nbytes: int) -> None:
         return None
 
+    def tool_result(self, name: str, nbytes: int) -> None:
+        return None
+
 
 NO_METER = _NoMeter()

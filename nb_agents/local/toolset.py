@@ -25,6 +25,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from ..egress import NO_METER
+
 __all__ = ["CUT_TEXT", "Ledger", "session_tools", "STOPPED_TEXT"]
 
 STOPPED_TEXT = "stopped by the user (the notebook cell was interrupted)"
@@ -134,6 +136,11 @@ class _Guarded:
         self.host = host
         tool.call = self.call
 
+    def _sent(self, outcome: _Outcome) -> None:
+        """The SDK's runner posts this outcome as the call's `user.tool_result`: count it as egress
+        (what leaves the kernel in local mode is the tools' results), its content's JSON bytes."""
+        getattr(self.spec, "meter", NO_METER).tool_result(self.name, len(_canonical(outcome.content).encode()))
+
     async def call(self, input: Any) -> Any:
         import anyio
         from anthropic.lib.tools import ToolError
@@ -152,6 +159,7 @@ class _Guarded:
             if calls == done or done < len(earlier):
                 ledger.replayed += 1
                 kept = earlier[min(done, len(earlier) - 1)] if calls != done else earlier[-1]
+                self._sent(kept)
                 if kept.is_error:
                     raise ToolError(kept.content)
                 return kept.content
@@ -174,6 +182,7 @@ class _Guarded:
                 outcome = _Outcome(f"{self.name}: {STOPPED_TEXT if scope.cancelled_caught else CUT_TEXT}", True)
             if outcome is not None:
                 ledger.record(key, outcome)
+                self._sent(outcome)
         if scope.cancelled_caught and self.name == "bash":
             # The user stopped it, not the model: the killed shell is replaced, so the next call runs.
             with anyio.CancelScope(shield=True):

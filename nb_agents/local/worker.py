@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..api import backend, make_async_client
+from ..egress import NO_METER, EgressMeter
 from ..errors import ConfigError
 from .toolset import Ledger, session_tools
 
@@ -60,6 +61,7 @@ class LocalSpec:
     session_id: str | None = None
     running: set[Any] = field(default_factory=set)  # anyio CancelScopes of the tool calls running now
     ctx: Any = None  # the AgentToolContext its tools use now (toolset.py)
+    meter: EgressMeter = NO_METER  # the session's egress: each tool result the worker sends counts there
 
     def update(self, other: LocalSpec) -> None:
         """A later cell's folder and allowed paths apply to the tools already built (the SDK runner

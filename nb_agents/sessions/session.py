@@ -337,6 +337,7 @@ class AgentSession:
         if opts.local:  # the folder is checked and the inputs written there: nothing is uploaded
             keep = self.files.local if not new and self.files.local is not None else None
             local = prepare_local(self.name, opts, inputs, token=keep.token if keep else None)
+            local.spec.meter = self.egress  # the worker's tool results are what leaves the kernel now
             prep = local.prepared
         else:
             prep = self.files.prepare(client, opts, inputs, None if new else self.session_id)
@@ -424,6 +425,8 @@ class AgentSession:
         self._reset(session_id)
         self.remote = remote
         self.files.local = local
+        if local is not None:
+            local.spec.meter = self.egress
         loop = self.loop()
         for event in api_read(loop.history):
             self.record(event)

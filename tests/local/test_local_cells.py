@@ -51,6 +51,12 @@ def test_profile_runs_in_the_kernel_and_uploads_nothing(ip: Any, emu: Any) -> No
     env = sess.client.beta.environments.retrieve(sess.remote.environment_id)
     assert env.config.type == "self_hosted" and env.name == "nb-agents-local"
     assert HOST.status()["sessions"] == ["default"]
+    # egress: the prompt and the worker's tool results left the kernel, no file did
+    assert r.egress.files_uploaded == 0 and r.egress.upload_bytes == 0
+    posted = [e for e in results(r)]
+    by_name = r.egress.tool_bytes_by_name
+    assert posted and set(by_name) <= {"bash", "read", "write", "edit", "glob", "grep"} and sum(by_name.values()) > 0
+    assert sum(t.count for t in r.egress.tools) == len(posted)
 
 
 def test_bash_write_edit_ask_by_default_and_reads_are_free(ip: Any, scenario: Any, answers: Any) -> None:
