@@ -187,6 +187,12 @@ def schedule(
     # Only the session's options: the named session of this kernel is not touched.
     sess = AgentSession(session, **(registry()[session].defaults if session in registry() else {}))
     opts = sess.options(**overrides)
+    if opts.local:
+        # A self-hosted deployment's runs need a worker up when they fire, and a cloud one would
+        # upload the data local mode keeps here: neither is what the user asked for. Say so.
+        raise ConfigError("--schedule does not go with local mode: a scheduled run fires on the server, maybe with "
+                          "this kernel gone, and a self-hosted one needs a worker running then; schedule it in the "
+                          "cloud (without --local, or %config AgentMagic.local = False)")
     turn_events(prompt, opts)  # an outcome without a rubric fails before anything is made
     prepared = interpolate(prompt, namespace or {}) if interpolate_vars else None
     client = sess.connect(opts)

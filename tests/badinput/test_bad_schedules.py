@@ -59,6 +59,7 @@ CELL_CASES = [
     ('--schedule "0 8 * * *" --name r --ask bash', "%%agent --schedule does not go with --ask"),
     ('--schedule "0 8 * * *" --name r --outcome "a report"', "--outcome needs --rubric TEXT or a rubric file"),
     ('--schedule "0 8 * * *" --name r --max-usd -1', "bad value for max_usd: -1.0"),
+    ('--schedule "0 8 * * *" --name r --local', "--schedule does not go with local mode: a scheduled run fires on"),
 ]
 
 
@@ -66,6 +67,16 @@ CELL_CASES = [
 def test_bad_schedule_cell(ip: Any, capsys: Any, flags: str, message: str) -> None:
     out = one_line(ip, f"%%agent {flags}\nProfile {{{{sales}}}}.", capsys)
     assert out.partition(": ")[2].startswith(message) and "\n" not in out
+    _next_cell_works(ip, capsys)
+
+
+def test_local_mode_by_config_is_refused_too(ip: Any, capsys: Any) -> None:
+    ip.run_line_magic("config", "AgentMagic.local = True")
+    try:
+        out = one_line(ip, '%%agent --schedule "0 8 * * *" --name r\nProfile {{sales}}.', capsys)
+        assert "--schedule does not go with local mode" in out and "AgentMagic.local = False" in out
+    finally:
+        ip.run_line_magic("config", "AgentMagic.local = False")
     _next_cell_works(ip, capsys)
 
 
