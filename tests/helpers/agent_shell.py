@@ -38,7 +38,9 @@ def offline_env(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> None:
 
 @contextmanager
 def clean_sessions(emu: Any) -> Iterator[None]:
-    """An empty session registry and no emulator faults, before and after."""
+    """An empty session registry and no emulator faults, before and after; afterwards no local-mode
+    worker either (as after a kernel restart: the next test's sessions are not served by this one's)."""
+    from nb_agents.local import HOST
     from nb_agents.sessions import registry
 
     registry().clear()
@@ -48,6 +50,8 @@ def clean_sessions(emu: Any) -> Iterator[None]:
     finally:
         registry().clear()
         emu.faults.reset()
+        HOST.stop()
+        HOST.specs.clear()
 
 
 @contextmanager
