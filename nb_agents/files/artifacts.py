@@ -9,6 +9,7 @@ bytes. Text is decoded as UTF-8 with `errors="replace"`, so a badly encoded file
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import mimetypes
@@ -20,7 +21,7 @@ from typing import Any
 from ..errors import FileSyncError
 from ..view import fmt_size
 
-__all__ = ["Artifact", "load_path", "IMAGE_EXTENSIONS", "guess_mime"]
+__all__ = ["Artifact", "load_path", "IMAGE_EXTENSIONS", "file_sha256", "guess_mime"]
 
 IMAGE_EXTENSIONS = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                     ".gif": "image/gif", ".webp": "image/webp"}
@@ -103,6 +104,15 @@ def load_path(path: str | Path) -> Any:
 
 
 VERSIONS = ".nb_agents_versions"
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read 1 MiB at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def version_path(folder: Path, sha256: str, suffix: str) -> Path:

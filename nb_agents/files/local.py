@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FileSyncError
-from .artifacts import Artifact, guess_mime
+from .artifacts import Artifact, file_sha256, guess_mime
 from .cards import cards_text
 from .inputs import expand_inputs
 from .outputs import Outputs
@@ -124,18 +123,10 @@ class LocalFolder:
                 continue
             path = self.root / rel
             try:
-                digest = _sha256(path)
+                digest = file_sha256(path)
             except OSError as exc:
                 out.errors.append(f"{rel}: {exc.strerror or exc}")
                 continue
             name = rel[len(OUTPUTS_DIR) + 1:] if rel.startswith(OUTPUTS_DIR + "/") else rel  # as in the cloud
             out[name] = Artifact(name, path, guess_mime(path), stamp[0], digest, file_id="")
         return out
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .artifacts import Artifact, guess_mime, version_path
+from .artifacts import Artifact, file_sha256, guess_mime, version_path
 from .safe_names import clean_relpath, collision_key, contain, with_suffix_number
 
 __all__ = ["OutputFolder", "Outputs", "list_session_files", "BETAS", "OUTPUTS_PREFIX"]
@@ -182,7 +182,7 @@ class OutputFolder:
         if not old_sha or old_sha == new_sha or target.is_symlink() or not target.is_file():
             return
         kept = version_path(self.root, old_sha, target.suffix)
-        if kept.is_file() or _sha256(target) != old_sha:
+        if kept.is_file() or file_sha256(target) != old_sha:
             return
         kept.parent.mkdir(parents=True, exist_ok=True)
         os.replace(target, kept)
@@ -230,12 +230,6 @@ class OutputFolder:
             self.artifacts[art.file_id] = art
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def wait_for_listing(
