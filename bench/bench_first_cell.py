@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             t_sdk = [r[key] for r in sdk]
             med_nb, med_sdk = statistics.median(t_nb), statistics.median(t_sdk)
             ratio = med_nb / med_sdk
-            paired = statistics.median(a / b for a, b in zip(t_nb, t_sdk))
+            paired = statistics.median(a / b for a, b in zip(t_nb, t_sdk, strict=True))
             print(
                 f"  {part} cell, {clock:>4}: nb_agents median {med_nb * 1000:.0f} ms (min {min(t_nb) * 1000:.0f}),"
                 f" bare SDK median {med_sdk * 1000:.0f} ms (min {min(t_sdk) * 1000:.0f}), ratio {ratio:.3f}"
