@@ -254,6 +254,9 @@ class BaseEventLoop:
     def _take(self, event: Any) -> str:
         """Fold one event in (dedupe, arming, `on_event`); whether it ends the turn: `GO_ON`,
         `ENDS`, or `ASKS` (a requires_action idle: the driver asks `on_requires_action`)."""
+        if getattr(event, "type", None) in _PREVIEWS:  # the per-delta path: no id, never a stop
+            self.on_event(event)
+            return GO_ON
         key = event_key(event)
         if key is not None:
             if key in self.seen:
