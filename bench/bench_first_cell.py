@@ -37,6 +37,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ (also when loaded by a test)
+from emulator_process import EmulatorProcess, with_root  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_FIRST = 1.10
 TARGET_SECOND = 1.05
@@ -90,36 +93,8 @@ print(json.dumps({"first": t1 - t0, "second": t2 - t1, "first_cpu": c1 - c0, "se
 }
 
 
-class EmulatorProcess:
-    """`python -m nb_agents.emulator --port 0` in its own process; `url` is its base URL."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "nb_agents.emulator", "--port", "0", "--brain", "echo"],
-            cwd=ROOT,
-            env=_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
-        if not self.url.startswith("http"):
-            self.close()
-            raise SystemExit("the emulator did not start")
-
-    def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
 def _env(**extra: str) -> dict[str, str]:
-    env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])), **extra
-    )
+    env = with_root(dict(os.environ, **extra))
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
@@ -138,7 +113,7 @@ def probe(name: str, url: str) -> dict[str, float]:
 
 def measure(reps: int) -> dict[str, list[dict[str, float]]]:
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in PROBES}
-    emu = EmulatorProcess()
+    emu = EmulatorProcess("--brain", "echo")
     try:
         for rep in range(reps + 1):  # round 0 is the warm-up (disk cache, bytecode, emulator)
             order = list(PROBES) if rep % 2 == 0 else list(reversed(PROBES))

@@ -32,15 +32,15 @@ import io
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ (also when loaded by a test)
+from emulator_process import EmulatorProcess  # noqa: E402
 
 TARGET_RATIO = 1.05
 TARGET_SYNCS = 10.0
@@ -55,41 +55,6 @@ def result_line(metric: str, value: float, unit: str, **extra: Any) -> str:
     return "RESULT " + json.dumps(
         {"bench": "stream_overhead", "metric": metric, "value": value, "unit": unit, **extra}
     )
-
-
-_SERVER = """
-import sys
-import nb_agents.emulator.turn as turn
-turn.DELTA_DELAY = 0.0  # the server emits deltas as fast as it can
-from nb_agents.emulator.__main__ import main
-raise SystemExit(main(sys.argv[1:]))
-"""
-
-
-class EmulatorProcess:
-    """The emulator in its own process, playing `steps` as scenario `flood`; `url` is its base URL."""
-
-    def __init__(self, steps: list[dict[str, Any]]) -> None:
-        self.tmp = tempfile.TemporaryDirectory(prefix="bench_stream_")
-        Path(self.tmp.name, "flood.json").write_text(json.dumps({"name": "flood", "steps": steps}))
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", _SERVER, "--port", "0", "--brain", "scenario:flood", "--scenario-dir", self.tmp.name],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
-        if not self.url.startswith("http"):
-            self.close()
-            raise SystemExit("the emulator did not start")
-
-    def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.tmp.cleanup()
 
 
 class Bench:
@@ -162,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=20)
     parser.add_argument("--deltas", type=int, default=1000)
     args = parser.parse_args(argv)
-    emu = EmulatorProcess(flood_steps(args.messages, args.deltas))
+    emu = EmulatorProcess("--brain", "scenario:flood", fast=True,
+                          scenarios={"flood": flood_steps(args.messages, args.deltas)})
     try:
         lists = measure(Bench(emu.url), args.reps)
     finally:
