@@ -280,6 +280,15 @@ class BaseEventLoop:
         # requires_action: the handler sends the answers (the loop keeps reading) or declines (we stop, waiting).
         return ASKS if self.stopped_by == "requires_action" else ENDS
 
+    def _all_seen(self, page: dict[str, Any]) -> bool:
+        """Whether a raw `events.list` page (wire JSON) is one page holding only events seen
+        already (by their `event_key`): then the backfill has nothing to hand on."""
+        items = page.get("data")
+        if page.get("next_page") or not isinstance(items, list):
+            return False
+        return all(isinstance(i, dict) and i.get("id") and (str(i["id"]), i.get("processed_at") is None) in self.seen
+                   for i in items)
+
     def _quiet_backfill(self, listed: list[Any]) -> None:
         """First connection: hand on the listed history BEFORE our send, while the session is
         quiet. Listed after the send, by a server busy streaming the turn, the backfill stalled
@@ -396,6 +405,19 @@ class EventLoop(BaseEventLoop):
     def _list(self) -> list[Any]:
         return list(self.client.beta.sessions.events.list(self.session_id, limit=1000, order="asc"))
 
+    def _unseen_history(self) -> list[Any]:
+        """The first connection's backfill: `_list()`, unless the raw page (the SDK's own
+        `with_raw_response`) shows only events seen already — the usual case, a turn after a turn
+        this loop read to its end — and then nothing is parsed: the SDK building its models for an
+        events page the first time costs 0.05-0.3 s per process (pydantic builds the schema of
+        the event union). Anything new: the same response parsed by the SDK, every page."""
+        raw = self.client.beta.sessions.events.with_raw_response.list(self.session_id, limit=1000, order="asc")
+        try:
+            page = raw.http_response.json()
+        except ValueError:  # not JSON: the SDK's own parse says what is wrong
+            page = None
+        return [] if isinstance(page, dict) and self._all_seen(page) else list(raw.parse())
+
     def _open(self, deadline: float | None) -> Any:
         # No SDK retries: the loop reconnects itself, within the deadline.
         api = self.client.with_options(max_retries=0).beta.sessions.events
@@ -416,7 +438,7 @@ class EventLoop(BaseEventLoop):
                     if send is not None:
                         known = self.known_ids()  # (the echo lookup's reference, as before the backfill)
                         if not self.caught_up:
-                            self._quiet_backfill(self._list())
+                            self._quiet_backfill(self._unseen_history())
                         self.caught_up = False
                         self.send(send, known=known)
                         send = None
