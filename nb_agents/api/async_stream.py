@@ -49,8 +49,7 @@ class AsyncEventLoop(EventLoop):
     def sharing(cls, loop: EventLoop, aclient: Any) -> AsyncEventLoop:
         """A loop on `aclient` with `loop`'s seen ids (the same set: ids seen by either are never replayed)."""
         new = cls(loop.client, aclient, loop.session_id, on_event=loop.on_event, deltas=loop.deltas)
-        new.seen, new.caught_up = loop.seen, loop.caught_up
-        loop.caught_up = False  # (whichever of the two sends first, the other one lists)
+        new.seen = loop.seen
         return new
 
     async def asend(
@@ -117,9 +116,7 @@ class AsyncEventLoop(EventLoop):
                 async with await self._aopen(deadline) as stream, self._acut_at(deadline, stream):
                     if send is not None:
                         known = self.known_ids()
-                        if not self.caught_up:
-                            self._quiet_backfill(await self._alist())
-                        self.caught_up = False
+                        self._quiet_backfill(await self._alist())
                         await self.asend(send, known=known)
                         send = None
                     else:

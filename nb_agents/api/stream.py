@@ -8,9 +8,9 @@
    nothing is sent twice);
 3. backfill `events.list` (ascending, limit=1000) and hand every event not seen yet to `on_event`
    (on the first connection, before step 2: the session is quiet then, so the list answers at
-   once and the turn's first events do not wait behind a list answered by a busy server). A loop
-   that is `caught_up` (its session was just created by this process: it has no history yet)
-   skips that first backfill; every reconnect backfills;
+   once and the turn's first events do not wait behind a list answered by a busy server; the
+   page is parsed only when it holds an event not seen yet: `_unseen_history`). A new session
+   is listed too: the server may have said something at creation (a repository it cannot clone);
 4. tail the stream, deduping by `(id, processed_at is None)` (deltas, which have no id, pass);
 5. on a connection error (the SDK's, or the HTTP layer's under a stream being read), a
    retryable status, a frame that is not JSON or a clean end of stream: notice, back off
@@ -179,10 +179,6 @@ class BaseEventLoop:
         self.stopped_by: str | None = None
         self._failures = 0  # reconnects since the last event read: the backoff's attempt number
         self._cut = False  # the open stream was cut at the deadline (`_cut_at`)
-        # Nothing happened on the session that this loop has not seen: a session this process
-        # just created. The first connection then skips its backfill (an empty list, one
-        # request); it is cleared once anything was sent, so every later connection lists.
-        self.caught_up = False
 
     # -- sending -----------------------------------------------------------------------------
     def known_ids(self) -> set[str]:
@@ -437,9 +433,7 @@ class EventLoop(BaseEventLoop):
                 with self._open(deadline) as stream, self._cut_at(deadline, stream, _timer):
                     if send is not None:
                         known = self.known_ids()  # (the echo lookup's reference, as before the backfill)
-                        if not self.caught_up:
-                            self._quiet_backfill(self._unseen_history())
-                        self.caught_up = False
+                        self._quiet_backfill(self._unseen_history())
                         self.send(send, known=known)
                         send = None
                     else:

@@ -174,7 +174,6 @@ class AgentSession:
         if new:
             self.last_cache_key = None
         self.remote = created
-        self.loop().caught_up = True  # no history yet: its first turn need not list it
         self.created_with = (opts.model, opts.system)
         self.files.bind(prep, created)
         customised = setup is not None and setup.config.customised

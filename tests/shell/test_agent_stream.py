@@ -341,17 +341,3 @@ def test_sample_zero_sends_no_sample_rows(ip):
     ip.run_cell_magic("agent", "--new --sample 2 -o s", ECHO + "look at {{tiny}}")
     assert "111111" in ip.user_ns["s"].transcript.user_messages[0].text
 
-
-def test_a_new_sessions_first_turn_sends_without_listing_and_the_next_turn_lists(ip, emu):
-    """Nothing can precede the first message of a session this kernel just created: its first
-    turn skips the `events.list` backfill (a request, and the SDK parsing an empty page); the
-    next turn of the same session backfills before sending, as before."""
-    route = "requests:GET /v1/sessions/{session_id}/events"
-    before = emu.stats[route]
-    ip.run_cell_magic("agent", "-o a --new", ECHO + "one")
-    assert ip.user_ns["a"].text == "one" and emu.stats[route] == before
-    ip.run_cell_magic("agent", "-o b", ECHO + "two")
-    assert ip.user_ns["b"].text == "two" and emu.stats[route] == before + 1
-    assert ip.user_ns["b"].session_id == ip.user_ns["a"].session_id
-    ip.run_cell_magic("agent", "-o c", ECHO + "three")  # and the cell after both works
-    assert ip.user_ns["c"].text == "three"

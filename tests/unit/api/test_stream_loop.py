@@ -72,22 +72,6 @@ def test_cut_streams_reconnect_backfill_and_keep_one_copy_each():
     assert client.opened == 3 and len(client.sent) == 1 and loop.reconnects == 2
 
 
-def test_a_caught_up_loop_skips_only_its_first_backfill():
-    """A session this process just created has no history: its first turn's first connection
-    sends without listing; a reconnect, and every later turn, list as before."""
-    first = [ev("user.message", "sevt_U", content=[])]
-    client = FakeClient([(first, httpx2.RemoteProtocolError("cut")), [idle("sevt_I")]], [first])
-    lists = []
-    listing = client.beta.sessions.events.list
-    client.beta.sessions.events.list = lambda *a, **kw: lists.append(len(client.sent)) or listing(*a, **kw)
-    loop, got, _ = make_loop(client)
-    loop.caught_up = True
-    assert loop.run(send=MSG).id == "sevt_I"
-    assert lists == [1]  # none before the send; one after the cut, to backfill
-    assert [e.id for e in got] == ["sevt_U", "sevt_I"]
-    assert not loop.caught_up  # so the next turn lists before its send, as every turn did
-
-
 def test_a_backfill_of_events_seen_already_is_not_parsed_and_a_new_one_is_handed_on():
     old = [ev("user.message", "sevt_0", content=[]), idle("sevt_I0")]
     turn = [ev("user.message", "sevt_U", content=[]), idle("sevt_I1")]
