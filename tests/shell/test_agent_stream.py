@@ -340,4 +340,3 @@ def test_sample_zero_sends_no_sample_rows(ip):
     assert "### Input `tiny`" in sent and "111111" not in sent
     ip.run_cell_magic("agent", "--new --sample 2 -o s", ECHO + "look at {{tiny}}")
     assert "111111" in ip.user_ns["s"].transcript.user_messages[0].text
-
