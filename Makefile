@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PIP     := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: demo test test-sdk-floor e2e bench lint clean venv ts-deps sdk-shapes
+.PHONY: demo test test-sdk-floor e2e bench bench-floor lint clean venv ts-deps sdk-shapes
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -69,6 +69,14 @@ e2e: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+## One benchmark: `make bench-first_cell`, `make bench-stream_overhead`, `make bench-upload`...
+bench-%: $(STAMP)
+	$(BIN)/python bench/run_all.py -k $*
+
+## The SDK-sensitive benchmarks on the oldest supported SDK (.venv-floor); results in build/bench-floor/
+bench-floor: $(FLOOR_STAMP)
+	$(FLOOR)/bin/python bench/run_all.py -k stream_overhead -k first_cell --out build/bench-floor
 
 ## ruff, and the import contracts of pyproject.toml (layers, no cycles, the emulator's isolation)
 lint: $(STAMP)

@@ -22,7 +22,6 @@ import math
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,26 +29,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ (also when loaded by a test)
+from emulator_process import EmulatorProcess  # noqa: E402
 
 TARGET_RATIO = 1.5
 
 
 def result_line(metric: str, value: float, unit: str, **extra: Any) -> str:
     return "RESULT " + json.dumps({"bench": "fanout", "metric": metric, "value": value, "unit": unit, **extra})
-
-
-def start_emulator(delay: float) -> tuple[subprocess.Popen[str], str]:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nb_agents.emulator", "--port", "0", "--brain", "echo", "--turn-delay", str(delay)],
-        stdout=subprocess.PIPE, text=True, env=env, start_new_session=True,
-    )
-    assert proc.stdout is not None
-    url = proc.stdout.readline().strip()
-    if not url.startswith("http"):
-        proc.kill()
-        raise SystemExit(f"the emulator did not start: {url!r}")
-    return proc, url
 
 
 def rss_mb() -> float:
@@ -78,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay", type=float, default=1.0, help="emulator turn_delay (s per model request)")
     args = parser.parse_args(argv)
 
-    proc, url = start_emulator(args.delay)
+    emu = EmulatorProcess("--brain", "echo", "--turn-delay", str(args.delay))
+    url = emu.url
     os.environ.update(ANTHROPIC_BASE_URL=url, ANTHROPIC_API_KEY="bench-key", NB_AGENTS_VIEW="text")
     os.chdir(Path(os.environ.get("TMPDIR", "/tmp")))  # outputs folders land outside the repo
     try:
@@ -89,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         wall, result = run_map(args.items, args.concurrency)
         rss_after, peak = current_rss_mb(), rss_mb()
     finally:
-        proc.terminate()
-        proc.wait(10)
+        emu.close()
 
     statuses = result.table.status.value_counts().to_dict()
     waves = math.ceil(args.items / args.concurrency)

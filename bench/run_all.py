@@ -6,7 +6,7 @@ and prints each figure on its own line as `RESULT {json}` with at least `bench`,
 script's output as it comes, then writes build/bench/results.json and build/bench/results.md
 (a table with the machine, the date and the command to rerun, ready for docs/benchmarks.md).
 
-    python bench/run_all.py [-k SUBSTRING] [--timeout SECONDS]
+    python bench/run_all.py [-k SUBSTRING ...] [--timeout SECONDS] [--out DIR]
 
 Exit status 1 when a script fails or prints no RESULT line (a missed target is reported,
 not an error: the table says so).
@@ -103,14 +103,15 @@ def table(results: list[dict[str, object]], info: dict[str, str], command: str) 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run every bench/bench_*.py and collect its figures.")
-    parser.add_argument("-k", dest="only", default="", help="only scripts whose name contains this")
+    parser.add_argument("-k", dest="only", action="append", default=[],
+                        help="only scripts whose name contains this (repeatable: any of them)")
     parser.add_argument("--timeout", type=float, default=1200, help="per script, seconds")
     parser.add_argument("--dir", type=Path, default=ROOT / "bench", help="where the bench_*.py scripts are")
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="where results.json/.md go")
     args = parser.parse_args(argv)
-    scripts = sorted(p for p in args.dir.glob("bench_*.py") if args.only in p.name)
+    scripts = sorted(p for p in args.dir.glob("bench_*.py") if not args.only or any(k in p.name for k in args.only))
     if not scripts:
-        print(f"no bench/bench_*.py matches {args.only!r}", file=sys.stderr)
+        print(f"no bench/bench_*.py matches {' or '.join(map(repr, args.only))}", file=sys.stderr)
         return 1
     info = machine()
     results: list[dict[str, object]] = []
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         results += found
         if error:
             errors[script.name] = error
-    command = "make bench" if not args.only else f"python bench/run_all.py -k {args.only}"
+    command = "make bench" if not args.only else "python bench/run_all.py " + " ".join(f"-k {k}" for k in args.only)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(
         json.dumps({**info, "results": results, "errors": errors}, indent=2)

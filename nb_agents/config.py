@@ -257,16 +257,32 @@ def find_pyproject(start: Path | None = None) -> Path | None:
     return None
 
 
+# pyproject.toml path -> ((mtime_ns, size), parsed TOML): a cell resolves its options several
+# times; the file is parsed again only when it changed on disk.
+_PYPROJECT_CACHE: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        st = path.stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+        cached = _PYPROJECT_CACHE.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    _PYPROJECT_CACHE[path] = (stamp, data)
+    return data
+
+
 def pyproject_settings(start: Path | None = None) -> dict[str, Any]:
     path = find_pyproject(start)
     if path is None:
         return {}
-    import tomllib
-
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
+    data = _read_toml(path)
     section = data.get("tool", {}).get("nb_agents", {})
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [tool.nb_agents] must be a table")

@@ -8,7 +8,9 @@
    nothing is sent twice); every attempt is counted by the loop's `meter` (egress.py) as it goes out;
 3. backfill `events.list` (ascending, limit=1000) and hand every event not seen yet to `on_event`
    (on the first connection, before step 2: the session is quiet then, so the list answers at
-   once and the turn's first events do not wait behind a list answered by a busy server);
+   once and the turn's first events do not wait behind a list answered by a busy server; the
+   page is parsed only when it holds an event not seen yet: `_unseen_history`). A new session
+   is listed too: the server may have said something at creation (a repository it cannot clone);
 4. tail the stream, deduping by `(id, processed_at is None)` (deltas, which have no id, pass);
 5. on a connection error (the SDK's, or the HTTP layer's under a stream being read), a
    retryable status, a frame that is not JSON or a clean end of stream: notice, back off
@@ -251,6 +253,9 @@ class BaseEventLoop:
     def _take(self, event: Any) -> str:
         """Fold one event in (dedupe, arming, `on_event`); whether it ends the turn: `GO_ON`,
         `ENDS`, or `ASKS` (a requires_action idle: the driver asks `on_requires_action`)."""
+        if getattr(event, "type", None) in _PREVIEWS:  # the per-delta path: no id, never a stop
+            self.on_event(event)
+            return GO_ON
         key = event_key(event)
         if key is not None:
             if key in self.seen:
@@ -295,6 +300,14 @@ class BaseEventLoop:
 
     def _rest_verdict(self, event: Any) -> str:
         return self._stop_verdict(event) if self.armed else GO_ON
+    def _all_seen(self, page: dict[str, Any]) -> bool:
+        """Whether a raw `events.list` page (wire JSON) is one page holding only events seen
+        already (by their `event_key`): then the backfill has nothing to hand on."""
+        items = page.get("data")
+        if page.get("next_page") or not isinstance(items, list):
+            return False
+        return all(isinstance(i, dict) and i.get("id") and (str(i["id"]), i.get("processed_at") is None) in self.seen
+                   for i in items)
 
     def _quiet_backfill(self, listed: list[Any]) -> None:
         """First connection: hand on the listed history BEFORE our send, while the session is
@@ -413,6 +426,19 @@ class EventLoop(BaseEventLoop):
     def _list(self) -> list[Any]:
         return list(self.client.beta.sessions.events.list(self.session_id, limit=1000, order="asc"))
 
+    def _unseen_history(self) -> list[Any]:
+        """The first connection's backfill: `_list()`, unless the raw page (the SDK's own
+        `with_raw_response`) shows only events seen already — the usual case, a turn after a turn
+        this loop read to its end — and then nothing is parsed: the SDK building its models for an
+        events page the first time costs 0.05-0.3 s per process (pydantic builds the schema of
+        the event union). Anything new: the same response parsed by the SDK, every page."""
+        raw = self.client.beta.sessions.events.with_raw_response.list(self.session_id, limit=1000, order="asc")
+        try:
+            page = raw.http_response.json()
+        except ValueError:  # not JSON: the SDK's own parse says what is wrong
+            page = None
+        return [] if isinstance(page, dict) and self._all_seen(page) else list(raw.parse())
+
     def _open(self, deadline: float | None) -> Any:
         # No SDK retries: the loop reconnects itself, within the deadline.
         api = self.client.with_options(max_retries=0).beta.sessions.events
@@ -434,7 +460,7 @@ class EventLoop(BaseEventLoop):
                 with self._open(deadline) as stream, self._cut_at(deadline, stream, _timer):
                     if send is not None:
                         known = self.known_ids()  # (the echo lookup's reference, as before the backfill)
-                        self._quiet_backfill(self._list())
+                        self._quiet_backfill(self._unseen_history())
                         self.send(send, known=known)
                         send = None
                     else:

@@ -430,6 +430,8 @@ def _write_parquet(frame: Any) -> bytes:
         meta[b"PANDAS_ATTRS"] = json.dumps(frame.attrs).encode()
         table = table.replace_schema_metadata(meta)
     keep = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
-    sink = pa.BufferOutputStream()
+    # Into a BytesIO, as `to_parquet` writes: Arrow's growing BufferOutputStream reallocates its
+    # one big buffer as the file grows, which now and then cost 2-5x the whole write (benchmarks.md).
+    sink = io.BytesIO()
     pq.write_table(table, sink, use_dictionary=keep)
-    return sink.getvalue().to_pybytes()
+    return sink.getvalue()

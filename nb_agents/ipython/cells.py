@@ -7,7 +7,6 @@ import sys
 from typing import Any
 
 from ..errors import ConfigError, did_you_mean
-from ..fanout import map as fan_out
 from ..sessions import get_session, replay_cell
 from .flags import flag_overrides, parse_cell_flags, tool_flags
 from .schedule_commands import schedule_cell
@@ -84,6 +83,8 @@ def map_cell(magics: Any, args: Any, cell: str) -> Any:
         raise ConfigError(f"%%agent --map: no variable named {args.map!r}{did_you_mean(args.map, visible)}")
     if args.dry_run:
         raise ConfigError("%%agent --map does not support --dry-run yet: try the template on one item first")
+    from ..fanout import map as fan_out  # (on first use: a plain cell does not load the fan-out)
+
     flags = tool_flags(args)
     max_usd = flags.pop("max_usd", None)
     result = fan_out(

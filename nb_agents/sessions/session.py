@@ -456,8 +456,13 @@ class AgentSession:
             self.history = fold(self.history, event)
             if getattr(event, "id", None):
                 self.events.append(event)
-        for listener in list(self.listeners):
-            listener(event)
+        self.record_preview(event)
+
+    def record_preview(self, event: Any) -> None:
+        """`record` for a message preview (`event_delta`; the per-delta path): listeners only."""
+        if self.listeners:
+            for listener in list(self.listeners):
+                listener(event)
 
     def interrupt(self) -> None:
         """Stop this session's turn: its background run (if one is going) or whatever runs on the

@@ -112,7 +112,7 @@ class Turn:
         if is_delta(event):
             # Only queued: the view's flusher (or the next other event) folds the batch at once.
             self._pending.add(event)
-            self.session.record(event)
+            self.session.record_preview(event)
             if self.view is not None:
                 self.view.update(self._read_t)
             return

@@ -13,7 +13,7 @@ from ..events import get_field
 from . import items as ti
 from .items import blocks_text
 from .model import prompt_for
-from .ops import Handler, append, put, stamp
+from .ops import Handler, append, put, put_last, stamp
 
 if TYPE_CHECKING:
     from .model import Transcript
@@ -28,7 +28,13 @@ def _user_message(t: Transcript, e: Any) -> Transcript:
     text = blocks_text(content)
     prompt = prompt_for(t, text) if role == "user" and t.prompts else None
     item = ti.UserMessage(e.id, text, content, get_field(e, "processed_at") is None, role, prompt)
-    t = put(t, e.id, item)
+    old = t.get(e.id)
+    if isinstance(old, ti.UserMessage) and old.queued and not item.queued:
+        # Taken by the agent only now: it goes where the server put it, after what the agent said
+        # meanwhile (the end of an earlier turn), so that is not read as this message's answer.
+        t = put_last(t, e.id, item)
+    else:
+        t = put(t, e.id, item)
     return replace(t, interrupted=False) if role == "user" else t
 
 

@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ..events import get_field
 from .fold import fold
 
 if TYPE_CHECKING:
@@ -27,16 +26,21 @@ __all__ = ["PendingDeltas", "fold_deltas", "is_delta"]
 
 
 def is_delta(event: Any) -> bool:
-    return get_field(event, "type") == "event_delta"
+    if isinstance(event, dict):
+        return event.get("type") == "event_delta"
+    return getattr(event, "type", None) == "event_delta"
 
 
 def _text_key(event: Any) -> tuple[str, int] | None:
     """(message id, content index) of a text delta that can be merged; None otherwise."""
-    delta = getattr(event, "delta", None)
-    fragment = getattr(delta, "content", None)
-    if getattr(fragment, "type", None) != "text" or not isinstance(getattr(fragment, "text", None), str):
+    try:  # an SDK event: plain attribute reads (once per delta)
+        delta = event.delta
+        fragment = delta.content
+        if fragment.type != "text" or fragment.text.__class__ is not str:
+            return None
+        return (str(event.event_id), delta.index or 0)
+    except AttributeError:  # not a text delta of the SDK's shape: not merged
         return None
-    return (str(getattr(event, "event_id", "")), getattr(delta, "index", None) or 0)
 
 
 def _merged(first: Any, text: str) -> Any:

@@ -16,7 +16,7 @@ from .items import AgentMessage, Item, Thinking
 if TYPE_CHECKING:
     from .model import Transcript
 
-__all__ = ["Handler", "stamp", "put", "append", "close_previews"]
+__all__ = ["Handler", "stamp", "put", "put_last", "append", "close_previews"]
 
 Handler = Callable[["Transcript", Any], "Transcript"]
 
@@ -42,6 +42,17 @@ def put(t: Transcript, key: str, item: Item) -> Transcript:
         index[key] = len(t.items)
         return replace(t, items=t.items + (item,), index=index)
     return replace(t, items=t.items[:pos] + (item,) + t.items[pos + 1 :])
+
+
+def put_last(t: Transcript, key: str, item: Item) -> Transcript:
+    """Store `item` under `key` as the last item (moved there if `key` was elsewhere)."""
+    pos = t.index.get(key)
+    if pos is None:
+        return put(t, key, item)
+    items = t.items[:pos] + t.items[pos + 1 :] + (item,)
+    index = {k: (p - 1 if p > pos else p) for k, p in t.index.items()}
+    index[key] = len(items) - 1
+    return replace(t, items=items, index=index)
 
 
 def append(t: Transcript, item: Item) -> Transcript:

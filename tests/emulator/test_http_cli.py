@@ -113,3 +113,17 @@ def test_close_ends_open_streams() -> None:
         stream = c.beta.sessions.events.stream(sid)
     # the server stopped: the open stream ends instead of hanging
     assert list(stream) == []
+
+
+def test_the_listening_socket_hands_out_no_delay_tcp_connections() -> None:
+    """Each accepted connection has TCP_NODELAY: without it a request on a kept-alive connection
+    waited for the client's delayed ACK (~40 ms a request, docs/benchmarks.md)."""
+    import socket
+
+    from nb_agents.emulator.handle import bind_socket
+
+    with bind_socket() as listener, socket.create_connection(listener.getsockname()[:2], timeout=5):
+        assert listener.proto == socket.IPPROTO_TCP  # (asyncio sets TCP_NODELAY only on TCP sockets)
+        accepted, _ = listener.accept()
+        with accepted:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0

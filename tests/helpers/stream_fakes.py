@@ -46,8 +46,10 @@ class FakeClient:
     def __init__(self, streams, listed, send_errors=()):
         self.streams, self.listed, self.send_errors = list(streams), list(listed), list(send_errors)
         self.sent, self.opened = [], 0
-        events = SimpleNamespace(stream=self._stream, list=self._list, send=self._send)
+        raw = SimpleNamespace(list=self._raw_list)
+        events = SimpleNamespace(stream=self._stream, list=self._list, send=self._send, with_raw_response=raw)
         self.beta = SimpleNamespace(sessions=SimpleNamespace(events=events))
+        self.raw_lists = 0
 
     def with_options(self, **kw):
         return self
@@ -60,6 +62,13 @@ class FakeClient:
 
     def _list(self, session_id, **kw):
         return list(self.listed.pop(0) if len(self.listed) > 1 else self.listed[0])
+
+    def _raw_list(self, session_id, **kw):
+        """`with_raw_response.list`: the next `list` answer, as wire JSON and `.parse()`d."""
+        self.raw_lists += 1
+        listed = self._list(session_id, **kw)
+        page = {"data": [e.model_dump(mode="json") for e in listed], "next_page": None}
+        return SimpleNamespace(http_response=SimpleNamespace(json=lambda: page), parse=lambda: listed)
 
     def _send(self, session_id, events):
         if self.send_errors:

@@ -34,6 +34,19 @@ def test_pyproject_found_from_cwd_upward(project):
     assert opts.sources["model"] == "pyproject"
 
 
+def test_pyproject_is_read_again_once_it_changes_and_a_broken_one_fails_every_time(project):
+    path = project.parent.parent / "pyproject.toml"
+    assert resolve_options(cfg=AgentMagic(), environ={}, start=project).model == "from-pyproject"
+    path.write_text('[tool.nb_agents]\nmodel = "edited"\n')  # (parsed once per change, not per cell)
+    assert resolve_options(cfg=AgentMagic(), environ={}, start=project).model == "edited"
+    path.write_text('[tool.nb_agents\nmodel = "x"\n')
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="cannot read"):
+            resolve_options(cfg=AgentMagic(), environ={}, start=project)
+    path.write_text('[tool.nb_agents]\nmodel = "fixed"\n')
+    assert resolve_options(cfg=AgentMagic(), environ={}, start=project).model == "fixed"
+
+
 def test_precedence_env_over_pyproject_config_over_env_flag_over_all(project):
     env = {"NB_AGENTS_MODEL": "from-env", "NB_AGENTS_VERBOSE": "true", "NB_AGENTS_TIMEOUT": "12.5"}
     opts = resolve_options(cfg=AgentMagic(), environ=env, start=project)

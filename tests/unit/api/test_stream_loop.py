@@ -72,6 +72,32 @@ def test_cut_streams_reconnect_backfill_and_keep_one_copy_each():
     assert client.opened == 3 and len(client.sent) == 1 and loop.reconnects == 2
 
 
+def test_a_backfill_of_events_seen_already_is_not_parsed_and_a_new_one_is_handed_on():
+    old = [ev("user.message", "sevt_0", content=[]), idle("sevt_I0")]
+    turn = [ev("user.message", "sevt_U", content=[]), idle("sevt_I1")]
+    parsed = []
+
+    def counting(client):
+        raw_list = client.beta.sessions.events.with_raw_response.list
+
+        def listed(*a, **kw):
+            response = raw_list(*a, **kw)
+            parse = response.parse
+            response.parse = lambda: parsed.append(1) or parse()
+            return response
+
+        client.beta.sessions.events.with_raw_response.list = listed
+        return client
+
+    loop, got, _ = make_loop(counting(FakeClient([turn], [old])), seen={event_key(e) for e in old})
+    assert loop.run(send=MSG).id == "sevt_I1" and parsed == []  # the history was all seen: not parsed
+    assert [e.id for e in got] == ["sevt_U", "sevt_I1"]
+    other = ev("agent.message", "sevt_X", content=[])  # e.g. another client's, since our last read
+    loop, got, _ = make_loop(counting(FakeClient([turn], [old + [other]])), seen={event_key(e) for e in old})
+    assert loop.run(send=MSG).id == "sevt_I1" and parsed == [1]
+    assert [e.id for e in got] == ["sevt_X", "sevt_U", "sevt_I1"]
+
+
 def test_a_client_error_is_one_line_and_not_retried():
     import anthropic
 

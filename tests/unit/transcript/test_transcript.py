@@ -107,6 +107,18 @@ def test_a_queued_user_message_becomes_processed_in_place():
     assert fold(t, queued) is t  # a stale queued copy after the processed one changes nothing
 
 
+def test_a_message_queued_behind_the_end_of_a_turn_moves_where_the_agent_took_it():
+    """Sent while an earlier turn was finishing: what the agent said before taking the message is
+    not its answer; the message (and the view's "you" block) moves to where it was processed."""
+    b = B()
+    t = fold_all(empty(), [b.running(), b.user("next", id="sevt_q", queued=True), b.msg("tail of the last turn"),
+                           b.idle(), b.running(), b.user("next", id="sevt_q"), b.msg("the answer"), b.idle()])
+    kinds = [(type(i).__name__, getattr(i, "text", None)) for i in t.items]
+    assert kinds == [("AgentMessage", "tail of the last turn"), ("UserMessage", "next"), ("AgentMessage", "the answer")]
+    assert t.text == "the answer" and not t.items[1].queued
+    assert t.get("sevt_q") is t.items[1]  # the index follows the move
+
+
 def test_builtin_tool_call_is_matched_with_its_result():
     b = B()
     use = b.tool_use("bash", {"command": "python -c 'print(42)'"})
