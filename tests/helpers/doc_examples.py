@@ -102,8 +102,22 @@ def check_json(example: Example) -> str | None:
 
 @cache
 def make_targets() -> frozenset[str]:
+    """The Makefile's targets; a pattern rule stays a pattern (`bench-%`)."""
     text = (ROOT / "Makefile").read_text(encoding="utf-8")
-    return frozenset(re.findall(r"^([A-Za-z0-9_.-]+)\s*:(?!=)", text, re.MULTILINE))
+    return frozenset(re.findall(r"^([A-Za-z0-9_.%-]+)\s*:(?!=)", text, re.MULTILINE))
+
+
+def is_make_target(word: str) -> bool:
+    """`word` is a target, or matches a pattern rule (`make bench-first_cell` by `bench-%`, whose
+    stem must then name an existing bench script: the rule runs `bench/run_all.py -k STEM`)."""
+    if word in make_targets():
+        return True
+    for pattern in (t for t in make_targets() if "%" in t):
+        head, _, tail = pattern.partition("%")
+        stem = word[len(head):len(word) - len(tail)] if word.startswith(head) and word.endswith(tail) else ""
+        if stem and (head != "bench-" or any((ROOT / "bench").glob(f"bench_*{stem}*.py"))):
+            return True
+    return False
 
 
 @cache
@@ -129,7 +143,7 @@ def check_shell(example: Example) -> str | None:
         words = command.split()
         if words[0] == "make":
             problems += [f"no Makefile target {w!r}" for w in words[1:]
-                         if not w.startswith("-") and "=" not in w and w not in make_targets()]
+                         if not w.startswith("-") and "=" not in w and not is_make_target(w)]
         elif words[0].endswith("python") and len(words) > 1:
             target = tuple(words[1:3]) if words[1] == "-m" else (words[1],)
             if target[-1].endswith(".py") and not (ROOT / target[-1]).is_file():
