@@ -62,9 +62,10 @@ class Slot:
             os.close(fd)  # closing the only descriptor of the open file drops its flock
 
 
-def take_slot(backend_key: str) -> Slot:
+def take_slot(backend_key: str, only: int | None = None) -> Slot:
     """The lowest free slot for `backend_key` (e.g. "emulator:http://127.0.0.1:8123"), held until
-    `release()`; a per-process `Slot` when locks cannot be taken here."""
+    `release()`; a per-process `Slot` when locks cannot be taken here. `only`: that slot or none
+    (a `Slot` with `number=None` and a note when another kernel holds it)."""
     folder = slot_folder() / hashlib.sha256(backend_key.encode()).hexdigest()[:16]
     try:
         import fcntl
@@ -73,7 +74,7 @@ def take_slot(backend_key: str) -> Slot:
                                             "serves an environment of its own process")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for number in range(MAX_SLOTS):
+        for number in range(MAX_SLOTS) if only is None else (only,):
             fd = os.open(folder / f"{number}.lock", os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -81,6 +82,9 @@ def take_slot(backend_key: str) -> Slot:
                 os.close(fd)
                 continue
             return Slot(backend_key, number, fd)
+        if only is not None:
+            return Slot(backend_key, None, note=f"local mode: another kernel of this machine took slot {only} "
+                                                "while this one was stopped: both serve its environment now")
         why = f"all {MAX_SLOTS} slots are held"
     except OSError as exc:
         why = f"{folder} is not writable ({exc.strerror or exc})"

@@ -145,6 +145,7 @@ class WorkerHost:
         self._atexit = False
         self._given_up = False  # the thread gave up after restarts: the next serve starts a new one
         self.slot: Slot | None = None  # which `nb-agents-local-<host>-<n>` this kernel serves (slots.py)
+        self._last_slot: tuple[str, int] | None = None  # (backend, n) of the slot let go by `stop()`
         self.environments: list[str] = []  # the environments served: this kernel's, and attached sessions'
         self.foreign: list[str] = []  # sessions claimed here that another kernel made (their turns wait)
 
@@ -157,8 +158,7 @@ class WorkerHost:
     def environment_name(self, base: str) -> str:
         """The name of the environment this kernel serves (`<base>-<host>-<n>`): slot n is taken
         on first use for the current backend and held until `stop()` (slots.py)."""
-        where = backend()
-        key = f"{where.kind}:{where.base_url}"
+        key = _slot_key()
         with self._life:
             if self.slot is None or self.slot.key != key:
                 if self.slot is not None:
@@ -192,6 +192,7 @@ class WorkerHost:
                     self.environments.clear()  # another backend's environments are not there
                 if environment_id not in self.environments:
                     self.environments.append(environment_id)
+            self._hold_again()
             config = _Config(where.key, tuple(self.environments), max(1, int(concurrency)), float(idle),
                              Path.cwd() / "agent_workspace")
             if self.running and self._config == config and not self._given_up:
@@ -229,8 +230,24 @@ class WorkerHost:
         with self.lock:
             self.environments.clear()
         if self.slot is not None:
+            if self.slot.number is not None:
+                self._last_slot = (self.slot.key, self.slot.number)
             self.slot.release()
             self.slot = None
+
+    def _hold_again(self) -> None:
+        """A session of this kernel's environment is served again after `stop()`: its slot is
+        taken again (another kernel that took it meanwhile serves the same environment: said once)."""
+        last, self._last_slot = self._last_slot, None
+        if self.slot is not None or last is None or last[0] != _slot_key():
+            return
+        slot = take_slot(*last)
+        if slot.number is None:  # a new session takes the lowest free slot then
+            log.warning(slot.note)
+            with self.lock:
+                self._handler.recent.append(str(slot.note))
+            return
+        self.slot = slot
 
     def interrupt(self, session_id: str) -> int:
         """Stop the tool calls of `session_id` running now (its bash command is killed); how many."""
@@ -428,6 +445,12 @@ class WorkerHost:
         if serving is not None:
             serving["session"] = session.id
         return session_tools(spec, self)
+
+
+def _slot_key() -> str:
+    """Slots are per backend kind + URL (slots.py)."""
+    where = backend()
+    return f"{where.kind}:{where.base_url}"
 
 
 async def _serving(worker: Any) -> None:

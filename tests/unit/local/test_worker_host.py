@@ -111,3 +111,23 @@ def test_no_slot_folder_means_a_per_process_name_said_once(tmp_path: Path, monke
     assert note and "is not writable" in note and "\n" not in note
     assert host.take_slot_note() is None
     host.stop()
+
+
+def test_a_stopped_host_takes_its_slot_again_when_its_session_is_served_again(tmp_path: Path,
+                                                                             monkeypatch: Any) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    a, b = WorkerHost(), WorkerHost()
+    assert a.environment_name("e").endswith("-0")
+    a.stop()  # `%agent local stop`: the session stays, its environment is slot 0's
+    a._hold_again()  # what `serve` does when the session's next cell starts the worker again
+    assert a.slot is not None and a.slot.number == 0
+    assert b.environment_name("e").endswith("-1")  # so a new kernel does not take slot 0 meanwhile
+    a.stop()
+    assert b.environment_name("e").endswith("-1")
+    c = WorkerHost()
+    assert c.environment_name("e").endswith("-0")  # taken by another kernel while a was stopped
+    a._hold_again()
+    assert a.slot is None and "took slot 0" in a.status()["recent_log"][-1]
+    for host in (a, b, c):
+        host.stop()
