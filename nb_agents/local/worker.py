@@ -5,7 +5,9 @@
 one asyncio loop, so that many sessions have a tool call running at once. There is no poll loop
 of ours. It starts on first use (`serve`), and stops on `stop()`: `%agent local stop`, the
 kernel's shutdown (`atexit`: IPython has no shutdown hook any more), or when the last local session is
-`release`d. A worker task that dies is noticed by the next `serve`, which starts a new one.
+`release`d. It serves this kernel's own environment (`environment_name`: the slot of slots.py,
+held from first use until `stop()`) and, beside it, the environment of each session attached
+from another kernel (`concurrency` workers per environment). A worker task that dies is noticed by the next `serve`, which starts a new one.
 
 Each claimed session gets the SDK's agent toolset (`beta_agent_toolset_20260401`) bound to its
 own working folder (toolset.py); which folder is found through the `LocalSpec` registered under
