@@ -250,14 +250,15 @@ def _environment_config(opts: Options) -> dict[str, Any]:
     return environment_config(opts)
 
 
-def ensure_environment(client: Any, opts: Options) -> str:
-    """The id of the environment for `opts` (get-or-create by name + config hash; update in place)."""
+def ensure_environment(client: Any, opts: Options, name: str | None = None) -> str:
+    """The id of the environment for `opts` (get-or-create by name + config hash; update in place);
+    `name` (local mode: this kernel's own, local/slots.py) instead of the one `opts` names."""
     if opts.environment_id:
         return opts.environment_id
     config = _environment_config(opts)
     body = {"config": config}
     # A config's type cannot change: local mode has its own environment beside the cloud one.
-    name = opts.environment_name + ("-local" if opts.local else "")
+    name = name or opts.environment_name + ("-local" if opts.local else "")
     return _get_or_create(client, "environments", name, "env:" + name, config, create=body, update=body)
 
 

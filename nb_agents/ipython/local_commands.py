@@ -31,8 +31,10 @@ def cmd_local(m: Any, argv: list[str]) -> Any:
     if not info["running"]:
         text = "local worker: not running (it starts with the first %%agent --local cell)"
     else:
-        text = (f"local worker: running for environment {info['environment_id']}, "
+        text = (f"local worker: running for environment {', '.join(info['environment_ids'])}, "
                 f"{info['max_concurrent_calls']} tool calls at once; sessions: {', '.join(info['sessions']) or '—'}")
+    if info["foreign_sessions"]:
+        text += f"\nclaimed sessions another kernel made (they wait): {', '.join(info['foreign_sessions'])}"
     if info["last_error"]:
         text += f"\nlast error: {info['last_error']}"
     return Report(text, info)

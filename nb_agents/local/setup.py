@@ -23,7 +23,8 @@ from ..files import clean_component
 from ..files.local import LocalFolder
 from .worker import HOST, LOCAL_KEY, LocalSpec, environment_key
 
-__all__ = ["LocalRun", "attach_local", "is_local_environment", "prepare_local", "workdir_for"]
+__all__ = ["LocalRun", "attach_local", "is_local_environment", "local_environment_base", "prepare_local",
+           "workdir_for"]
 
 DEFAULT_ROOT = "agent_workspace"
 
@@ -84,6 +85,11 @@ def prepare_local(session_name: str, opts: Options, inputs: dict[str, Any], toke
     if inputs:
         run.prepared = folder.prepare(inputs, fmt=opts.file_format, sample=opts.sample_rows)
     return run
+
+
+def local_environment_base(opts: Options) -> str:
+    """`nb-agents-local`: each kernel serves `<this>-<host>-<n>` (slots.py, `HOST.environment_name`)."""
+    return opts.environment_name + "-local"
 
 
 def is_local_environment(client: Any, environment_id: str) -> bool:

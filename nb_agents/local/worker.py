@@ -5,7 +5,9 @@
 one asyncio loop, so that many sessions have a tool call running at once. There is no poll loop
 of ours. It starts on first use (`serve`), and stops on `stop()`: `%agent local stop`, the
 kernel's shutdown (`atexit`: IPython has no shutdown hook any more), or when the last local session is
-`release`d. A worker task that dies is noticed by the next `serve`, which starts a new one.
+`release`d. It serves this kernel's own environment (`environment_name`: the slot of slots.py,
+held from first use until `stop()`) and, beside it, the environment of each session attached
+from another kernel (`concurrency` workers per environment). A worker task that dies is noticed by the next `serve`, which starts a new one.
 
 Each claimed session gets the SDK's agent toolset (`beta_agent_toolset_20260401`) bound to its
 own working folder (toolset.py); which folder is found through the `LocalSpec` registered under
@@ -32,6 +34,7 @@ from typing import Any
 from ..api import backend, make_async_client
 from ..egress import NO_METER, EgressMeter
 from ..errors import ConfigError
+from .slots import Slot, take_slot
 from .toolset import Ledger, session_tools
 
 __all__ = ["LOCAL_KEY", "LocalSpec", "WorkerHost", "HOST", "environment_key"]
@@ -76,7 +79,7 @@ class LocalSpec:
 @dataclass(frozen=True)
 class _Config:
     backend: Any
-    environment_id: str
+    environment_ids: tuple[str, ...]
     concurrency: int
     idle: float
     base: Path
@@ -143,6 +146,10 @@ class WorkerHost:
         self._handler = _Notices(self)
         self._atexit = False
         self._given_up = False  # the thread gave up after restarts: the next serve starts a new one
+        self.slot: Slot | None = None  # which `nb-agents-local-<host>-<n>` this kernel serves (slots.py)
+        self._last_slot: tuple[str, int] | None = None  # (backend, n) of the slot let go by `stop()`
+        self.environments: list[str] = []  # the environments served: this kernel's, and attached sessions'
+        self.foreign: list[str] = []  # sessions claimed here that another kernel made (their turns wait)
 
     # -- kernel side -------------------------------------------------------------------------------
     @property
@@ -150,13 +157,32 @@ class WorkerHost:
         thread = self._thread
         return thread is not None and thread.is_alive()
 
+    def environment_name(self, base: str) -> str:
+        """The name of the environment this kernel serves (`<base>-<host>-<n>`): slot n is taken
+        on first use for the current backend and held until `stop()` (slots.py)."""
+        key = _slot_key()
+        with self._life:
+            if self.slot is None or self.slot.key != key:
+                if self.slot is not None:
+                    self.slot.release()
+                self.slot = take_slot(key)
+                if self.slot.note:
+                    log.warning(self.slot.note)
+            return self.slot.name(base)
+
+    def take_slot_note(self) -> str | None:
+        """Once: why this kernel has no slot of its own (the view shows it as a notice)."""
+        slot = self.slot
+        if slot is None:
+            return None
+        note, slot.note = slot.note, None
+        return note
+
     def serve(self, spec: LocalSpec, *, environment_id: str, concurrency: int, idle: float) -> None:
-        """Register `spec` and make sure a worker for `environment_id` runs (started, or restarted
-        when it died or its settings changed)."""
+        """Register `spec` and make sure a worker for `environment_id` runs beside the environments
+        already served (started, or restarted when it died or its settings changed)."""
         where = backend()
         key = environment_key(where.offline)
-        config = _Config(where.key, environment_id, max(1, int(concurrency)), float(idle),
-                         Path.cwd() / "agent_workspace")
         with self._life:
             with self.lock:
                 known = self.specs.get(spec.token)
@@ -164,6 +190,13 @@ class WorkerHost:
                     known.update(spec)
                 else:
                     self.specs[spec.token] = spec
+                if self._config is not None and self._config.backend != where.key:
+                    self.environments.clear()  # another backend's environments are not there
+                if environment_id not in self.environments:
+                    self.environments.append(environment_id)
+            self._hold_again()
+            config = _Config(where.key, tuple(self.environments), max(1, int(concurrency)), float(idle),
+                             Path.cwd() / "agent_workspace")
             if self.running and self._config == config and not self._given_up:
                 return
             self._shutdown()
@@ -184,13 +217,39 @@ class WorkerHost:
                 last = not self.specs
             if last:
                 self._shutdown()
+                self._let_go()
 
     def stop(self) -> bool:
         """Stop the worker (`%agent local stop`, kernel shutdown); True if one was running."""
         with self._life:
             was = self.running
             self._shutdown()
+            self._let_go()
             return was
+
+    def _let_go(self) -> None:
+        """Nothing is served any more: the slot is free for another kernel (or this one, next time)."""
+        with self.lock:
+            self.environments.clear()
+        if self.slot is not None:
+            if self.slot.number is not None:
+                self._last_slot = (self.slot.key, self.slot.number)
+            self.slot.release()
+            self.slot = None
+
+    def _hold_again(self) -> None:
+        """A session of this kernel's environment is served again after `stop()`: its slot is
+        taken again (another kernel that took it meanwhile serves the same environment: said once)."""
+        last, self._last_slot = self._last_slot, None
+        if self.slot is not None or last is None or last[0] != _slot_key():
+            return
+        slot = take_slot(*last)
+        if slot.number is None:  # a new session takes the lowest free slot then
+            log.warning(slot.note)
+            with self.lock:
+                self._handler.recent.append(str(slot.note))
+            return
+        self.slot = slot
 
     def interrupt(self, session_id: str) -> int:
         """Stop the tool calls of `session_id` running now (its bash command is killed); how many."""
@@ -219,7 +278,9 @@ class WorkerHost:
             config = self._config
             return {
                 "running": self.running,
-                "environment_id": config.environment_id if config else None,
+                "environment_id": config.environment_ids[0] if config else None,
+                "environment_ids": list(config.environment_ids) if config else [],
+                "foreign_sessions": list(self.foreign),
                 "max_concurrent_calls": config.concurrency if config else None,
                 "sessions": sorted(s.session_name for s in self.specs.values()),
                 "claims": self.claims,
@@ -315,15 +376,16 @@ class WorkerHost:
         workers = [
             EnvironmentWorker(
                 client,
-                environment_id=config.environment_id,
+                environment_id=environment_id,
                 environment_key=key,
                 tools=self._tools_for,
                 workdir=config.base,
                 max_idle=config.idle,
                 memory_sync_interval=None,
-                worker_id=f"nb-agents-{host}-{os.getpid()}-{i}",
+                worker_id=f"nb-agents-{host}-{os.getpid()}-{e}-{i}",
                 **extra,
             )
+            for e, environment_id in enumerate(config.environment_ids)  # the work API routes by environment
             for i in range(config.concurrency)
         ]
         tasks = [asyncio.create_task(_serving(w), name=f"nb-agents-local-{i}") for i, w in enumerate(workers)]
@@ -364,10 +426,19 @@ class WorkerHost:
 
     def _tools_for(self, env: Any) -> list[Any]:
         """The SDK worker's tools factory: the toolset of the claimed session, in its own folder.
-        A session this kernel does not know (no spec) gets no tools: its calls stay for their owner."""
+        A session this kernel does not know (no spec) gets no tools: its calls stay for their owner.
+        With one environment per kernel (slots.py) that is rare (a slot taken over after a crash);
+        it is logged and `%agent local` lists it. The SDK cannot hand a claimed item back (the
+        only call, `work.stop`, ends it): the owner's calls wait until this lease lapses."""
         session = env.session
         spec = self.spec_for((getattr(session, "metadata", None) or {}).get(LOCAL_KEY))
         if spec is None:
+            text = (f"claimed session {session.id}, which another kernel made: it gets no tools here and its "
+                    f"turn waits until this worker lets it go (local_idle)")
+            log.warning(text)
+            with self.lock:
+                self.foreign.append(str(session.id))
+                self._handler.recent.append(text)
             return []
         with self.lock:
             spec.session_id = session.id
@@ -376,6 +447,12 @@ class WorkerHost:
         if serving is not None:
             serving["session"] = session.id
         return session_tools(spec, self)
+
+
+def _slot_key() -> str:
+    """Slots are per backend kind + URL (slots.py)."""
+    where = backend()
+    return f"{where.kind}:{where.base_url}"
 
 
 async def _serving(worker: Any) -> None:

@@ -40,7 +40,15 @@ from ..config import Options, check_session_name, resolve_options
 from ..egress import EgressMeter
 from ..errors import AgentAPIError, ConfigError, NoBackendError, SessionError
 from ..events import event_type, get_field, usd
-from ..local import HOST, LOCAL_KEY, attach_local, is_local_environment, prepare_local, workdir_for
+from ..local import (
+    HOST,
+    LOCAL_KEY,
+    attach_local,
+    is_local_environment,
+    local_environment_base,
+    prepare_local,
+    workdir_for,
+)
 from ..run import DryRun, Run
 from ..tools import NO_SERVER_BUDGET, tool_setup
 from ..transcript import empty, fold
@@ -200,14 +208,16 @@ class AgentSession:
         """The server session for `opts`. When the server refuses the agent/environment ids of the
         process cache (404 or 400: deleted or archived elsewhere, an emulator restarted at the
         same URL), they are resolved again once, and when that finds others they are used."""
-        ids = (ensure_agent(client, opts), ensure_environment(client, opts))
+        # Local mode: this kernel's own environment (the work API routes work by environment only).
+        env_name = HOST.environment_name(local_environment_base(opts)) if local is not None else None
+        ids = (ensure_agent(client, opts), ensure_environment(client, opts, env_name))
         try:
             return self._create_with(client, opts, prep, setup, *ids, local=local)
         except AgentAPIError as exc:
             if exc.status not in (400, 404):
                 raise
             forget_cached(client)
-            fresh = (ensure_agent(client, opts), ensure_environment(client, opts))
+            fresh = (ensure_agent(client, opts), ensure_environment(client, opts, env_name))
             if fresh == ids:
                 raise
             return self._create_with(client, opts, prep, setup, *fresh, local=local)
@@ -370,6 +380,9 @@ class AgentSession:
         if local is not None and fresh:
             turn.notice(f"local mode: the agent's tools run in this kernel, in {local.folder.root}"
                         + ("" if tool_options.get("auto") else " (bash, write and edit ask first)"))
+        slot_note = HOST.take_slot_note() if local is not None else None
+        if slot_note:
+            turn.notice(slot_note, "warning")
         note = setup_notice(opts, fresh)  # skills, MCP, repos, memory... and this turn's outcome
         if note:
             turn.notice(note)

@@ -16,6 +16,7 @@ import pytest
 
 import nb_agents
 from nb_agents.local import HOST, STOPPED_TEXT
+from nb_agents.local.slots import short_host
 from nb_agents.local.toolset import CUT_TEXT
 from nb_agents.view import render_text
 
@@ -49,7 +50,7 @@ def test_profile_runs_in_the_kernel_and_uploads_nothing(ip: Any, emu: Any) -> No
     assert "50 rows × 2 columns" in r.text  # the analyst profiled the local table
     sess = nb_agents.sessions.registry()["default"]
     env = sess.client.beta.environments.retrieve(sess.remote.environment_id)
-    assert env.config.type == "self_hosted" and env.name == "nb-agents-local"
+    assert env.config.type == "self_hosted" and env.name == f"nb-agents-local-{short_host()}-0"
     assert HOST.status()["sessions"] == ["default"]
     # egress: the prompt and the worker's tool results left the kernel, no file did
     assert r.egress.files_uploaded == 0 and r.egress.upload_bytes == 0

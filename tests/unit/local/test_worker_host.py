@@ -78,3 +78,56 @@ def test_without_the_environment_key_nothing_is_prepared(tmp_path: Path, monkeyp
     with pytest.raises(ConfigError, match="ANTHROPIC_ENVIRONMENT_KEY"):
         prepare_local("a", resolve_options({"local": True}), {})
     assert not (tmp_path / "agent_workspace").exists()
+
+
+def test_each_host_takes_the_lowest_free_slot_and_frees_it_on_stop(tmp_path: Path, monkeypatch: Any) -> None:
+    from nb_agents.local.slots import short_host
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")  # a backend (no call is made)
+    a, b = WorkerHost(), WorkerHost()
+    assert a.environment_name("nb-agents-local") == f"nb-agents-local-{short_host()}-0"
+    assert a.environment_name("nb-agents-local").endswith("-0")  # held: asked again, the same
+    assert b.environment_name("nb-agents-local").endswith("-1")
+    a.stop()
+    c = WorkerHost()
+    assert c.environment_name("nb-agents-local").endswith("-0")  # a's slot, free again
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")  # another backend: slots of its own
+    assert a.environment_name("nb-agents-local").endswith("-0")
+    for host in (a, b, c):
+        host.stop()
+    assert not list((tmp_path / "nb_agents/local-slots").glob("*/[2-9].lock"))
+
+
+def test_no_slot_folder_means_a_per_process_name_said_once(tmp_path: Path, monkeypatch: Any) -> None:
+    import os
+
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    host = WorkerHost()
+    assert host.environment_name("e").endswith(f"-p{os.getpid()}")
+    note = host.take_slot_note()
+    assert note and "is not writable" in note and "\n" not in note
+    assert host.take_slot_note() is None
+    host.stop()
+
+
+def test_a_stopped_host_takes_its_slot_again_when_its_session_is_served_again(tmp_path: Path,
+                                                                             monkeypatch: Any) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    a, b = WorkerHost(), WorkerHost()
+    assert a.environment_name("e").endswith("-0")
+    a.stop()  # `%agent local stop`: the session stays, its environment is slot 0's
+    a._hold_again()  # what `serve` does when the session's next cell starts the worker again
+    assert a.slot is not None and a.slot.number == 0
+    assert b.environment_name("e").endswith("-1")  # so a new kernel does not take slot 0 meanwhile
+    a.stop()
+    assert b.environment_name("e").endswith("-1")
+    c = WorkerHost()
+    assert c.environment_name("e").endswith("-0")  # taken by another kernel while a was stopped
+    a._hold_again()
+    assert a.slot is None and "took slot 0" in a.status()["recent_log"][-1]
+    for host in (a, b, c):
+        host.stop()
