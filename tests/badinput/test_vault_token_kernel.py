@@ -5,17 +5,13 @@ everything (the SDK logs request bodies there)."""
 
 from __future__ import annotations
 
-import os
-import queue
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+from kernel_kit import kernel, run_cell
 
 
 def _cells(tmp: Path) -> list[tuple[str, bool]]:
@@ -33,53 +29,18 @@ def _cells(tmp: Path) -> list[tuple[str, bool]]:
     ]
 
 
-def _run(kc: Any, source: str, allow_stdin: bool, answer: str, requests: list[dict[str, Any]]) -> list[Any]:
-    """Execute one cell; answer an input request with `answer`; return its outputs (nbformat)."""
-    msg_id = kc.execute(source, allow_stdin=allow_stdin)
-    outputs: list[Any] = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if allow_stdin:
-            try:
-                msg = kc.get_stdin_msg(timeout=0.05)
-                if msg["msg_type"] == "input_request":
-                    requests.append(msg["content"])
-                    kc.input(answer)
-            except queue.Empty:
-                pass
-        try:
-            msg = kc.get_iopub_msg(timeout=0.1)
-        except queue.Empty:
-            continue
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        kind = msg["msg_type"]
-        if kind == "status" and msg["content"]["execution_state"] == "idle":
-            return outputs
-        if kind in ("stream", "display_data", "execute_result", "error"):
-            outputs.append(nbformat.v4.output_from_msg(msg))
-    raise AssertionError(f"cell did not finish: {source!r}")
-
-
 @pytest.mark.timeout(180)
 def test_the_token_is_asked_masked_and_kept_nowhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from jupyter_client.manager import start_new_kernel
-
     secret = "tok_" + uuid.uuid4().hex
-    monkeypatch.setenv("PYTHONPATH", str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.setenv("NB_AGENTS_OUTPUTS_DIR", str(tmp_path / "outputs"))
-    km, kc = start_new_kernel(kernel_name="python3")
     requests: list[dict[str, Any]] = []
     nb = nbformat.v4.new_notebook()
-    try:
+    with kernel(monkeypatch) as kc:
         for source, stdin in _cells(tmp_path):
             cell = nbformat.v4.new_code_cell(source)
-            cell.outputs = _run(kc, source, stdin, secret, requests)
+            cell.outputs = run_cell(kc, source, answers=[secret] if stdin else None, requests=requests)
             nb.cells.append(cell)
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
     saved = tmp_path / "saved.ipynb"
     nbformat.write(nb, saved)
 
