@@ -282,13 +282,15 @@ class BaseEventLoop:
     def _resting(self, listed: list[Any]) -> Any:
         """Following (no send): the session's last idle (or end) when this loop took it before and
         nothing that starts work came after it, else None. Nothing runs then, so the read ends
-        there rather than wait for events that will not come. Work starts again after a user
-        event (a message, an answer), a running/rescheduled status, or a budget raised on a
+        there rather than wait for events that will not come (also the drain after an interrupt
+        sent to a session already idle). Work starts again after a user event other than an
+        interrupt (a message, an answer), a running/rescheduled status, or a budget raised on a
         session paused at its budget (`session.updated` after a `budget_reached` idle)."""
         for i in range(len(listed) - 1, -1, -1):
             etype = event_type(listed[i])
-            if etype.startswith("user.") or etype in ("session.status_running", "session.status_rescheduled"):
-                return None
+            if (etype.startswith("user.") and etype != "user.interrupt") or etype in (
+                    "session.status_running", "session.status_rescheduled"):
+                return None  # (an interrupt starts nothing: sent to an idle session it is a no-op)
             if etype == "session.status_idle" or etype in TERMINAL_TYPES:
                 rest = listed[i]
                 if _stop_type(rest) == "budget_reached" and any(

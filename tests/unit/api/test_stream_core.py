@@ -262,3 +262,21 @@ def test_both_clients_start_the_emulator_when_offline(monkeypatch):
         if asyncio.iscoroutine(closed):
             asyncio.run(closed)
     assert started == [True, True]
+
+
+def test_following_a_session_at_rest_ends_at_its_last_idle():
+    """`_resting`: the history's last idle, already taken, with nothing after it that starts work."""
+    msg, done = ev("user.message", "u1", content=[{"type": "text", "text": "hi"}]), idle("i1")
+    loop, _ = core()
+    assert loop._resting([msg, done]) is None  # not taken yet: the usual reading ends there
+    loop._take(msg), loop._take(done)
+    assert loop._resting([msg, done]) is done
+    assert loop._resting([msg, done, ev("user.interrupt", "x1")]) is done  # an interrupt starts nothing
+    assert loop._resting([msg, done, ev("session.updated", "s1")]) is done
+    assert loop._resting([msg, done, ev("user.message", "u2", content=[])]) is None  # a new turn is coming
+    assert loop._resting([msg, done, ev("session.status_running", "r1")]) is None
+    paused = idle("i2", "budget_reached")
+    loop._take(paused)
+    assert loop._resting([msg, paused]) is paused  # paused at its budget, nobody raised it
+    assert loop._resting([msg, paused, ev("session.updated", "s2")]) is None  # raised: it resumes
+    assert loop._resting([]) is None
