@@ -104,7 +104,9 @@ def test_long_run_hands_over_and_shows_once_live_and_after_reload(lab, open_note
 
     nb.run(1)
     lengths = _watch_widget(nb, 1, timeout=90)
-    assert len(set(lengths)) >= 3 and lengths[-1] > lengths[0] + 1000, lengths  # the widget streamed
+    # the widget streamed: it grew while the cell ran (its last sample may come after the hand-over
+    # to the static copy, which empties the widget before the prompt leaves `[*]`)
+    assert len(set(lengths)) >= 3 and max(lengths) > lengths[0] + 1000, lengths
     _assert_shown_once(nb, 1)
     nb.screenshot(ARTIFACTS / "long_run_after.png", index=1)
 
