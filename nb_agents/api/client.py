@@ -27,9 +27,9 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from ..config import Options
 from ..errors import AgentAPIError, NoBackendError, format_api_error
@@ -49,11 +49,14 @@ __all__ = [
     "config_hash",
     "api_call",
     "api_error",
+    "create_once",
     "api_read",
     "create_session",
     "forget_cached",
     "DEFAULT_SYSTEM",
 ]
+
+T = TypeVar("T")
 
 DEFAULT_SYSTEM = (
     "You are a data-science assistant working for a user in a Jupyter notebook. Input files are "
@@ -294,26 +297,34 @@ def _agent_id(agent: Any) -> str:
     return str(agent if isinstance(agent, str) else agent["id"])
 
 
-def create_session(client: Any, **params: Any) -> Any:
-    """`sessions.create(**params)`, safe to retry: the request carries a marker in its metadata;
-    after a transient failure the agent's recent sessions are searched for it before creating
-    again, so a lost answer never leaves a second session behind."""
-    marker = uuid.uuid4().hex
-    params = {**params, "metadata": {**(params.get("metadata") or {}), MARKER_KEY: marker}}
-    once = client.with_options(max_retries=0).beta.sessions
+def create_once(create: Callable[[], T], find: Callable[[], T | None]) -> T:
+    """`create()` through the retry policy (SDK retries off in `create`), never leaving a second
+    resource behind: after a failed attempt, `find()` looks for what a create whose answer was
+    lost made, and only when it finds nothing is the create sent again."""
     sent = False
 
-    def find() -> Any:
-        recent = client.beta.sessions.list(agent_id=_agent_id(params["agent"]), limit=20, order="desc")
-        return next((s for s in recent.data if (s.metadata or {}).get(MARKER_KEY) == marker), None)
-
-    def attempt() -> Any:
+    def attempt() -> T:
         nonlocal sent
         if sent:
             found = api_call(find)
             if found is not None:
                 return found
         sent = True
-        return api_call(once.create, **params)
+        return api_call(create)
 
     return retrying(attempt, attempts=ATTEMPTS)
+
+
+def create_session(client: Any, **params: Any) -> Any:
+    """`sessions.create(**params)`, safe to retry: the request carries a marker in its metadata;
+    after a transient failure the agent's recent sessions are searched for it before creating
+    again (`create_once`), so a lost answer never leaves a second session behind."""
+    marker = uuid.uuid4().hex
+    params = {**params, "metadata": {**(params.get("metadata") or {}), MARKER_KEY: marker}}
+    once = client.with_options(max_retries=0).beta.sessions
+
+    def find() -> Any:
+        recent = client.beta.sessions.list(agent_id=_agent_id(params["agent"]), limit=20, order="desc")
+        return next((s for s in recent.data if (s.metadata or {}).get(MARKER_KEY) == marker), None)
+
+    return create_once(lambda: once.create(**params), find)

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..api import (
     api_call,
     api_read,
+    create_once,
     ensure_agent,
     ensure_environment,
     make_client,
@@ -234,22 +235,11 @@ def _base_params(client: Any, opts: Any, session: str, name: str, cron: dict[str
 def _save(client: Any, existing: Any, params: dict[str, Any]) -> Any:
     """Create or update the deployment through the one retry policy, never twice: the SDK's own
     retries are off, and after a failed create the name is looked up before creating again (a
-    create whose answer was lost made it)."""
+    create whose answer was lost made it: `create_once`)."""
     once = client.with_options(max_retries=0).beta.deployments
-    sent = False
-
-    def attempt() -> Any:
-        nonlocal sent
-        if existing is not None:  # the same full update again changes nothing more
-            return api_call(once.update, existing.id, **params)
-        if sent:
-            found = find(params["name"], client=client, missing_ok=True)
-            if found is not None:
-                return found
-        sent = True
-        return api_call(once.create, **params)
-
-    return retrying(attempt)
+    if existing is not None:  # the same full update again changes nothing more
+        return retrying(lambda: api_call(once.update, existing.id, **params))
+    return create_once(lambda: once.create(**params), lambda: find(params["name"], client=client, missing_ok=True))
 
 
 def _file_resources(prep: Any) -> list[dict[str, Any]]:
