@@ -25,11 +25,7 @@ def ip(emu, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # ./agent_workspace/<session>/ lands in the test's folder
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the slot lock files (local/slots.py)
     with agent_shell(emu, monkeypatch, NB_AGENTS_LOCAL_IDLE="1") as shell:
-        yield shell
-    from nb_agents.local import HOST
-
-    HOST.stop()
-    HOST.specs.clear()
+        yield shell  # (leaving it stops the worker: agent_shell's clean_sessions)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and _ours():
         time.sleep(0.05)
