@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from resource_kit import wait_for
 
 import nb_agents
 from nb_agents.local import HOST, STOPPED_TEXT
@@ -112,19 +113,14 @@ def test_a_command_that_never_ends_is_stopped_and_the_next_cell_works(ip: Any, s
     steps = [{"tool": "bash", "input": {"command": "echo started > started.txt; sleep 120"}}, {"say": "x"}]
     ip.run_cell_magic("agent", "--local --auto --bg", scenario(steps) + "go")
     marker = Path("agent_workspace/default/started.txt")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not marker.exists():
-        time.sleep(0.05)
-    assert marker.exists()
+    wait_for(marker.exists, timeout=30)
     stopped = time.monotonic()
     ip.run_line_magic("agent", "interrupt")  # what the stop button / Ctrl-C of a foreground cell also do
     ip.run_line_magic("agent", "wait")
     assert time.monotonic() - stopped < 20  # not the 120 s of the command
     assert ip.user_ns["_agent"].interrupted
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not any(STOPPED_TEXT in result_text(e) for e in _history_results()):
-        time.sleep(0.1)
-    assert any(STOPPED_TEXT in result_text(e) for e in _history_results())  # the local command was killed
+    # the local command was killed
+    wait_for(lambda: any(STOPPED_TEXT in result_text(e) for e in _history_results()), timeout=10, interval=0.1)
     ip.run_cell_magic("agent", "--local --auto --out r2", scenario([{"tool": "bash", "input": {"command": "echo again"}},
                                                                     {"say": "fine"}], "again") + "go")
     assert ip.user_ns["r2"].stop_reason == "end_turn"
@@ -162,9 +158,7 @@ def test_a_lost_lease_is_shown_and_the_call_still_runs_once(ip: Any, emu: Any, s
     steps = [{"tool": "bash", "input": {"command": "echo run >> count.txt; sleep 3; echo ran"}}, {"say": "fine"}]
     ip.run_cell_magic("agent", "--local --auto --bg", scenario(steps) + "go")
     count = Path("agent_workspace/default/count.txt")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not count.exists():
-        time.sleep(0.02)
+    wait_for(count.exists, timeout=30, interval=0.02)
     queue = emu.app.state.work
     [held] = [i for i in queue.items.values() if i["state"] == "active"]
     queue.leases[held["id"]].last_heartbeat = "another-worker"  # someone else holds the lease now
@@ -182,9 +176,7 @@ def test_a_call_whose_result_never_landed_is_not_run_twice_after_a_worker_restar
     steps = [{"tool": "bash", "input": {"command": "echo run >> count.txt; sleep 1; echo ran"}}, {"say": "fine"}]
     ip.run_cell_magic("agent", "--local --auto --bg", scenario(steps) + "go")
     count = Path("agent_workspace/default/count.txt")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not count.exists():
-        time.sleep(0.02)
+    wait_for(count.exists, timeout=20, interval=0.02)
     emu.faults.fail_next(1, 400, "POST /v1/sessions/*/events")  # the worker's result is refused for good
     time.sleep(1.5)
     sess = nb_agents.sessions.registry()["default"]

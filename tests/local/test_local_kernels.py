@@ -8,9 +8,10 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import time
 from pathlib import Path
 from typing import Any
+
+from resource_kit import wait_for
 
 import nb_agents
 from nb_agents.api import make_client
@@ -107,9 +108,7 @@ def test_a_session_claimed_by_a_kernel_that_does_not_know_it_is_said(ip: Any, sc
         other.serve(LocalSpec("unrelated", "theirs", tmp_path), environment_id=env, concurrency=1, idle=1)
         client.beta.sessions.events.send(sid, events=[{"type": "user.message",
                                                        "content": [{"type": "text", "text": "hello"}]}])
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not other.foreign:
-            time.sleep(0.05)
+        wait_for(lambda: other.foreign, timeout=10)
         assert other.status()["foreign_sessions"] == [sid]
         assert any("another kernel made" in line for line in other.status()["recent_log"])
     finally:
