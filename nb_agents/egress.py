@@ -41,6 +41,7 @@ from typing import Any
 from .events import event_to_json, event_type, get_field
 from .scrub import scrub_text
 from .view import fmt_size
+from .view.report import Table
 
 __all__ = ["Egress", "EgressMeter", "EgressReport", "FileEgress", "ToolEgress", "NOTHING_SENT", "NO_METER", "REPLAYED",
            "event_bytes"]
@@ -278,28 +279,22 @@ class EgressReport:
         notes += [f"  {line}" for line in total.lines()] if total.source == SENT and self.rows else []
         return notes
 
-    def __repr__(self) -> str:
+    def as_table(self) -> Table:
+        """The report as the package's one text/HTML table (`view.report.Table`)."""
         head, rows = self._table()
-        if not rows:
-            return "\n".join([self.title, "nothing sent yet"])
-        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [head, *rows]]
-        return "\n".join([self.title, *lines, *self._notes()])
+        return Table(self.title, head, rows, self, notes=self._notes() if rows else ["nothing sent yet"])
+
+    def __repr__(self) -> str:
+        return self.as_table().text
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(repr(self))
 
     def _repr_html_(self) -> str:
-        head, rows = self._table()
-        th = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in head)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-        table = f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>" if rows else \
-            "<div>nothing sent yet</div>"
-        notes = "".join(f"<div>{html.escape(n)}</div>" for n in self._notes()) if rows else ""
-        return f"<div class='nba-egress'><b>{html.escape(self.title)}</b>{table}{notes}</div>"
+        return self._repr_mimebundle_()["text/html"]
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+        return self.as_table()._repr_mimebundle_()
 
 
 @dataclass
