@@ -134,7 +134,7 @@ class AsyncEventLoop(EventLoop):
                         if await self._ahandle(event):
                             return self.final
                         self._read_one(deadline)
-                reason = "the stream ended"
+                reason, failure = "the stream ended", None
             except Exception as exc:
-                reason = self._failure(exc)
-            await self.asleep(self._reconnecting(reason, deadline))
+                reason, failure = self._failure(exc), exc
+            await self.asleep(self._reconnecting(reason, deadline, failure))

@@ -43,7 +43,7 @@ from ..egress import NO_METER, EgressMeter
 from ..errors import AgentAPIError
 from ..events import event_to_json, event_type
 from .client import api_error
-from .retry import backoff, is_connection_error, is_retryable, retry_wait, retryable_status
+from .retry import is_connection_error, is_retryable, retry_wait, retryable_status
 
 __all__ = [
     "BaseEventLoop", "EventLoop", "DeadlineExceeded", "cut_stream", "event_key", "TERMINAL_TYPES", "INTERRUPT",
@@ -369,13 +369,14 @@ class BaseEventLoop:
             raise api_error(exc) from exc
         return f"HTTP {status}"
 
-    def _reconnecting(self, reason: str, deadline: float | None) -> float:
-        """Count and announce a reconnect; the seconds to wait first (never past the deadline)."""
+    def _reconnecting(self, reason: str, deadline: float | None, failure: BaseException | None = None) -> float:
+        """Count and announce a reconnect; the seconds to wait first (what a refused open asked with
+        `retry-after`, else the backoff; never past the deadline)."""
         self._check(deadline)
         self.reconnects += 1
         self._failures += 1
         self.on_notice(f"reconnecting… ({reason})")
-        wait = backoff(self._failures)
+        wait = retry_wait(self._failures, failure)
         return wait if deadline is None else min(wait, max(0.0, deadline - time.monotonic()))
 
     @staticmethod
@@ -477,7 +478,7 @@ class EventLoop(BaseEventLoop):
                         if self._handle(event):
                             return self.final
                         self._read_one(deadline)
-                reason = "the stream ended"
+                reason, failure = "the stream ended", None
             except Exception as exc:
-                reason = self._failure(exc)
-            self.sleep(self._reconnecting(reason, deadline))
+                reason, failure = self._failure(exc), exc
+            self.sleep(self._reconnecting(reason, deadline, failure))

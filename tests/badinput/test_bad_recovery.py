@@ -40,7 +40,7 @@ def next_cell_works(ip: Any, line: str = "", *, within: float = 15.0) -> Any:
 # -- 1. a custom-tool answer that fails to send ---------------------------------------------------
 def test_a_tool_answer_that_fails_to_send_is_sent_by_the_next_cell(ip: Any, emu: Any, scenario: Any,
                                                                    monkeypatch: Any) -> None:
-    monkeypatch.setattr(stream_module, "backoff", lambda *a, **k: 0.01)
+    monkeypatch.setattr(stream_module, "retry_wait", lambda *a, **k: 0.01)
     calls: list[str] = []
 
     def get_weather(city: str) -> str:

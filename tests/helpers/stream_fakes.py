@@ -79,8 +79,8 @@ class FakeClient:
 
 def make_loop(client, seen=(), **kw):
     got, notes = [], []
-    loop = EventLoop(client, "sesn_1", on_event=got.append, on_notice=notes.append, seen=seen,
-                     sleep=lambda s: None, **kw)
+    kw.setdefault("sleep", lambda s: None)
+    loop = EventLoop(client, "sesn_1", on_event=got.append, on_notice=notes.append, seen=seen, **kw)
     return loop, got, notes
 
 

@@ -144,3 +144,18 @@ def test_unmatched_send_is_retried_then_reported():
                         send_errors=[_conn_error()])
     loop, _, _ = make_loop(client)
     assert loop.run(send=MSG).id == "sevt_I" and client.sent == [MSG]
+
+
+def test_a_refused_stream_waits_what_the_server_asked_before_reconnecting():
+    import anthropic
+
+    request = httpx2.Request("GET", "http://x/v1/sessions/sesn_1/events/stream")
+    busy = anthropic.APIStatusError("busy", response=httpx2.Response(503, request=request,
+                                                                     headers={"retry-after": "2.5"}), body=None)
+    echo = ev("user.message", "sevt_U", content=[])
+    client = FakeClient([([], busy), ([], httpx2.RemoteProtocolError("cut")), [echo, idle("sevt_I")]], [[]])
+    waits: list[float] = []
+    loop, _, notes = make_loop(client, sleep=waits.append)
+    assert loop.run(send=MSG).id == "sevt_I"
+    assert notes == ["reconnecting… (HTTP 503)", "reconnecting… (RemoteProtocolError)"]
+    assert waits[0] == 2.5 and waits[1] < 2.5  # the server's retry-after, then the backoff (attempt 2: 0.5–1.5 s)
