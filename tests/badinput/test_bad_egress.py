@@ -45,7 +45,7 @@ def test_failed_cells_keep_what_they_sent_in_the_report(ip: Any, emu: Any, capsy
     from nb_agents.api import stream as stream_module
     from nb_agents.api.stream import SEND_ATTEMPTS
 
-    monkeypatch.setattr(stream_module, "backoff", lambda *a, **k: 0.01)
+    monkeypatch.setattr(stream_module, "retry_wait", lambda *a, **k: 0.01)
     data = tmp_path / "data.csv"
     data.write_text("a,b\n1,2\n")
     # refused before anything is uploaded: nothing counted
