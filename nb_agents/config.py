@@ -16,6 +16,7 @@ ambient (a teacher's pyproject pins defaults a student can still override in the
 from __future__ import annotations
 
 import dataclasses
+import functools
 import keyword
 import math
 import os
@@ -194,6 +195,12 @@ class Options:
 _current: AgentMagic | None = None
 
 
+@functools.cache
+def _traits() -> dict[str, Any]:
+    """`AgentMagic`'s traits by name (traitlets builds this dict anew on every call)."""
+    return AgentMagic.class_traits()
+
+
 def set_current_config(cfg: AgentMagic | None) -> None:
     """The extension registers its `AgentMagic` here so the Python API sees `%config` too."""
     global _current
@@ -298,7 +305,7 @@ def env_settings(environ: dict[str, str] | None = None) -> dict[str, Any]:
         raw = environ.get(f"NB_AGENTS_{name.upper()}")
         if raw is None:
             continue
-        trait = AgentMagic.class_traits()[name]
+        trait = _traits()[name]
         if isinstance(trait, List) and not raw.lstrip().startswith("["):
             out[name] = raw  # "a,b": split like a flag by _coerce_all
             continue
@@ -323,9 +330,11 @@ def _check_amount(key: str, value: Any) -> None:
 def _coerce_all(values: dict[str, Any]) -> dict[str, Any]:
     """Validate each value with its trait, so every layer is checked the same way."""
     out: dict[str, Any] = {}
+    if not values:
+        return out
     probe = AgentMagic()
     for key, value in values.items():
-        if isinstance(value, str) and isinstance(AgentMagic.class_traits()[key], List):
+        if isinstance(value, str) and isinstance(_traits()[key], List):
 
             value = split_list(key, value)
         try:
@@ -336,6 +345,23 @@ def _coerce_all(values: dict[str, Any]) -> dict[str, Any]:
         _check_amount(key, got)
         out[key] = tuple(got) if isinstance(got, list) else got
     return out
+
+
+# Coerced ambient layers (defaults, pyproject, env, `%config`), keyed by their repr: a cell
+# resolves its options several times and these layers rarely change. Flags are coerced each time.
+_COERCED: dict[str, dict[str, Any]] = {}
+
+
+def _coerce_ambient(values: dict[str, Any]) -> dict[str, Any]:
+    if not values:
+        return {}
+    key = repr(sorted(values.items()))
+    cached = _COERCED.get(key)
+    if cached is None:
+        if len(_COERCED) >= 64:
+            _COERCED.clear()
+        cached = _COERCED[key] = _coerce_all(values)
+    return cached
 
 
 def resolve_options(
@@ -349,7 +375,7 @@ def resolve_options(
     cfg = cfg if cfg is not None else current_config()
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     check_names(overrides, "option")
-    defaults = {k: AgentMagic.class_traits()[k].default() for k in OPTION_NAMES}
+    defaults = {k: _traits()[k].default() for k in OPTION_NAMES}
     configured = cfg.config.get("AgentMagic", {})
     # `%config` goes through the config object; a plain `cfg.model = ...` only changes the value.
     explicit = {
@@ -365,7 +391,8 @@ def resolve_options(
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for source, layer in layers:
-        for key, value in _coerce_all(layer).items():
+        coerced = _coerce_all(layer) if source == "flag" else _coerce_ambient(layer)
+        for key, value in coerced.items():
             values[key] = value
             sources[key] = source
     return Options(**values, sources=sources)

@@ -64,6 +64,23 @@ def test_precedence_env_over_pyproject_config_over_env_flag_over_all(project):
     assert opts.timeout == 12.5  # None means "flag not given"
 
 
+def test_the_ambient_layers_are_coerced_once_and_still_follow_every_change(project):
+    """Defaults, pyproject, env and `%config` are coerced once per content (a cell resolves its
+    options several times), yet a changed layer counts at once and a bad value fails every time."""
+    magic = AgentMagic()
+    first = resolve_options(cfg=magic, environ={"NB_AGENTS_TIMEOUT": "5"}, start=project)
+    again = resolve_options(cfg=magic, environ={"NB_AGENTS_TIMEOUT": "5"}, start=project)
+    assert first == again and first.timeout == 5.0
+    assert resolve_options(cfg=magic, environ={"NB_AGENTS_TIMEOUT": "7"}, start=project).timeout == 7.0
+    magic.timeout = 9.0
+    assert resolve_options(cfg=magic, environ={"NB_AGENTS_TIMEOUT": "7"}, start=project).timeout == 9.0
+    magic.timeout = 0.0
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="timeout"):
+            resolve_options(cfg=magic, environ={"NB_AGENTS_TIMEOUT": "-1"}, start=project)
+    assert resolve_options(cfg=magic, environ={}, start=project).timeout == 30.0  # the pyproject's again
+
+
 def test_plain_attribute_assignment_counts_as_config(tmp_path):
     magic = AgentMagic()
     magic.quiet = True
