@@ -21,7 +21,7 @@ from typing import Any
 
 from .flusher import MIN_INTERVAL, FlushedView, Flusher, on_main_thread
 from .style import hide_rule
-from .widget import detect_mode
+from .widget import box, detect_mode, html_part, stop_button
 
 __all__ = ["Progress", "ProgressView"]
 
@@ -100,16 +100,13 @@ class ProgressView(FlushedView):
         self._callback: Callable[[], Any] | None = None
         self.widget: Any = None
         if self.mode == "widget":
-            import ipywidgets as w
-
             self.static_class = f"nba-map-static-{uuid.uuid4().hex[:12]}"
             # the static copy left by finish() is hidden wherever the live widget renders
-            self._style = w.HTML(value=hide_rule(self.static_class))
-            self._html = w.HTML(value=first.html())
-            self._button = w.Button(description="Stop all", icon="stop", button_style="danger")
+            self._style = html_part(hide_rule(self.static_class))
+            self._html = html_part(first.html())
+            self._button = stop_button(self._clicked, "Stop all")
             self._button.layout.display = "none"
-            self._button.on_click(self._clicked)
-            self.widget = w.VBox([self._style, self._html, self._button])
+            self.widget = box([self._style, self._html, self._button])
 
     def display(self) -> None:
         if self.mode != "widget":

@@ -34,7 +34,7 @@ from .html import ROOT_CLASS, render_body, render_footer, render_header, render_
 from .style import hide_rule, style_tag
 from .text import footer_line, render_compact, render_items, render_text
 
-__all__ = ["LiveView", "detect_mode", "static_bundle"]
+__all__ = ["LiveView", "box", "detect_mode", "html_part", "static_bundle", "stop_button"]
 
 HAND_OVER = 16_000  # chars of widget HTML above which the finished widget hands over to the static copy
 TICK = 1.0  # while running, refresh the elapsed time this often even without events
@@ -69,6 +69,47 @@ def static_bundle(
     }
 
 
+_shared_lock = threading.Lock()
+_shared_parts: dict[str, Any] = {}
+
+
+def _shared(kind: str) -> Any:
+    """The one `Layout` (kind "layout") or `HTMLStyle` ("style") every view's parts share. They
+    are never changed, and each widget made is a comm opened and a state sent: by default every
+    HTML part would make its own pair, two of its three widgets. Made again if it was closed."""
+    import ipywidgets as w
+    from ipywidgets.widgets.widget_string import HTMLStyle
+
+    with _shared_lock:
+        part = _shared_parts.get(kind)
+        if part is None or part.comm is None:  # closed (`Widget.close_all()`)
+            part = _shared_parts[kind] = w.Layout() if kind == "layout" else HTMLStyle()
+        return part
+
+
+def html_part(value: str = "") -> Any:
+    """An `ipywidgets.HTML` for a view, on the shared layout and style."""
+    import ipywidgets as w
+
+    return w.HTML(value=value, layout=_shared("layout"), style=_shared("style"))
+
+
+def box(children: list[Any]) -> Any:
+    """The `VBox` holding a view's parts, on the shared layout."""
+    import ipywidgets as w
+
+    return w.VBox(children, layout=_shared("layout"))
+
+
+def stop_button(on_click: Callable[[Any], Any], description: str = "Stop") -> Any:
+    """The red Stop button of a background run (made only when one is shown)."""
+    import ipywidgets as w
+
+    button = w.Button(description=description, icon="stop", button_style="danger")
+    button.on_click(on_click)
+    return button
+
+
 class LiveView(FlushedView):
     """See the module docstring. `mode` is "widget", "text" or None (detect)."""
 
@@ -99,6 +140,7 @@ class LiveView(FlushedView):
         self._displayed = self._finished = False
         self._stop_callback: Callable[[], Any] | None = None
         self.widget: Any = None
+        self._button: Any = None  # the Stop button, made by `on_stop`
         if self.mode == "widget":
             self._build()
 
@@ -187,15 +229,9 @@ class LiveView(FlushedView):
 
     # -- widget mode --------------------------------------------------------------------
     def _build(self) -> None:
-        import ipywidgets as w
-
-        self._style = w.HTML(value=style_tag() + hide_rule(self.static_class))
-        self._header, self._settled, self._live, self._footer = (w.HTML() for _ in range(4))
-        self._button = w.Button(description="Stop", icon="stop", button_style="danger")
-        self._button.layout.display = "none"
-        self._button.on_click(self._clicked)
-        parts = [self._style, self._header, self._settled, self._live, self._footer, self._button]
-        self.widget = w.VBox(parts)
+        self._style = html_part(style_tag() + hide_rule(self.static_class))
+        self._header, self._settled, self._live, self._footer = (html_part() for _ in range(4))
+        self.widget = box([self._style, self._header, self._settled, self._live, self._footer])
         self.widget.add_class("nba")
         self.widget.add_class("nba-live")
 
@@ -208,6 +244,11 @@ class LiveView(FlushedView):
 
     def _set_button(self, *, visible: bool) -> None:
         with self._lock:
+            if self._button is None:
+                if not visible:
+                    return
+                self._button = stop_button(self._clicked)
+                self.widget.children = (*self.widget.children, self._button)
             self._button.layout.display = None if visible else "none"
 
     def _render(self, t: Transcript) -> dict[str, str]:

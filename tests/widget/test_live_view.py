@@ -225,14 +225,28 @@ def test_finish_from_a_worker_thread_flushes_but_never_displays(shell):
 
 def test_stop_button_calls_back():
     view = LiveView(empty(), mode="widget")
-    assert view._button.layout.display == "none"
+    assert view._button is None  # a foreground view makes no button
     clicked = []
     view.on_stop(lambda: clicked.append(True))
     assert view._button.layout.display is None
     view._button.click()
     assert clicked == [True] and view._button.disabled and view._button.description == "Stopping…"
+    assert view._button in view.widget.children
     view.finish(empty())
     assert view._button.layout.display == "none"
+
+
+def test_the_parts_of_every_view_share_one_layout_and_style():
+    """Each widget is a comm opened and a state sent: a view's HTML parts share one Layout and
+    one HTMLStyle (kernel-wide) instead of making a pair each, and a closed pair is made again."""
+    first, second = LiveView(empty(), mode="widget"), LiveView(empty(), mode="widget")
+    parts = [*first.widget.children, *second.widget.children]
+    assert len({id(p.layout) for p in parts}) == 1 and len({id(p.style) for p in parts}) == 1
+    assert first.widget.layout is parts[0].layout
+    parts[0].layout.close()
+    third = LiveView(empty(), mode="widget")
+    assert third.widget.children[0].layout is not parts[0].layout
+    assert third.widget.children[0].layout.comm is not None
 
 
 def test_text_mode_prints_completed_items_on_the_main_thread_only(capsys):
