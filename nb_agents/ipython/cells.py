@@ -9,7 +9,6 @@ from typing import Any
 from ..errors import ConfigError, did_you_mean
 from ..sessions import get_session, replay_cell
 from .flags import flag_overrides, parse_cell_flags, tool_flags
-from .schedule_commands import schedule_cell
 
 __all__ = ["collect_finished", "map_cell", "run_cell", "store_result"]
 
@@ -20,6 +19,8 @@ def run_cell(magics: Any, line: str, cell: str) -> Any:
 
     args = parse_cell_flags(line)
     if args.schedule is not None or args.tz is not None or args.name is not None:
+        from .schedule_commands import schedule_cell  # a plain cell does not load the scheduler
+
         return schedule_cell(magics, args, cell)
     if args.replay:
         return store_result(magics, args, replay_cell(args))

@@ -40,15 +40,6 @@ from ..config import Options, check_session_name, resolve_options
 from ..egress import EgressMeter
 from ..errors import AgentAPIError, ConfigError, NoBackendError, SessionError
 from ..events import event_type, get_field, usd
-from ..local import (
-    HOST,
-    LOCAL_KEY,
-    attach_local,
-    is_local_environment,
-    local_environment_base,
-    prepare_local,
-    workdir_for,
-)
 from ..run import DryRun, Run
 from ..tools import NO_SERVER_BUDGET, tool_setup
 from ..transcript import empty, fold
@@ -209,7 +200,11 @@ class AgentSession:
         process cache (404 or 400: deleted or archived elsewhere, an emulator restarted at the
         same URL), they are resolved again once, and when that finds others they are used."""
         # Local mode: this kernel's own environment (the work API routes work by environment only).
-        env_name = HOST.environment_name(local_environment_base(opts)) if local is not None else None
+        env_name = None
+        if local is not None:
+            from ..local import HOST, local_environment_base
+
+            env_name = HOST.environment_name(local_environment_base(opts))
         ids = (ensure_agent(client, opts), ensure_environment(client, opts, env_name))
         try:
             return self._create_with(client, opts, prep, setup, *ids, local=local)
@@ -227,6 +222,8 @@ class AgentSession:
         version = split_agent_ref(opts.agent_id)[1] if opts.agent_id else None
         session_args = session_kwargs(opts, self.name, client=client)  # title, metadata, repos, memory, vaults
         if local is not None:
+            from ..local import LOCAL_KEY, is_local_environment
+
             if opts.environment_id and not api_call(is_local_environment, client, env_id):
                 raise ConfigError(f"--environment {env_id} is not a self-hosted environment: --local needs one "
                                   "(leave --environment out to use nb-agents-local)")
@@ -327,6 +324,8 @@ class AgentSession:
         if dry_run:  # nothing changes, locally or remotely
             uploads = self.files.plan(inputs, opts, None if new else self.session_id)
             if opts.local:  # nothing would be uploaded: the inputs are written into the working folder
+                from ..local import workdir_for
+
                 where = workdir_for(opts, self.name) / "inputs"
                 uploads = tuple(u.rsplit(" (", 1)[0] + f" (written to {where}, no upload)" for u in uploads)
             return DryRun(prompt=prepared.text, session_name=self.name, uploads=uploads, options={"model": opts.model})
@@ -345,6 +344,8 @@ class AgentSession:
         client = self.connect(opts)
         local = None
         if opts.local:  # the folder is checked and the inputs written there: nothing is uploaded
+            from ..local import prepare_local  # (local mode is loaded on first use)
+
             keep = self.files.local if not new and self.files.local is not None else None
             local = prepare_local(self.name, opts, inputs, token=keep.token if keep else None)
             local.spec.meter = self.egress  # the worker's tool results are what leaves the kernel now
@@ -380,7 +381,11 @@ class AgentSession:
         if local is not None and fresh:
             turn.notice(f"local mode: the agent's tools run in this kernel, in {local.folder.root}"
                         + ("" if tool_options.get("auto") else " (bash, write and edit ask first)"))
-        slot_note = HOST.take_slot_note() if local is not None else None
+        slot_note = None
+        if local is not None:
+            from ..local import HOST
+
+            slot_note = HOST.take_slot_note()
         if slot_note:
             turn.notice(slot_note, "warning")
         note = setup_notice(opts, fresh)  # skills, MCP, repos, memory... and this turn's outcome
@@ -433,6 +438,8 @@ class AgentSession:
         self.check_free()
         client = self.connect()
         remote = api_read(client.beta.sessions.retrieve, session_id)
+        from ..local import attach_local
+
         local = attach_local(self.name, self.options(), remote)  # a local session: this worker serves it
         self._release_local()
         self._reset(session_id)
@@ -490,6 +497,8 @@ class AgentSession:
         if self.session_id is None:
             raise SessionError(f"session {self.name!r} has not started yet")
         if self.files.local is not None:
+            from ..local import HOST
+
             HOST.interrupt(self.session_id)  # a local command running now is stopped too
         events = [{"type": "user.interrupt"}]
         self.egress.sent(events)  # (outside the event loop: counted here)

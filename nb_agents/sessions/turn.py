@@ -23,7 +23,6 @@ from ..api import INTERRUPT, DeadlineExceeded, EventLoop, backoff, is_retryable,
 from ..config import Options
 from ..errors import AgentAPIError, NbAgentsError
 from ..events import event_type
-from ..local import HOST
 from ..run import Run
 from ..tools import ActionContext
 from ..transcript import (
@@ -121,6 +120,8 @@ class Turn:
             self.events.append(event)
         self.session.record(event)
         if _local(self.session) is not None:  # what the kernel's worker has to say (a lost lease)
+            from ..local import HOST  # (local mode only: a cloud turn never loads the worker)
+
             HOST.ledger.note(str(self.session.session_id), event)
             for text in HOST.take_notices(self.session.session_id):
                 self.notice(text, "warning")
@@ -270,6 +271,8 @@ class Turn:
     def complete(self, interrupted: bool) -> Run:
         """After the read: pull the outputs and build the `Run`."""
         if _local(self.session) is not None:  # what the worker said after the last event
+            from ..local import HOST
+
             for text in HOST.take_notices(self.session.session_id):
                 self.notice(text, "warning")
         outputs = self._pull()
@@ -361,6 +364,8 @@ class Turn:
         """Around a drain (sync or async; yields its deadline): its outcome becomes a notice, it never raises.
         In local mode the tool call running in this kernel is stopped first (its command is killed)."""
         if _local(self.session) is not None:
+            from ..local import HOST
+
             HOST.interrupt(str(self.session.session_id))
         try:
             yield time.monotonic() + self.opts.interrupt_wait

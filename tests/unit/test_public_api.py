@@ -102,3 +102,21 @@ def test_the_module_paths_the_docs_once_showed_still_import_with_a_warning(old, 
         module = importlib.import_module(old)
     assert callable(getattr(module, name))
     assert callable(nb_agents.session)  # the old names never shadow the public function
+
+
+def test_a_plain_cell_loads_neither_local_mode_nor_the_scheduler():
+    """A cloud `%%agent` cell imports only what it uses: local mode (the worker, its ledger) and
+    the scheduler (cron, zones) load on first use (docs/benchmarks.md, first cell)."""
+    code = (
+        "import sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "ip = InteractiveShell.instance()\n"
+        "ip.run_line_magic('load_ext', 'nb_agents')\n"
+        "ip.run_line_magic('agent', 'offline')\n"
+        "result = ip.run_cell('%%agent\\nSay hello.')\n"
+        "assert result.success, result.error_in_exec\n"
+        "print('LOADED', [m for m in ('nb_agents.local', 'nb_agents.local.worker', 'nb_agents.sessions.schedules',\n"
+        "                             'nb_agents.ipython.schedule_commands') if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "LOADED []" in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
