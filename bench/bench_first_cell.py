@@ -92,6 +92,26 @@ print(json.dumps({"first": t1 - t0, "second": t2 - t1, "first_cpu": c1 - c0, "se
 """,
 }
 
+# The least any widget view of the reply can add to the bare SDK: the libraries a view needs
+# (ipywidgets, and markdown-it for the reply's markdown) imported, the reply rendered to HTML and
+# set on one HTML widget at the end of each turn. Not a target: it shows how much of the first
+# cell's ratio is left for nb_agents itself.
+PROBES["floor"] = PROBES["bare_sdk"].replace(
+    """            if event.type == "session.status_idle":
+                return
+""",
+    """            if event.type == "agent.message":
+                reply = "".join(block.text for block in event.content if block.type == "text")
+            if event.type == "session.status_idle":
+                import ipywidgets
+                from markdown_it import MarkdownIt
+
+                ipywidgets.HTML(value=MarkdownIt("commonmark").render(reply))
+                return
+""",
+)
+assert PROBES["floor"] != PROBES["bare_sdk"]
+
 
 def _env(**extra: str) -> dict[str, str]:
     env = with_root(dict(os.environ, **extra))
@@ -165,6 +185,12 @@ def main(argv: list[str] | None = None) -> int:
             print(result_line(f"{name}_ratio", round(ratio, 3), "x", **extra,
                               detail=f"pairwise median {paired:.3f}, min/min {min(t_nb) / min(t_sdk):.3f}, "
                                      f"anthropic {anthropic.__version__}"))
+            t_floor = [r[key] for r in runs["floor"]]
+            floor = statistics.median(t_floor) / med_sdk
+            print(f"  {part} cell, {clock:>4}: floor (bare SDK + ipywidgets + markdown-it, one HTML widget) median"
+                  f" {statistics.median(t_floor) * 1000:.0f} ms, ratio {floor:.3f}")
+            print(result_line(f"{name}_floor_ratio", round(floor, 3), "x",
+                              detail="bare SDK + import ipywidgets and markdown-it + one HTML widget of the reply"))
     return 0
 
 
