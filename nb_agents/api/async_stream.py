@@ -47,9 +47,10 @@ class AsyncEventLoop(EventLoop):
 
     @classmethod
     def sharing(cls, loop: EventLoop, aclient: Any) -> AsyncEventLoop:
-        """A loop on `aclient` with `loop`'s seen ids (the same set: ids seen by either are never replayed)."""
+        """A loop on `aclient` with `loop`'s seen ids (the same set: ids seen by either are never
+        replayed) and its backfill mark."""
         new = cls(loop.client, aclient, loop.session_id, on_event=loop.on_event, deltas=loop.deltas)
-        new.seen, new.meter = loop.seen, loop.meter
+        new.seen, new.meter, new.mark = loop.seen, loop.meter, loop.mark
         return new
 
     async def asend(
@@ -85,9 +86,10 @@ class AsyncEventLoop(EventLoop):
             return []
         return self.match_echoes(events, listed, before)
 
-    async def _alist(self) -> list[Any]:
+    async def _alist(self, **query: Any) -> list[Any]:
         api = self.aclient.beta.sessions.events
-        return [e async for e in api.list(self.session_id, limit=1000, order="asc")]
+        query = query or {"limit": 1000, "order": "asc"}
+        return [e async for e in api.list(self.session_id, **query)]
 
     async def _aopen(self, deadline: float | None) -> Any:
         api = self.aclient.with_options(max_retries=0).beta.sessions.events
@@ -119,11 +121,11 @@ class AsyncEventLoop(EventLoop):
                 async with await self._aopen(deadline) as stream, self._acut_at(deadline, stream):
                     if send is not None:
                         known = self.known_ids()
-                        self._quiet_backfill(await self._alist())
+                        self._quiet_backfill(await self._alist(**self.backfill_query()))
                         await self.asend(send, known=known)
                         send = None
                     else:
-                        listed = await self._alist()
+                        listed = await self._alist(**self.backfill_query())
                         rest = self._resting(listed)
                         for event in listed:
                             if await self._ahandle(event):

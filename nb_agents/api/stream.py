@@ -6,7 +6,9 @@
 2. send the turn's events once, on the first connection (`max_retries=0`; after a connection
    error or a retryable status the echo is looked for in `events.list` before resending, so
    nothing is sent twice); every attempt is counted by the loop's `meter` (egress.py) as it goes out;
-3. backfill `events.list` (ascending, limit=1000) and hand every event not seen yet to `on_event`
+3. backfill `events.list` (ascending, limit=1000; once the loop has read a processed event, only
+   from a second before the newest one it read: `created_at_gte`, which the API compares with
+   `processed_at`, so a long session is not listed whole on every turn) and hand every event not seen yet to `on_event`
    (on the first connection, before step 2: the session is quiet then, so the list answers at
    once and the turn's first events do not wait behind a list answered by a busy server; the
    page is parsed only when it holds an event not seen yet: `_unseen_history`). A new session
@@ -37,6 +39,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..egress import NO_METER, EgressMeter
@@ -54,6 +57,7 @@ DELTA_TYPES = ["agent.message", "agent.thinking"]
 READ_TIMEOUT = 30.0
 SEND_ATTEMPTS = 4
 INTERRUPT = [{"type": "user.interrupt"}]
+BACKFILL_MARGIN = timedelta(seconds=1)  # a backfill lists from this long before the newest event read
 
 # What one event means for the read, from `BaseEventLoop._take`.
 GO_ON, ENDS, ASKS = "go on", "ends", "asks"  # ASKS: a requires_action idle; ends unless answered
@@ -181,6 +185,7 @@ class BaseEventLoop:
         self._failures = 0  # reconnects since the last event read: the backoff's attempt number
         self._cut = False  # the open stream was cut at the deadline (`_cut_at`)
         self.meter: EgressMeter = NO_METER  # counts what each send puts on the wire (the session's)
+        self.mark: datetime | None = None  # the newest `processed_at` read (`backfill_query`)
 
     # -- sending -----------------------------------------------------------------------------
     def known_ids(self) -> set[str]:
@@ -261,12 +266,28 @@ class BaseEventLoop:
             if key in self.seen:
                 return GO_ON
             self.seen.add(key)
+            stamp = getattr(event, "processed_at", None)
+            if isinstance(stamp, datetime) and (self.mark is None or stamp > self.mark):
+                self.mark = stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
             # Our echo arms the stop checks. A queued user.message (processed_at None) is not
             # enough: events of an earlier turn may still come before it is taken.
             if key[0] in self._await_ids and not (key[1] and event_type(event) == "user.message"):
                 self.armed = True
         self.on_event(event)
         return self._stop_verdict(event) if self.armed else GO_ON
+
+    def backfill_query(self) -> dict[str, Any]:
+        """The `events.list` arguments of a backfill: oldest first and, once this loop has read a
+        processed event, only events processed from `BACKFILL_MARGIN` before the newest one it read
+        (`created_at_gte`, compared with `processed_at`): anything this loop has not read came
+        after it, and a session of thousands of events is not listed (and parsed) whole on every
+        turn. The few listed again are dropped as seen. Not for the echo lookup of a send: a
+        queued echo has no `processed_at` yet, and a time filter never matches it."""
+        query: dict[str, Any] = {"limit": 1000, "order": "asc"}
+        if self.mark is not None:
+            since = (self.mark - BACKFILL_MARGIN).astimezone(timezone.utc)
+            query["created_at_gte"] = since.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return query
 
     def _stop_verdict(self, event: Any) -> str:
         etype = event_type(event)
@@ -423,11 +444,12 @@ class EventLoop(BaseEventLoop):
         return self.match_echoes(events, listed, before)
 
     def history(self) -> list[Any]:
-        """Every event of the session so far, oldest first (one `events.list` page of 1000)."""
+        """Every event of the session so far, oldest first (`events.list`, pages of 1000)."""
         return self._list()
 
-    def _list(self) -> list[Any]:
-        return list(self.client.beta.sessions.events.list(self.session_id, limit=1000, order="asc"))
+    def _list(self, **query: Any) -> list[Any]:
+        query = query or {"limit": 1000, "order": "asc"}
+        return list(self.client.beta.sessions.events.list(self.session_id, **query))
 
     def _unseen_history(self) -> list[Any]:
         """The first connection's backfill: `_list()`, unless the raw page (the SDK's own
@@ -435,7 +457,7 @@ class EventLoop(BaseEventLoop):
         this loop read to its end — and then nothing is parsed: the SDK building its models for an
         events page the first time costs 0.05-0.3 s per process (pydantic builds the schema of
         the event union). Anything new: the same response parsed by the SDK, every page."""
-        raw = self.client.beta.sessions.events.with_raw_response.list(self.session_id, limit=1000, order="asc")
+        raw = self.client.beta.sessions.events.with_raw_response.list(self.session_id, **self.backfill_query())
         try:
             page = raw.http_response.json()
         except ValueError:  # not JSON: the SDK's own parse says what is wrong
@@ -467,7 +489,7 @@ class EventLoop(BaseEventLoop):
                         self.send(send, known=known)
                         send = None
                     else:
-                        listed = self._list()
+                        listed = self._list(**self.backfill_query())
                         rest = self._resting(listed)
                         for event in listed:
                             if self._handle(event):

@@ -280,3 +280,14 @@ def test_following_a_session_at_rest_ends_at_its_last_idle():
     assert loop._resting([msg, paused]) is paused  # paused at its budget, nobody raised it
     assert loop._resting([msg, paused, ev("session.updated", "s2")]) is None  # raised: it resumes
     assert loop._resting([]) is None
+
+
+def test_the_backfill_lists_from_a_second_before_the_newest_processed_event_read():
+    loop = BaseEventLoop(None, "sesn_1", on_event=lambda e: None)
+    assert loop.backfill_query() == {"limit": 1000, "order": "asc"}  # nothing read yet: everything
+    loop._take(ev("user.message", "sevt_Q", processed=False, content=[]))  # queued: no time yet
+    assert "created_at_gte" not in loop.backfill_query()
+    loop._take(idle("sevt_I"))  # processed at 16:24:35.000001Z
+    assert loop.backfill_query()["created_at_gte"] == "2026-10-08T16:24:34.000001Z"
+    shared = AsyncEventLoop.sharing(loop, aclient=None)
+    assert shared.backfill_query() == loop.backfill_query()
