@@ -11,6 +11,9 @@
   uploaded (the same dedupe, with the digests the caller kept).
 - `pull(session_id)` downloads new or changed outputs into `<outputs_dir>/<session name>/`.
 Every upload call is counted by the sync's `meter` (egress.py: what left the kernel) as it starts.
+Uploads rely on the SDK's retries and are not retry-safe: the Files API gives no way to find what
+an upload whose answer was lost stored, so that file stays behind (docs/files.md, "When an
+upload's answer is lost").
 Inputs live in inputs.py, cards in cards.py, outputs in outputs.py,
 `Artifact` in artifacts.py and untrusted-name cleaning in safe_names.py.
 """
