@@ -10,8 +10,8 @@ interrupt sent outside any turn, which carries no data):
   upload call, the payload's bytes (whatever the answer: an upload that failed may have gone out).
 So the figures are what was sent, an upper bound when an attempt failed; nothing is guessed from
 what the server echoes. A kernel that uploads nothing (a local-mode session) reports 0 files by
-construction. A sender that is not one of these two (a tool worker serving a local session) counts
-through `sent()` / `tool_result()` too.
+construction. A sender that is not one of these two (a tool worker serving a local session, tool
+answers sent by hand through `tools.ActionHandler.send`) counts through `sent()` / `tool_result()` too.
 
 Sizes: an event counts as its compact JSON in UTF-8 (what the request body holds for it; the HTTP
 headers and the `{"events": [...]}` envelope are not counted); a prompt also counts its characters;

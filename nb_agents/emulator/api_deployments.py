@@ -113,7 +113,8 @@ def _initial_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _resources(store: Store, resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The wire echo of resource params (write-only tokens left out); 404 for unknown files."""
+    """The wire echo of resource params (write-only tokens left out); 404 for unknown files and
+    memory stores."""
     if len(resources) > 500:
         raise ApiError(400, "resources: at most 500 resources are allowed")
     out = []
@@ -126,7 +127,7 @@ def _resources(store: Store, resources: list[dict[str, Any]]) -> list[dict[str, 
             out.append({"type": "github_repository", "url": res["url"], "checkout": res.get("checkout"),
                         "mount_path": res.get("mount_path")})
         else:
-            if res["memory_store_id"] in store.memory.deleted:
+            if res["memory_store_id"] not in store.memory.stores:  # unknown or deleted (api_sessions.py)
                 raise ApiError(404, f"resources.{i}.memory_store_id: Memory store {res['memory_store_id']} not found")
             if len(res.get("instructions") or "") > 4096:
                 raise ApiError(400, f"resources.{i}.instructions: at most 4096 characters")
@@ -139,7 +140,7 @@ def _vault_ids(store: Store, vault_ids: list[str]) -> list[str]:
     if len(vault_ids) > 50:
         raise ApiError(400, "vault_ids: at most 50 vaults are allowed")
     for i, vault_id in enumerate(vault_ids):
-        if vault_id in store.deleted_ids:
+        if vault_id not in store.vaults:  # unknown or deleted, as at session creation (api_sessions.py)
             raise ApiError(404, f"vault_ids.{i}: Vault {vault_id} not found")
     return list(vault_ids)
 

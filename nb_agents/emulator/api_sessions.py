@@ -32,7 +32,8 @@ from .resolve import check_metadata, patch_metadata, resolve_tools
 from .store import SessionRecord, Store
 from .surface import EXTRA_RESOURCES, attach_extra_resources, check_extra_resources
 
-__all__ = ["ROUTES", "normalize_mount_path", "open_session", "check_budget"]
+__all__ = ["ROUTES", "normalize_mount_path", "open_session", "check_budget", "check_memory_store_ids",
+           "check_vault_ids"]
 
 UPLOADS = "/mnt/session/uploads"
 MAX_FILE_RESOURCES = 500
@@ -136,14 +137,33 @@ async def create(request: Request) -> JSONResponse:
     return ok(await open_session(request.app, body))
 
 
-def _check_vaults(store: Store, vault_ids: list[str]) -> None:
-    """Known vaults must be live; deleted ones are 404 (ids the emulator never saw are kept as given)."""
+# What the service answers for an attached id it does not know is not in the API reference
+# (/work/shared/managed-agents-api.md); the emulator answers as it does for the other unknown ids
+# of a create (agent, environment, file): 404 `not_found_error`, naming the field, and nothing is made.
+def check_vault_ids(store: Store, vault_ids: list[str]) -> None:
+    """Each vault must exist and be live: an unknown or deleted id is 404, an archived one 400."""
     for i, vault_id in enumerate(vault_ids):
         vault = store.vaults.get(vault_id)
-        if vault_id in store.deleted_ids:
+        if vault is None:
             raise ApiError(404, f"vault_ids.{i}: Vault {vault_id} not found")
-        if vault is not None and vault.get("archived_at"):
+        if vault.get("archived_at"):
             raise ApiError(400, f"vault_ids.{i}: Vault {vault_id} is archived")
+
+
+def check_memory_store_ids(store: Store, resources: list[dict[str, Any]]) -> None:
+    """Each `memory_store` resource must name a store that exists (unknown or deleted: 404) and
+    is not archived (400)."""
+    for i, res in enumerate(resources):
+        if res["type"] != "memory_store":
+            continue
+        store_id = res["memory_store_id"]
+        with store.memory.lock:
+            found = store.memory.stores.get(store_id)
+        if found is None:
+            raise ApiError(404, f"resources.{i}.memory_store_id: Memory store {store_id} not found")
+        if found.get("archived_at"):
+            raise ApiError(400, f"resources.{i}.memory_store_id: Memory store {store_id} is archived "
+                                "and cannot be attached to new sessions")
 
 
 async def open_session(app: Any, body: dict[str, Any], *, deployment_id: str | None = None) -> dict[str, Any]:
@@ -158,10 +178,11 @@ async def open_session(app: Any, body: dict[str, Any], *, deployment_id: str | N
     env = store.environment(body["environment_id"])
     if env.get("archived_at"):
         raise ApiError(400, f"Environment {env['id']} is archived", error_code="environment_archived")
-    _check_vaults(store, list(body.get("vault_ids") or []))
+    check_vault_ids(store, list(body.get("vault_ids") or []))
     files = _resource_files(store, body.get("resources") or [])
     extra = [r for r in body.get("resources") or [] if r["type"] in EXTRA_RESOURCES]
     check_extra_resources(extra)
+    check_memory_store_ids(store, body.get("resources") or [])
     session = _fresh_session(body, agent, env)
     session["deployment_id"] = deployment_id
     runtime = _runtime_factory(app)(

@@ -106,12 +106,11 @@ class MemoryBank:
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # -- stores -----------------------------------------------------------------------------
-    def create_store(self, name: str, description: str = "", metadata: dict[str, str] | None = None,
-                     store_id: str | None = None) -> dict[str, Any]:
+    def create_store(self, name: str, description: str = "", metadata: dict[str, str] | None = None) -> dict[str, Any]:
         check_store_fields({"name": name, "description": description})
         check_metadata(metadata or {})
         stamp = now_iso()
-        store: dict[str, Any] = {"type": "memory_store", "id": store_id or new_id("memstore"), "name": name,
+        store: dict[str, Any] = {"type": "memory_store", "id": new_id("memstore"), "name": name,
                  "description": description or "", "metadata": dict(metadata or {}),
                  "created_at": stamp, "updated_at": stamp, "archived_at": None}
         with self.lock:
@@ -134,11 +133,8 @@ class MemoryBank:
         return store
 
     def for_attach(self, store_id: str) -> dict[str, Any]:
-        """The store a session attaches. An id the emulator has never seen is created on the fly
-        (named after the id), so sessions can name stores offline; deleted ones are 404."""
-        with self.lock:
-            if store_id not in self.stores and store_id not in self.deleted:
-                return self.create_store(store_id, store_id=store_id)
+        """The store a session attaches: unknown or deleted ids are 404, archived ones 400
+        (`api_sessions.check_memory_store_ids` says so before a session is made)."""
         store = self.store(store_id)
         if store.get("archived_at"):
             raise ApiError(400, f"Memory store {store_id} is archived and cannot be attached to new sessions")

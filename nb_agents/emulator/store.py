@@ -62,7 +62,7 @@ class Store:
     deployments: dict[str, dict[str, Any]] = field(default_factory=dict)
     deployment_runs: dict[str, dict[str, Any]] = field(default_factory=dict)
     dreams: dict[str, dict[str, Any]] = field(default_factory=dict)
-    deleted_ids: set[str] = field(default_factory=set)  # deleted vaults (sessions then get 404)
+    deleted_ids: set[str] = field(default_factory=set)  # deleted vaults (a deployment run names them)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def bump(self, name: str, n: int = 1) -> None:

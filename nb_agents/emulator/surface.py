@@ -158,7 +158,7 @@ def memory_dir_name(name: str) -> str:
 
 
 def _mount_memory(rt: Any, res: dict[str, Any]) -> dict[str, Any]:
-    """Mount a store from `store.memory` (an unknown `memstore_…` id is created on the fly);
+    """Mount a store from `store.memory` (the session create checked that it exists);
     `read_write` mounts sync back into the store, `read_only` ones are a read-only copy."""
     bank = rt.store.memory
     store = bank.for_attach(res["memory_store_id"])

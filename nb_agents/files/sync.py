@@ -6,8 +6,14 @@
   (`sessions.resources.add` now, or `Prepared.resources` for `sessions.create` + `bind()`),
   and returns the prompt cards with the mount paths the API reported. A failure leaves
   nothing of the batch uploaded or mounted.
+- `prepare(inputs, reuse={mount request: (digest, file id)})`, for a target with no session (a
+  deployment): files uploaded earlier for it whose digest still matches are used again, not
+  uploaded (the same dedupe, with the digests the caller kept).
 - `pull(session_id)` downloads new or changed outputs into `<outputs_dir>/<session name>/`.
 Every upload call is counted by the sync's `meter` (egress.py: what left the kernel) as it starts.
+Uploads rely on the SDK's retries and are not retry-safe: the Files API gives no way to find what
+an upload whose answer was lost stored, so that file stays behind (docs/files.md, "When an
+upload's answer is lost").
 Inputs live in inputs.py, cards in cards.py, outputs in outputs.py,
 `Artifact` in artifacts.py and untrusted-name cleaning in safe_names.py.
 """
@@ -15,7 +21,7 @@ Inputs live in inputs.py, cards in cards.py, outputs in outputs.py,
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,13 +122,17 @@ class FileSync:
             rows.append(ReportRow(spec.name, spec.kind, status, size, old.mount_path if old else None))
         return rows
 
-    def prepare(self, inputs: Any, *, session_id: str | None = None, fmt: str = "parquet", sample: int = 5) -> Prepared:
+    def prepare(self, inputs: Any, *, session_id: str | None = None, fmt: str = "parquet", sample: int = 5,
+                reuse: Mapping[str, tuple[str, str]] | None = None) -> Prepared:
+        """`reuse` (no `session_id`): mount request -> (digest, file id) of files uploaded before for
+        the same target; an input with that digest uses the file again (status "unchanged")."""
         with self._lock:
-            return self._prepare(inputs, session_id, fmt, sample)
+            return self._prepare(inputs, session_id, fmt, sample, reuse)
 
-    def _prepare(self, inputs: Any, session_id: str | None, fmt: str, sample: int) -> Prepared:
+    def _prepare(self, inputs: Any, session_id: str | None, fmt: str, sample: int,
+                 reuse: Mapping[str, tuple[str, str]] | None = None) -> Prepared:
         specs = expand_inputs(inputs, fmt=fmt)
-        known = self.mounts.setdefault(session_id, {}) if session_id else {}
+        known = self.mounts.setdefault(session_id, {}) if session_id else self._still_there(reuse or {})
         prep = Prepared(session_id=session_id, sample=max(0, int(sample)))
         todo = [s for s in specs if not (s.mount_request in known and known[s.mount_request].digest == s.digest)]
         payloads = _payloads(todo)  # every check (size, readability) before the first upload
@@ -135,6 +145,19 @@ class FileSync:
             prep.entries.append((spec, mount))
             prep.report.append(ReportRow(spec.name, spec.kind, status, mount.size, mount.mount_path))
         return prep
+
+    def _still_there(self, reuse: Mapping[str, tuple[str, str]]) -> dict[str, _Mount]:
+        """The files of `reuse` the Files API still has (one `files.list(ids=...)`, which leaves out
+        deleted ones), as mounts of no session; when the listing fails, none (they are uploaded
+        again, as if nothing had been kept)."""
+        ids = list(dict.fromkeys(fid for _, fid in reuse.values()))[:100]
+        if not ids:
+            return {}
+        try:
+            sizes = {f.id: f.size_bytes for f in self.client.beta.files.list(ids=ids, betas=BETAS)}
+        except Exception:  # noqa: BLE001 - only a saving is lost: the inputs are uploaded as they would be
+            return {}
+        return {request: _Mount(digest, fid, sizes[fid]) for request, (digest, fid) in reuse.items() if fid in sizes}
 
     def _upload_all(self, todo: list[InputSpec], payloads: dict[str, Any], prep: Prepared) -> dict[str, _Mount]:
         def one(spec: InputSpec) -> _Mount:

@@ -5,9 +5,12 @@ runs, and the `Run` of a run's session.
 deployment has that name): the session's agent and environment (as a new conversation of the
 session would get them), the prompt as the initial `user.message` (or, with `--outcome`, a
 `user.define_outcome`), `{{df}}` inputs uploaded as file resources at explicit
-`/mnt/session/uploads/...` paths (so the prompt can name them before any session exists; each
-definition uploads them again and deletes the files the previous one used: a changed frame
-replaces the resource), `--max-usd` as the budget. It never runs now. The cron expression and the
+`/mnt/session/uploads/...` paths (so the prompt can name them before any session exists),
+`--max-usd` as the budget. A new definition of the same name uploads only the inputs whose
+content changed: the deployment's metadata keeps each input file's content hash
+(`nb_agents_inputs`), and `FileSync.prepare(reuse=...)` (the dedupe sessions use) keeps the file
+of an unchanged input; a changed one gets a new file and the old file is deleted once the
+deployment no longer uses it. It never runs now. The cron expression and the
 zone are checked here first (zoneinfo, cronsim) so a mistake creates nothing; the next fire
 times come from the API (`schedule.upcoming_runs_at`).
 
@@ -57,6 +60,8 @@ __all__ = [
 ]
 
 UPLOADS = "/mnt/session/uploads"
+INPUTS_KEY = "nb_agents_inputs"  # deployment metadata: the content hash of each input file
+MAX_METADATA_VALUE = 512
 MAX_NAME = 256
 _DONE = ("idle", "terminated")
 # A field of the API's cron grammar: numbers, `*`, three-letter names, ranges, steps and lists
@@ -201,12 +206,16 @@ def schedule(
     existing = find(name, client=client, missing_ok=True)
     inputs = collect_inputs(prepared, [files] if isinstance(files, str) else files) if prepared else {}
     sync = FileSync(client, outputs_dir=opts.outputs_dir, session_name=session)
-    prep = sync.prepare(inputs, fmt=opts.file_format, sample=opts.sample_rows) if inputs else None
+    prep = sync.prepare(inputs, fmt=opts.file_format, sample=opts.sample_rows,
+                        reuse=_kept_inputs(existing)) if inputs else None
     try:
         files_res = _file_resources(prep)  # also gives each input the mount path its card names
         text = SessionFiles.prompt(prompt, namespace or {}, prep, interpolate_vars) if prep else (
             prepared.text if prepared else prompt)
         params = {**base, "initial_events": turn_events(text, opts), "resources": files_res + base["resources"]}
+        digests = _input_digests(prep)
+        if digests or (existing is not None and INPUTS_KEY in (existing.metadata or {})):
+            params["metadata"] = {**params["metadata"], INPUTS_KEY: digests}  # None (no inputs) deletes it
         dep = _save(client, existing, params)
     except BaseException:
         if prep is not None:
@@ -215,7 +224,8 @@ def schedule(
     if existing is not None:  # the files of the previous definition are no longer used
         kept = {r["file_id"] for r in files_res}
         sync.delete_files(r.file_id for r in existing.resources if r.type == "file" and r.file_id not in kept)
-    shown = tuple(f"{spec.name} -> {mount.mount_path}" for spec, mount in prep.entries) if prep else ()
+    shown = tuple(f"{spec.name} -> {mount.mount_path}" + (" (unchanged)" if row.status == "unchanged" else "")
+                  for (spec, mount), row in zip(prep.entries, prep.report, strict=True)) if prep else ()
     return Defined(dep, existing is None, shown, note)
 
 
@@ -240,6 +250,35 @@ def _save(client: Any, existing: Any, params: dict[str, Any]) -> Any:
     if existing is not None:  # the same full update again changes nothing more
         return retrying(lambda: api_call(once.update, existing.id, **params))
     return create_once(lambda: once.create(**params), lambda: find(params["name"], client=client, missing_ok=True))
+
+
+def _input_digests(prep: Any) -> str | None:
+    """`file_id=digest` of each input, space-separated, as many as fit in a metadata value (an
+    input left out is uploaded again next time, as if it had changed); None without inputs."""
+    if prep is None:
+        return None
+    text = ""
+    for spec, mount in prep.entries:
+        pair = f"{mount.file_id}={spec.digest}"
+        if len(text) + len(pair) + 1 > MAX_METADATA_VALUE:
+            break
+        text = f"{text} {pair}" if text else pair
+    return text or None
+
+
+def _kept_inputs(dep: Any) -> dict[str, tuple[str, str]]:
+    """The earlier definition's input files: mount request -> (content hash, file id), for the
+    files of `dep` whose hash its metadata kept."""
+    if dep is None:
+        return {}
+    pairs = str((dep.metadata or {}).get(INPUTS_KEY) or "").split()
+    digests = dict(pair.split("=", 1) for pair in pairs if "=" in pair)
+    kept = {}
+    for res in dep.resources or []:
+        path = str(get_field(res, "mount_path") or "")
+        if get_field(res, "type") == "file" and res.file_id in digests and path.startswith(UPLOADS + "/"):
+            kept["/" + path[len(UPLOADS) + 1:]] = (digests[res.file_id], res.file_id)
+    return kept
 
 
 def _file_resources(prep: Any) -> list[dict[str, Any]]:

@@ -359,6 +359,7 @@ class AgentSession:
         self.tool_options = tool_options
         if setup is not None:
             self.action_handler = setup.handler
+            setup.handler.meter = self.egress  # answers sent by hand (`respond`) count as the loop's do
         text = prepared.text if prep is None else self.files.prompt(prompt, ns, prep, interpolate)
         text = self.files.with_pending(text, self.session_id)  # cards of `%agent upload`s since the last turn
         guard = setup.guard if setup is not None else None

@@ -9,6 +9,10 @@ Exactly-once: a call id is executed at most once per handler (results are cached
 the session history already holds an answer for it, and returned for sending only once unless
 the caller reports the send failed (`release`). Reconnects and backfills therefore neither run
 a tool twice nor leave one unanswered.
+
+Answers sent outside a turn's event loop (`respond`, `requires_action_hook` without `send=`) go
+out through `ActionHandler.send`, which counts them in the handler's `meter` (the session's
+`EgressMeter`, egress.py) as the loop's own send does: `run.egress` / `%agent egress` show them.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..egress import NO_METER, EgressMeter
 from ..events import get_field
 from .approvals import ConfirmationRequest, Decision, Prompter
 from .custom import DEFAULT_TOOL_TIMEOUT, KernelTool, as_tool
@@ -67,8 +72,10 @@ class ActionHandler:
         tool_timeout: float | None = DEFAULT_TOOL_TIMEOUT,
         approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT,
         ledger: Ledger | None = None,
+        meter: EgressMeter = NO_METER,
     ) -> None:
         self.tools: dict[str, KernelTool] = {t.name: t for t in map(as_tool, tools)}
+        self.meter = meter  # the session's (set by AgentSession): what `send` puts on the wire is counted
         self.prompter = prompter
         self.tool_timeout = tool_timeout
         self.approval_timeout = approval_timeout
@@ -158,12 +165,24 @@ class ActionHandler:
         """`resolve` and send in one step (used by the Python API and tests)."""
         params = self.resolve(pending, ctx)
         if params:
-            try:
-                client.beta.sessions.events.send(session_id, events=params)
-            except BaseException:
-                self.release(params)
-                raise
+            self.send(client, session_id, params)
         return params
+
+    def send(self, client: Any, session_id: str, params: list[dict[str, Any]],
+             via: Callable[[list[dict[str, Any]]], Any] | None = None) -> None:
+        """Send answers `resolve` returned. `via` is the caller's own send (`EventLoop.send`, which
+        counts what it sends); without one, `events.send`, counted by `meter` as it goes out (a
+        failed attempt too: it may have reached the server). A failed send gives the answers back
+        (`release`)."""
+        try:
+            if via is not None:
+                via(params)
+            else:
+                self.meter.sent(params)
+                client.beta.sessions.events.send(session_id, events=params)
+        except BaseException:
+            self.release(params)
+            raise
 
     # -- custom tools ----------------------------------------------------------------------
     def _run_tools(self, events: list[Any], ctx: ActionContext) -> dict[str, dict[str, Any]]:
@@ -261,8 +280,9 @@ def requires_action_hook(
 
     The pending events and the authoritative history come from `events.list` (a backfilled idle
     may precede, in the local view, an answer another client already sent). `send` defaults to
-    `events.send`; pass `EventLoop.send` so the loop dedupes the echo. False (stop, shown as
-    waiting) when a pending call is not ours.
+    `events.send`, counted in the handler's `meter` (`ActionHandler.send`); pass `EventLoop.send`
+    so the loop dedupes the echo (and counts it). False (stop, shown as waiting) when a pending
+    call is not ours.
     """
 
     def hook(idle_event: Any) -> bool:
@@ -273,11 +293,7 @@ def requires_action_hook(
         ctx = ActionContext(history=history, deadline=deadline, on_notice=on_notice)
         params = handler.resolve(pending, ctx)
         if params:
-            try:
-                (send or (lambda ev: client.beta.sessions.events.send(session_id, events=ev)))(params)
-            except BaseException:
-                handler.release(params)
-                raise
+            handler.send(client, session_id, params, via=send)
         waiting = handler.unanswered(pending, history)
         if waiting or len(pending) < len(ids):
             names = ", ".join(str(get_field(e, "name")) for e in waiting) or "unknown calls"

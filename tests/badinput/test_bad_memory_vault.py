@@ -1,7 +1,7 @@
 """Bad input, memory and vaults: an unknown store, a bad memory path, an ambiguous `--memory NAME`,
-an unknown `--vault NAME`, a bad MCP URL, an empty token, a cancelled prompt, a frontend without
-stdin. Each is one line (asserted verbatim where the text is ours), nothing is created or stored,
-and the next cell works."""
+an unknown `--vault NAME`, an unknown store or vault id, a bad MCP URL, an empty token, a cancelled
+prompt, a frontend without stdin. Each is one line (asserted verbatim where the text is ours),
+nothing is created or stored, and the next cell works."""
 
 from __future__ import annotations
 
@@ -111,4 +111,20 @@ def test_bad_mcp_url_is_refused_before_the_prompt(ip: Any, capsys: Any, monkeypa
     assert one_line(ip, "%agent vault add gh", capsys).startswith("UsageError: ")
     assert one_line(ip, "%agent vault remove gh", capsys) == "UsageError: usage: %agent vault add NAME --mcp URL"
     assert asked == []
+    next_cell_works(ip)
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("--memory memstore_01Nope:read_only", "resources.0.memory_store_id: Memory store memstore_01Nope not found"),
+    ("--vault vlt_01Nope", "vault_ids.0: Vault vlt_01Nope not found"),
+])
+def test_unknown_memory_store_or_vault_id(ip: Any, capsys: Any, line: str, message: str) -> None:
+    """An id is sent as given (no look-up first): the service's 404 is the one line, no session is
+    made, and the next cell works."""
+    client = make_client()
+    before = {s.id for s in client.beta.sessions.list(limit=100)}
+    out = one_line(ip, f"%%agent --new {line}\nhi", capsys)
+    assert out.startswith(f"AgentAPIError: API error 404 (not_found_error): {message} [request_id: req_"), out
+    assert "\n" not in out
+    assert {s.id for s in client.beta.sessions.list(limit=100)} == before
     next_cell_works(ip)

@@ -65,16 +65,18 @@ def test_repository_memory_vault_title_and_metadata(api, git_repo, monkeypatch):
     monkeypatch.setattr(session_config, "_shell", lambda: None)  # plain Python: no notebook, no cell number
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     monkeypatch.setenv("SURFACE_TOKEN", "ghp_do_not_store")
+    client = api.client()  # ids are sent as given: they must exist
+    store, vault = client.beta.memory_stores.create(name="api").id, client.beta.vaults.create(display_name="x").id
     s = nb_agents.session("res", repos=[f"{git_repo}@feature", "https://github.com/octo/unreachable"],
-                          repo_token_env="SURFACE_TOKEN", memory=["memstore_api:read_only"], vaults=["vlt_01x"])
+                          repo_token_env="SURFACE_TOKEN", memory=[f"{store}:read_only"], vaults=[vault])
     run = s.ask(ECHO + "hi", live=False)
     remote = _remote(s)
-    assert remote.vault_ids == ["vlt_01x"] and remote.title == "nb_agents: res"
+    assert remote.vault_ids == [vault] and remote.title == "nb_agents: res"
     assert remote.metadata["created_by"] == "nb_agents" and remote.metadata["nb_agents_session"] == "res"
     info = s.info()
     assert info["resources"] == [f"repo {git_repo} at /workspace/demo-repo",
                                  "repo https://github.com/octo/unreachable at /workspace/unreachable",
-                                 "memory memstore_api (read_only) at /mnt/memory/memstore-api"]
+                                 f"memory {store} (read_only) at /mnt/memory/api"]
     (error,) = run.transcript.errors
     assert error.error_type == "repository_clone_error"
     assert "continues without this repository" in render_text(run.transcript)

@@ -57,29 +57,31 @@ def test_config_defaults_apply_to_cells(ip):
         ip.run_line_magic("config", "AgentMagic.skills = []")
 
 
-def test_repo_memory_status_title_and_metadata(ip, git_repo):
+def test_repo_memory_status_title_and_metadata(ip, emu, git_repo):
     ip.user_ns["__session__"] = "/home/me/analysis.ipynb"
-    run = cell(ip, f"--repo {git_repo}@feature --repo https://github.com/octo/private --memory memstore_nb:read_only",
+    store = emu.client().beta.memory_stores.create(name="nb").id  # an id is sent as given: it must exist
+    run = cell(ip, f"--repo {git_repo}@feature --repo https://github.com/octo/private --memory {store}:read_only",
                ECHO + "hi")
     remote = _remote(ip)
     assert remote.title.startswith("analysis.ipynb cell ") and remote.title.endswith(" · default")
     assert remote.metadata["notebook"] == "analysis.ipynb" and remote.metadata["created_by"] == "nb_agents"
     status = repr(ip.run_line_magic("agent", "status"))
-    assert "memory memstore_nb (read_only) at /mnt/memory/memstore-nb" in status
+    assert f"memory {store} (read_only) at /mnt/memory/nb" in status
     assert f"repo {git_repo} at /workspace/demo-repo" in status
     (error,) = run.transcript.errors
     assert error.error_type == "repository_clone_error"
     assert "continues without this repository" in render_text(run.transcript)
 
 
-def test_mcp_and_vault_flags_with_approval(ip, scenario, monkeypatch):
+def test_mcp_and_vault_flags_with_approval(ip, emu, scenario, monkeypatch):
     monkeypatch.setattr(builtins, "input", lambda prompt="": "y")
     steps = [{"mcp": "search", "server": "docs", "input": {"q": "x"}, "result": "found", "say": "Looking."},
              {"say": "Found it."}]
-    run = cell(ip, "--mcp docs=https://docs.test/mcp --vault vlt_01creds", scenario(steps) + "search")
+    vault = emu.client().beta.vaults.create(display_name="creds").id
+    run = cell(ip, f"--mcp docs=https://docs.test/mcp --vault {vault}", scenario(steps) + "search")
     (call,) = run.tool_calls
     assert (call.kind, call.server, call.status, call.result_text) == ("mcp", "docs", "done", "found")
-    assert _remote(ip).vault_ids == ["vlt_01creds"] and run.text.endswith("Found it.")
+    assert _remote(ip).vault_ids == [vault] and run.text.endswith("Found it.")
     assert "MCP docs (tools ask first)" in render_text(run.transcript)  # the set-up line of a new session
 
 

@@ -107,19 +107,20 @@ def test_unreachable_repositories_get_repository_errors_and_the_session_continue
 def test_memory_stores_persist_across_sessions_and_read_only_is_read_only(sdk, tmp_path):
     emu, client, env = sdk
     agent = _agent(client)
+    notes = client.beta.memory_stores.create(name="Notes 01").id
     first = client.beta.sessions.create(agent=agent, environment_id=env, resources=[
-        {"type": "memory_store", "memory_store_id": "memstore_01Notes", "instructions": "Keep notes here."}])
+        {"type": "memory_store", "memory_store_id": notes, "instructions": "Keep notes here."}])
     (res,) = first.resources
-    assert (res.type, res.mount_path, res.access) == ("memory_store", "/mnt/memory/memstore-01notes", "read_write")
+    assert (res.type, res.mount_path, res.access) == ("memory_store", "/mnt/memory/notes-01", "read_write")
     _sandbox(emu, first.id).host(res.mount_path + "/prefs.md").write_text("likes tables\n")
     second = client.beta.sessions.create(agent=agent, environment_id=env, resources=[
-        {"type": "memory_store", "memory_store_id": "memstore_01Notes", "access": "read_only"}])
-    mounted = _sandbox(emu, second.id).host("/mnt/memory/memstore-01notes/prefs.md")
+        {"type": "memory_store", "memory_store_id": notes, "access": "read_only"}])
+    mounted = _sandbox(emu, second.id).host("/mnt/memory/notes-01/prefs.md")
     assert mounted.read_text() == "likes tables\n"
     assert not mounted.stat().st_mode & 0o222
     path = tmp_path / "w.json"
     path.write_text(json.dumps({"name": "w", "steps": [{"tool": "write", "input": {
-        "file_path": "/mnt/memory/memstore-01notes/prefs.md", "content": "changed"}}]}))
+        "file_path": "/mnt/memory/notes-01/prefs.md", "content": "changed"}}]}))
     client.beta.sessions.events.send(second.id, events=[{"type": "user.message", "content": [
         {"type": "text", "text": f"[[emulator: scenario {path}]]\nwrite"}]}])
     _wait_idle(client, second.id)
@@ -128,11 +129,11 @@ def test_memory_stores_persist_across_sessions_and_read_only_is_read_only(sdk, t
     from anthropic.types.beta import BetaManagedAgentsSession
 
     assert conforms(BetaManagedAgentsSession, emu.store.sessions[first.id].session) == []
-    listed = client.beta.sessions.list(memory_store_id="memstore_01Notes")
+    listed = client.beta.sessions.list(memory_store_id=notes)
     assert {s.id for s in listed} == {first.id, second.id}
     with pytest.raises(anthropic.BadRequestError, match="at most 8"):
         client.beta.sessions.create(agent=agent, environment_id=env, resources=[
-            {"type": "memory_store", "memory_store_id": f"memstore_{i}"} for i in range(9)])
+            {"type": "memory_store", "memory_store_id": f"memstore_{i}"} for i in range(9)])  # counted first
 
 
 def _mcp_agent(client, url="https://docs.test/mcp", policy=None):

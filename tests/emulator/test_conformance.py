@@ -241,6 +241,11 @@ def test_error_shapes(client: Any, world: dict[str, Any]) -> None:
         )
         client.beta.files.download(scoped.resources[0].file_id)
     assert error(nd.value, 400)["details"] == {"error_code": "file_not_downloadable"}
+    for unknown in ({"resources": [{"type": "memory_store", "memory_store_id": "memstore_01Unknown"}]},
+                    {"vault_ids": ["vlt_01Unknown"]}):  # an attached id the service never made
+        with pytest.raises(anthropic.NotFoundError) as missing:
+            client.beta.sessions.create(agent=world["agent"].id, environment_id=world["env"].id, **unknown)
+        assert error(missing.value, 404)["type"] == "not_found_error"
     with pytest.raises(anthropic.AuthenticationError) as auth:
         client.with_options(api_key="sk-bad-key").beta.agents.list()
     assert error(auth.value, 401)["type"] == "authentication_error"

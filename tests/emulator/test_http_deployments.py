@@ -36,6 +36,7 @@ def test_deployment_lifecycle(client: Any, parts: dict[str, str]) -> None:
     deps = client.beta.deployments.with_raw_response
     upload = client.beta.files.upload(file=("data.csv", b"a,b\n1,2\n", "text/csv"))
     vault = client.beta.vaults.create(display_name="deploy-vault")
+    notes = client.beta.memory_stores.create(name="deploy-lifecycle")
     created = body(deps.create(
         name="nightly", agent=parts["agent"], environment_id=parts["env"], initial_events=HELLO,
         description="every night", metadata={"team": "data"},
@@ -43,7 +44,7 @@ def test_deployment_lifecycle(client: Any, parts: dict[str, str]) -> None:
         resources=[{"type": "file", "file_id": upload.id, "mount_path": "/data.csv"},
                    {"type": "github_repository", "url": "https://github.com/octo/repo",
                     "authorization_token": "ghp-SECRET-token"},
-                   {"type": "memory_store", "memory_store_id": "memstore_01Deploy", "access": "read_only"}],
+                   {"type": "memory_store", "memory_store_id": notes.id, "access": "read_only"}],
         vault_ids=[vault.id], schedule={"type": "cron", "expression": "0 9 * * 1-5", "timezone": "America/New_York"}),
         BetaManagedAgentsDeployment)
     did = created["id"]
@@ -139,6 +140,12 @@ def test_create_validation(client: Any, parts: dict[str, str]) -> None:
         _create(client, parts, environment_id="env_missing")
     with pytest.raises(anthropic.NotFoundError):
         _create(client, parts, agent="agent_missing")
+    with pytest.raises(anthropic.NotFoundError) as store:  # ids the service never made, as at session creation
+        _create(client, parts, resources=[{"type": "memory_store", "memory_store_id": "memstore_01Never"}])
+    assert api_error(store.value, 404, "not_found_error")["message"].startswith("resources.0.memory_store_id: ")
+    with pytest.raises(anthropic.NotFoundError) as vault:
+        _create(client, parts, vault_ids=["vlt_01Never"])
+    assert api_error(vault.value, 404, "not_found_error")["message"] == "vault_ids.0: Vault vlt_01Never not found"
     with pytest.raises(anthropic.BadRequestError):
         _create(client, parts, extra_body={"bogus": True})
     outcome = {"type": "user.define_outcome", "description": "a report",

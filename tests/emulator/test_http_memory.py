@@ -297,9 +297,14 @@ def test_attaching_stores(client: Any, world: dict[str, str]) -> None:
     b = client.beta.memory_stores.create(name="team notes")
     session = attach(a.id, b.id)
     assert [r.mount_path for r in session.resources] == ["/mnt/memory/team-notes", "/mnt/memory/team-notes-2"]
-    implicit = attach("memstore_01Offline")  # an id never created: made on the fly, named after the id
-    assert implicit.resources[0].mount_path == "/mnt/memory/memstore-01offline"
-    assert client.beta.memory_stores.retrieve("memstore_01Offline").name == "memstore_01Offline"
+    before = {s.id for s in client.beta.sessions.list(limit=100)}
+    with pytest.raises(anthropic.NotFoundError) as unknown:  # an id never created: refused, nothing made
+        attach(a.id, "memstore_01Offline")
+    assert api_error(unknown.value, 404, "not_found_error")["message"] == (
+        "resources.1.memory_store_id: Memory store memstore_01Offline not found")
+    with pytest.raises(anthropic.NotFoundError):
+        client.beta.memory_stores.retrieve("memstore_01Offline")
+    assert {s.id for s in client.beta.sessions.list(limit=100)} == before
     client.beta.memory_stores.archive(a.id)
     with pytest.raises(anthropic.BadRequestError) as archived:
         attach(a.id)

@@ -203,8 +203,11 @@ def test_sessions_check_their_vaults(client: Any) -> None:
     live, archived, deleted = (client.beta.vaults.create(display_name=n).id for n in ("l", "a", "d"))
     client.beta.vaults.archive(archived)
     client.beta.vaults.delete(deleted)
-    session = client.beta.sessions.create(agent=agent.id, environment_id=env.id, vault_ids=[live, "vlt_01unseen"])
-    assert session.vault_ids == [live, "vlt_01unseen"]
+    session = client.beta.sessions.create(agent=agent.id, environment_id=env.id, vault_ids=[live])
+    assert session.vault_ids == [live]
+    with pytest.raises(anthropic.NotFoundError) as unseen:  # an id the service never made
+        client.beta.sessions.create(agent=agent.id, environment_id=env.id, vault_ids=[live, "vlt_01unseen"])
+    assert api_error(unseen.value, 404, "not_found_error")["message"] == "vault_ids.1: Vault vlt_01unseen not found"
     with pytest.raises(anthropic.BadRequestError):
         client.beta.sessions.create(agent=agent.id, environment_id=env.id, vault_ids=[archived])
     with pytest.raises(anthropic.NotFoundError):

@@ -77,6 +77,35 @@ def test_a_cell_says_what_it_sent_and_the_session_adds_its_turns_up(ip, out_dir,
         assert SECRET not in out and "the stock is" not in out
 
 
+def test_answers_sent_by_hand_are_counted_as_the_loops_are(ip, out_dir, scenario):
+    """`ActionHandler.respond` / `requires_action_hook` without `send=` go through
+    `ActionHandler.send`, counted in the session's meter: the run that follows shows them."""
+    from nb_agents.sessions import registry
+    from nb_agents.tools import ActionHandler
+
+    def lookup(item: str) -> str:
+        """Stock of an item."""
+        return "42"
+
+    def get_weather(city: str) -> str:
+        """The weather in a city."""
+        return f"sunny in {city}"
+
+    ip.user_ns["lookup"] = lookup
+    steps = [{"custom_tool": "get_weather", "input": {"city": "Paris"}}, {"say": "It is sunny."}]
+    ip.run_cell_magic("agent", "--tools lookup -o r", scenario(steps) + "weather?")
+    sess = registry()["default"]
+    assert ip.user_ns["r"].stop_reason == "requires_action"  # no function in the kernel answered it
+    assert sess.action_handler.meter is sess.egress  # the session's own handler counts there too
+    pending = [e for e in sess.events if e.type == "agent.custom_tool_use"]
+    (answer,) = ActionHandler([get_weather], meter=sess.egress).respond(sess.client, sess.session_id, pending)
+    run = sess.follow(live=False)
+    assert run.text == "It is sunny."
+    (tool,) = run.egress.tools
+    assert (tool.name, tool.kind, tool.count, tool.bytes) == ("get_weather", "result", 1, event_bytes(answer))
+    assert run.egress.sends == 1 and egress(ip).total.tool_bytes_by_name == {"get_weather": tool.bytes}
+
+
 def test_an_outcome_counts_its_description_and_rubric(ip):
     ip.run_cell_magic("agent", '--outcome "A short report" --rubric "Has a title" -o r', ECHO + "write it")
     e = ip.user_ns["r"].egress

@@ -75,6 +75,39 @@ def test_the_same_name_updates_it_and_a_changed_frame_replaces_the_file(ip, caps
     assert ip.user_ns["defined"].deployment.id == dep.id and not ip.user_ns["defined"].created
 
 
+def test_an_unchanged_frame_is_not_uploaded_again_and_a_changed_one_is(ip, emu, capsys):
+    """Re-running a schedule cell with the same frame keeps its file (no `files.upload`); a changed
+    frame is uploaded once and the file it replaces is deleted. Each cell has a FileSync of its
+    own, as after a kernel restart: what is kept is on the deployment (`nb_agents_inputs`)."""
+    ip.user_ns["sales"] = pd.DataFrame({"revenue": [1.0, 2.0]})
+    uploads = emu.stats["uploads"]
+    cell(ip, f"{CRON} --name same", "Profile {{sales}}.")
+    assert emu.stats["uploads"] == uploads + 1
+    (first,) = sched.schedules()
+    kept = first.resources[0].file_id
+    assert first.metadata["nb_agents_inputs"].startswith(f"{kept}=frame:")
+    capsys.readouterr()
+    ip.user_ns["sales"] = pd.DataFrame({"revenue": [1.0, 2.0]})  # a new object, the same content
+    cell(ip, f"{CRON} --name same", "Profile {{sales}} again.")
+    assert "sales -> /mnt/session/uploads/sales.parquet (unchanged)" in capsys.readouterr().out
+    assert emu.stats["uploads"] == uploads + 1  # no upload
+    (dep,) = sched.schedules()
+    assert [r.file_id for r in dep.resources] == [kept] and "again" in dep.initial_events[0].content[0].text
+    assert api().beta.files.retrieve_metadata(kept).size_bytes > 0  # still there, still mounted
+    ip.user_ns["sales"] = pd.DataFrame({"revenue": [1.0, 2.0, 3.0]})
+    cell(ip, f"{CRON} --name same", "Profile {{sales}}.")
+    assert "(unchanged)" not in capsys.readouterr().out
+    assert emu.stats["uploads"] == uploads + 2
+    (dep,) = sched.schedules()
+    (res,) = dep.resources
+    assert res.file_id != kept and dep.metadata["nb_agents_inputs"].startswith(f"{res.file_id}=frame:")
+    with pytest.raises(Exception, match="404|not found"):
+        api().beta.files.retrieve_metadata(kept)  # the replaced file is deleted, as before
+    api().beta.files.delete(res.file_id)  # a kept file someone deleted is uploaded again
+    cell(ip, f"{CRON} --name same", "Profile {{sales}}.")
+    assert emu.stats["uploads"] == uploads + 3
+
+
 def test_outcome_and_rubric_become_a_define_outcome(ip):
     cell(ip, f'{CRON} --name graded --outcome "a tidy report" --rubric "has a chart"', "Write the report.")
     (dep,) = sched.schedules()

@@ -70,3 +70,20 @@ def test_next_fires_in_the_schedules_zone():
     assert [t.hour for t in fires] == [8, 8, 8] and len(fires) == 3  # naive times are UTC
     assert sched.fmt_when(fires[0]) == "Mon 09 Mar 08:00 CET"
     assert sched.next_fires(types.SimpleNamespace(schedule=None)) == [] and sched.fmt_when(None) == "-"
+
+
+def test_input_digests_fit_one_metadata_value_and_read_back():
+    """What a deployment keeps of its inputs: `file_id=digest` pairs within 512 characters (the
+    rest are left out, so they are uploaded again next time), read back by mount request."""
+    spec = types.SimpleNamespace
+    entries = [(spec(digest=f"frame:{i:032x}"), spec(file_id=f"file_01{i:022d}")) for i in range(12)]
+    text = sched._input_digests(spec(entries=entries))
+    assert len(text) <= 512 and text.startswith(f"file_01{0:022d}=frame:{0:032x} ")
+    kept_pairs = text.split()
+    assert 0 < len(kept_pairs) < 12
+    dep = spec(metadata={"nb_agents_inputs": text}, resources=[
+        spec(type="file", file_id=f"file_01{i:022d}", mount_path=f"/mnt/session/uploads/t{i}.parquet") for i in range(12)])
+    assert sched._kept_inputs(dep) == {f"/t{i}.parquet": (f"frame:{i:032x}", f"file_01{i:022d}")
+                                       for i in range(len(kept_pairs))}
+    assert sched._input_digests(None) is None and sched._kept_inputs(None) == {}
+    assert sched._kept_inputs(spec(metadata={}, resources=dep.resources)) == {}

@@ -15,7 +15,7 @@ from nb_agents.tools.approvals import (
     parse_answer,
 )
 from nb_agents.tools.custom import KernelTool, as_tool, tool
-from nb_agents.tools.handler import ActionContext, ActionHandler
+from nb_agents.tools.handler import ActionContext, ActionHandler, requires_action_hook
 
 
 def call(cid, name, **inp):
@@ -166,6 +166,43 @@ def test_respond_sends_and_releases_on_failure():
     h.respond(Client, "sesn_1", [call("sevt_1", "add", a=1)])
     assert sent[1][0] == "sesn_1" and sent[1][1][0]["custom_tool_use_id"] == "sevt_1"
     assert h.executions["add"] == 1
+
+
+def test_answers_sent_outside_the_loop_count_in_the_handlers_meter():
+    """`respond` and `requires_action_hook` without `send=` count what they send (a failed
+    attempt too) in the handler's meter; with the loop's `send` the loop counts, not the handler."""
+    from types import SimpleNamespace
+
+    from nb_agents.egress import EgressMeter, event_bytes
+
+    sent, fail = [], [True]
+
+    class Events:
+        def send(self, session_id, events):
+            if fail.pop(0) if fail else False:
+                raise ConnectionError("down")
+            sent.append(events)
+
+        def list(self, session_id, **kw):
+            return [call("sevt_2", "add", a=2)]
+
+    client = SimpleNamespace(beta=SimpleNamespace(sessions=SimpleNamespace(events=Events())))
+    meter = EgressMeter()
+    meter.observe(call("sevt_1", "add", a=1))
+    meter.observe(call("sevt_2", "add", a=2))
+    h = ActionHandler([add], meter=meter)
+    with pytest.raises(ConnectionError):
+        h.respond(client, "sesn_1", [call("sevt_1", "add", a=1)])
+    (answer,) = h.respond(client, "sesn_1", [call("sevt_1", "add", a=1)])
+    idle = {"type": "session.status_idle", "stop_reason": {"type": "requires_action", "event_ids": ["sevt_2"]}}
+    assert requires_action_hook(h, client, "sesn_1")(idle) is True
+    (row,) = meter.rows()
+    assert [(t.name, t.count) for t in row.tools] == [("add", 3)]  # the failed attempt too
+    assert row.tool_bytes == 3 * event_bytes(answer) and row.sends == 3 and len(sent) == 2
+    looped = []
+    h2 = ActionHandler([add], meter=meter)
+    requires_action_hook(h2, client, "sesn_1", send=looped.append)(idle)
+    assert len(looped) == 1 and len(sent) == 2 and meter.rows()[-1].sends == 3  # the loop's send counts it
 
 
 def test_unowned_calls_are_left_alone():
