@@ -32,5 +32,6 @@ def test_bench_first_cell_tiny(tmp_path):
         assert nb > 0 and sdk > 0
         assert results[f"{part}_ratio"]["value"] == pytest.approx(nb / sdk, rel=0.02)  # (of rounded ms)
     assert results["first_ratio"]["target"] == "<= 1.1" and results["second_ratio"]["target"] == "<= 1.05"
-    assert "anthropic" in results["first_ratio"]["detail"]
+    assert "anthropic" in results["first_ratio"]["detail"] and "fresh kernels" in results["first_ratio"]["detail"]
+    assert results["first_floor_ratio"]["value"] > 0 and results["second_cpu_floor_ratio"]["value"] > 0
 
