@@ -180,8 +180,8 @@ async def open_session(app: Any, body: dict[str, Any], *, deployment_id: str | N
         raise ApiError(400, f"Environment {env['id']} is archived", error_code="environment_archived")
     check_vault_ids(store, list(body.get("vault_ids") or []))
     files = _resource_files(store, body.get("resources") or [])
+    check_extra_resources(body.get("resources") or [])  # (its messages index the whole list)
     extra = [r for r in body.get("resources") or [] if r["type"] in EXTRA_RESOURCES]
-    check_extra_resources(extra)
     check_memory_store_ids(store, body.get("resources") or [])
     session = _fresh_session(body, agent, env)
     session["deployment_id"] = deployment_id

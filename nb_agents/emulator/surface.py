@@ -33,15 +33,16 @@ _GIT_TIMEOUT = 30.0
 
 
 def check_extra_resources(resources: list[dict[str, Any]]) -> None:
-    """The API's create-time limits on repository / memory store resources (400s)."""
+    """The API's create-time limits on a session's memory store resources (400s); `resources` is
+    the request's whole list, so a message names a resource by its index there."""
     stores = [r for r in resources if r["type"] == "memory_store"]
     if len(stores) > MAX_MEMORY_STORES:
         raise ApiError(400, f"resources: at most {MAX_MEMORY_STORES} memory_store resources are allowed")
     ids = [r["memory_store_id"] for r in stores]
     if len(set(ids)) != len(ids):
         raise ApiError(400, "resources: a memory store can be attached only once per session")
-    for i, res in enumerate(stores):
-        if len(res.get("instructions") or "") > 4096:
+    for i, res in enumerate(resources):  # (the index names the resource in the request's list)
+        if res["type"] == "memory_store" and len(res.get("instructions") or "") > 4096:
             raise ApiError(400, f"resources.{i}.instructions: at most 4096 characters")
 
 

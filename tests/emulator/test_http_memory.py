@@ -312,3 +312,18 @@ def test_attaching_stores(client: Any, world: dict[str, str]) -> None:
     client.beta.memory_stores.delete(b.id)
     with pytest.raises(anthropic.NotFoundError):
         attach(b.id)
+
+
+def test_a_too_long_instruction_is_named_by_its_place_among_all_resources(
+    client: Any, world: dict[str, str], store_id: str
+) -> None:
+    other = client.beta.memory_stores.create(name="second store").id
+    with pytest.raises(anthropic.BadRequestError, match=r"resources\.1\.instructions: at most 4096 characters"):
+        client.beta.sessions.create(agent=world["agent"], environment_id=world["env"], resources=[
+            {"type": "memory_store", "memory_store_id": other},
+            {"type": "memory_store", "memory_store_id": store_id, "instructions": "x" * 4097}])
+    file_id = client.beta.files.upload(file=("notes.txt", b"hello", "text/plain")).id
+    with pytest.raises(anthropic.BadRequestError, match=r"resources\.1\.instructions"):
+        client.beta.sessions.create(agent=world["agent"], environment_id=world["env"], resources=[
+            {"type": "file", "file_id": file_id},
+            {"type": "memory_store", "memory_store_id": store_id, "instructions": "x" * 4097}])
