@@ -31,7 +31,7 @@ median of the pairwise ratios and min/min). The process's CPU time (`time.proces
 threads) over the same span is reported beside the wall time: on a shared machine it moves much
 less than the wall clock, and the server's work (in its own process) is in neither.
 
-    python bench/bench_first_cell.py [--reps 7] [--where kernel|shell] [--turn-delay 0]
+    python bench/bench_first_cell.py [--reps 7] [--where kernel|shell] [--turn-delay 0] [--latency 0]
 
 Prints a human summary and one `RESULT {json}` line per figure (collected by bench/run_all.py).
 """
@@ -169,9 +169,10 @@ def _in_kernel(name: str, code: str, env: dict[str, str]) -> dict[str, float]:
     return dict(json.loads(lines[-1]))
 
 
-def measure(reps: int, where: str = "kernel", turn_delay: float = 0.0) -> dict[str, list[dict[str, float]]]:
+def measure(reps: int, where: str = "kernel", turn_delay: float = 0.0,
+            latency: float = 0.0) -> dict[str, list[dict[str, float]]]:
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in PROBES}
-    emu = EmulatorProcess("--brain", "echo", "--turn-delay", str(turn_delay))
+    emu = EmulatorProcess("--brain", "echo", "--turn-delay", str(turn_delay), "--latency", str(latency))
     try:
         for rep in range(reps + 1):  # round 0 is the warm-up (disk cache, bytecode, emulator)
             order = list(PROBES) if rep % 2 == 0 else list(reversed(PROBES))
@@ -201,13 +202,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--turn-delay", type=float, default=0.0,
                         help="seconds the emulator's model takes per request (default 0: the echo answers at once, "
                              "so the ratio is all overhead; a real model's short turn takes a second or more)")
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds the emulator waits before answering each request (a network's round trip)")
     args = parser.parse_args(argv)
-    runs = measure(args.reps, args.where, args.turn_delay)
+    runs = measure(args.reps, args.where, args.turn_delay, args.latency)
     nb, sdk = runs["nb_agents"], runs["bare_sdk"]
     import anthropic
 
     print(f"first_cell: {args.reps} fresh {args.where}s each, anthropic {anthropic.__version__}, model time"
-          f" {args.turn_delay} s per request (after 1 warm-up round)")
+          f" {args.turn_delay} s per request, {args.latency} s per round trip (after 1 warm-up round)")
     for part, target in (("first", TARGET_FIRST), ("second", TARGET_SECOND)):
         for clock, key in (("wall", part), ("cpu", f"{part}_cpu")):
             t_nb = [r[key] for r in nb]
@@ -229,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             print(result_line(f"{name}_ratio", round(ratio, 3), "x", **extra,
                               detail=f"pairwise median {paired:.3f}, min/min {min(t_nb) / min(t_sdk):.3f}, "
                                      f"anthropic {anthropic.__version__}, fresh {args.where}s, "
-                                     f"model time {args.turn_delay} s"))
+                                     f"model time {args.turn_delay} s, round trip {args.latency} s"))
             t_floor = [r[key] for r in runs["floor"]]
             floor = statistics.median(t_floor) / med_sdk
             print(f"  {part} cell, {clock:>4}: floor (bare SDK + ipywidgets + markdown-it, one HTML widget) median"

@@ -28,6 +28,7 @@ import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -45,6 +46,7 @@ __all__ = [
     "make_client",
     "make_async_client",
     "ensure_agent",
+    "ensure_agent_and_environment",
     "ensure_environment",
     "config_hash",
     "api_call",
@@ -263,6 +265,19 @@ def ensure_environment(client: Any, opts: Options, name: str | None = None) -> s
     # A config's type cannot change: local mode has its own environment beside the cloud one.
     name = name or opts.environment_name + ("-local" if opts.local else "")
     return _get_or_create(client, "environments", name, "env:" + name, config, create=body, update=body)
+
+
+def ensure_agent_and_environment(client: Any, opts: Options, environment: str | None = None) -> tuple[str, str]:
+    """`(ensure_agent(...), ensure_environment(..., environment))`, looked up at the same time:
+    each is a list and maybe a create, so a new session waits for the slower of the two instead
+    of both, one or two round trips less on its first cell. The environment's look-up runs on a
+    short-lived thread; an error of either is raised here (the agent's first)."""
+    if opts.agent_id or opts.environment_id:  # one of them is given: nothing to overlap
+        return ensure_agent(client, opts), ensure_environment(client, opts, environment)
+    with ThreadPoolExecutor(1, thread_name_prefix="nb_agents-environment") as pool:
+        env = pool.submit(ensure_environment, client, opts, environment)
+        agent = ensure_agent(client, opts)  # (raising, the pool's exit still waits for the other)
+        return agent, env.result()
 
 
 def _get_or_create(client: Any, kind: str, name: str, cache_name: str, config: dict[str, Any], *,

@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario-dir", action="append", default=[], type=Path, help="extra scenario directory")
     p.add_argument("--turn-delay", type=float, default=0.0, help="seconds added to every model request")
     p.add_argument("--sandbox-root", type=Path, default=None, help="where session sandboxes live")
+    p.add_argument("--latency", type=float, default=0.0,
+                   help="seconds added before every request is answered (a network's round trip)")
     return p
 
 
@@ -35,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="nb_agents_emulator_") as tmp:
         config = make_config(
             args.brain,
+            {"latency": args.latency} if args.latency else None,
             scenario_dirs=args.scenario_dir,
             turn_delay=args.turn_delay,
             sandbox_root=args.sandbox_root or Path(tmp),

@@ -24,7 +24,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..api import api_call, ensure_agent, ensure_environment, is_retryable, retry_wait, retrying
+from ..api import api_call, ensure_agent_and_environment, is_retryable, retry_wait, retrying
 from ..errors import ConfigError, NbAgentsError
 from ..local import HOST, local_environment_base
 from ..sessions import SENT_TYPES, AgentSession, StillRunning, user_namespace, want_live
@@ -135,10 +135,9 @@ class FanOut:
 
     def _agent_and_environment(self, opts: Any) -> dict[str, Any]:
         """Created (or found) once and shared by every item's session."""
-        agent_id = ensure_agent(self.client, opts)
         # local mode: this kernel's own environment (local/slots.py)
         name = HOST.environment_name(local_environment_base(opts)) if opts.local else None
-        environment_id = ensure_environment(self.client, opts, name)
+        agent_id, environment_id = ensure_agent_and_environment(self.client, opts, name)
         return {"agent_id": agent_id, "environment_id": environment_id}
 
     # -- workers ---------------------------------------------------------------------------

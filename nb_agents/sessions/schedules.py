@@ -35,8 +35,7 @@ from ..api import (
     api_call,
     api_read,
     create_once,
-    ensure_agent,
-    ensure_environment,
+    ensure_agent_and_environment,
     make_client,
     retrying,
     session_kwargs,
@@ -234,8 +233,9 @@ def _base_params(client: Any, opts: Any, session: str, name: str, cron: dict[str
     session's options give, memory stores, repositories, vaults, budget, schedule, metadata (not
     the cell number: it changes with every run of the notebook)."""
     extra = session_kwargs(opts, session)
+    agent_id, environment_id = ensure_agent_and_environment(client, opts)
     return {
-        "name": name, "agent": ensure_agent(client, opts), "environment_id": ensure_environment(client, opts),
+        "name": name, "agent": agent_id, "environment_id": environment_id,
         "resources": list(extra.get("resources", [])), "vault_ids": list(extra.get("vault_ids", [])),
         "budget": budget_param(opts.max_usd) if opts.max_usd else None, "schedule": cron,
         "metadata": {k: v for k, v in extra["metadata"].items() if k != "cell"},

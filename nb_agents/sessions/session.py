@@ -25,8 +25,7 @@ from ..api import (
     api_read,
     backend,
     create_session,
-    ensure_agent,
-    ensure_environment,
+    ensure_agent_and_environment,
     event_key,
     forget_cached,
     make_client,
@@ -205,14 +204,14 @@ class AgentSession:
             from ..local import HOST, local_environment_base
 
             env_name = HOST.environment_name(local_environment_base(opts))
-        ids = (ensure_agent(client, opts), ensure_environment(client, opts, env_name))
+        ids = ensure_agent_and_environment(client, opts, env_name)
         try:
             return self._create_with(client, opts, prep, setup, *ids, local=local)
         except AgentAPIError as exc:
             if exc.status not in (400, 404):
                 raise
             forget_cached(client)
-            fresh = (ensure_agent(client, opts), ensure_environment(client, opts, env_name))
+            fresh = ensure_agent_and_environment(client, opts, env_name)
             if fresh == ids:
                 raise
             return self._create_with(client, opts, prep, setup, *fresh, local=local)
