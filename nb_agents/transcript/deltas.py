@@ -31,18 +31,6 @@ def is_delta(event: Any) -> bool:
     return getattr(event, "type", None) == "event_delta"
 
 
-def _text_key(event: Any) -> tuple[str, int] | None:
-    """(message id, content index) of a text delta that can be merged; None otherwise."""
-    try:  # an SDK event: plain attribute reads (once per delta)
-        delta = event.delta
-        fragment = delta.content
-        if fragment.type != "text" or fragment.text.__class__ is not str:
-            return None
-        return (str(event.event_id), delta.index or 0)
-    except AttributeError:  # not a text delta of the SDK's shape: not merged
-        return None
-
-
 def _merged(first: Any, text: str) -> Any:
     content = first.delta.content.model_copy(update={"text": text})
     return first.model_copy(update={"delta": first.delta.model_copy(update={"content": content})})
@@ -71,14 +59,27 @@ class PendingDeltas:
     def __len__(self) -> int:
         return len(self._runs)
 
-    def add(self, event: Any) -> None:
-        key = _text_key(event)
+    def add(self, event: Any) -> bool:
+        """Queue one delta (the reading thread's per-delta path: plain attribute reads, one lock).
+        True when the queue was empty: the first delta since the last fold, the only one that
+        needs to wake whoever shows the transcript (a fold empties the queue, so every later
+        delta is folded by the same wake's render)."""
+        try:  # a text delta of the SDK's shape merges with the run before it (same message, index)
+            delta = event.delta
+            fragment = delta.content
+            text = fragment.text if fragment.type == "text" else None
+            key = (event.event_id, delta.index)
+        except AttributeError:
+            text = key = None
+        if text.__class__ is not str:
+            key = None  # not merged: folded as it is
         with self._lock:
-            last = self._runs[-1] if self._runs else None
-            if key is not None and last is not None and last[0] == key:
-                last[2].append(event.delta.content.text)
-            else:
-                self._runs.append((key, event, [event.delta.content.text] if key is not None else [""]))
+            runs = self._runs
+            if key is not None and runs and runs[-1][0] == key:
+                runs[-1][2].append(text)
+                return False
+            runs.append((key, event, [text] if key is not None else [""]))
+            return len(runs) == 1
 
     def fold(self, t: Transcript) -> Transcript:
         """`t` with everything queued folded in (and the queue emptied)."""
