@@ -55,6 +55,10 @@ class PendingDeltas:
         self._lock = threading.Lock()
         # (merge key or None, the run's first event, the text of each delta of the run)
         self._runs: list[tuple[tuple[str, int] | None, Any, list[str]]] = []
+        # the last run's merge key and texts, kept apart: a delta that continues the run appends
+        # its text and does nothing else (no indexing into `_runs`: this is the per-delta path)
+        self._key: tuple[str, int] | None = None
+        self._texts: list[str] = []
 
     def __len__(self) -> int:
         return len(self._runs)
@@ -74,17 +78,17 @@ class PendingDeltas:
         if text.__class__ is not str:
             key = None  # not merged: folded as it is
         with self._lock:
-            runs = self._runs
-            if key is not None and runs and runs[-1][0] == key:
-                runs[-1][2].append(text)
+            if key is not None and key == self._key:
+                self._texts.append(text)
                 return False
-            runs.append((key, event, [text] if key is not None else [""]))
-            return len(runs) == 1
+            self._key, self._texts = key, [text] if key is not None else [""]
+            self._runs.append((key, event, self._texts))
+            return len(self._runs) == 1
 
     def fold(self, t: Transcript) -> Transcript:
         """`t` with everything queued folded in (and the queue emptied)."""
         with self._lock:
-            runs, self._runs = self._runs, []
+            runs, self._runs, self._key = self._runs, [], None  # the next delta starts a run
         for key, first, texts in runs:
             t = fold(t, first if key is None or len(texts) == 1 else _merged(first, "".join(texts)))
             if len(texts) > 1:  # each delta counts as one event, as when folded one by one
