@@ -371,8 +371,9 @@ class BaseEventLoop:
         return self._reconnect_reason(exc)
 
     def _read_one(self, deadline: float | None) -> None:
-        """An event came on the stream: the connection is healthy again."""
-        self._check(deadline)
+        """An event came on the stream: the connection is healthy again (`_check`, inlined: once per event)."""
+        if deadline is not None and time.monotonic() >= deadline:
+            raise DeadlineExceeded()
         self._failures = 0
 
     @staticmethod
@@ -496,8 +497,9 @@ class EventLoop(BaseEventLoop):
                                 return self.final
                         if rest is not None and self._ends(self._rest_verdict(rest), rest):
                             return self.final
-                    for event in frames(stream):
-                        if self._handle(event):
+                    for event in frames(stream):  # (the per-delta path: no call that a delta does not need)
+                        verdict = self._take(event)
+                        if verdict is not GO_ON and self._ends(verdict, event):
                             return self.final
                         self._read_one(deadline)
                 reason, failure = "the stream ended", None

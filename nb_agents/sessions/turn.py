@@ -110,10 +110,11 @@ class Turn:
     def on_event(self, event: Any) -> None:
         if is_delta(event):
             # Only queued: the view's flusher (or the next other event) folds the batch at once.
-            self._pending.add(event)
-            self.session.record_preview(event)
-            if self.view is not None:
+            # The view is woken by the first delta after a fold only (its source, `_read_t`,
+            # folds whatever came since): the other deltas of a burst cost no call at all.
+            if self._pending.add(event) and self.view is not None:
                 self.view.update(self._read_t)
+            self.session.record_preview(event)
             return
         self.t = fold(self.t, event)
         if getattr(event, "id", None):
@@ -141,7 +142,7 @@ class Turn:
     def notice(self, text: str, level: str = "info") -> None:
         self.t = with_notice(self.t, text, level)
         if self.view is not None:
-            self.view.update(self.t)
+            self.view.update(self._read_t)  # the source, not a copy: a delta queued meanwhile is shown too
 
     def requires_action(self, idle: Any) -> bool:
         """Let the tools module answer; whatever stays unanswered is shown as waiting (no hang)."""

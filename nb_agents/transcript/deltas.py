@@ -31,18 +31,6 @@ def is_delta(event: Any) -> bool:
     return getattr(event, "type", None) == "event_delta"
 
 
-def _text_key(event: Any) -> tuple[str, int] | None:
-    """(message id, content index) of a text delta that can be merged; None otherwise."""
-    try:  # an SDK event: plain attribute reads (once per delta)
-        delta = event.delta
-        fragment = delta.content
-        if fragment.type != "text" or fragment.text.__class__ is not str:
-            return None
-        return (str(event.event_id), delta.index or 0)
-    except AttributeError:  # not a text delta of the SDK's shape: not merged
-        return None
-
-
 def _merged(first: Any, text: str) -> Any:
     content = first.delta.content.model_copy(update={"text": text})
     return first.model_copy(update={"delta": first.delta.model_copy(update={"content": content})})
@@ -67,23 +55,40 @@ class PendingDeltas:
         self._lock = threading.Lock()
         # (merge key or None, the run's first event, the text of each delta of the run)
         self._runs: list[tuple[tuple[str, int] | None, Any, list[str]]] = []
+        # the last run's merge key and texts, kept apart: a delta that continues the run appends
+        # its text and does nothing else (no indexing into `_runs`: this is the per-delta path)
+        self._key: tuple[str, int] | None = None
+        self._texts: list[str] = []
 
     def __len__(self) -> int:
         return len(self._runs)
 
-    def add(self, event: Any) -> None:
-        key = _text_key(event)
+    def add(self, event: Any) -> bool:
+        """Queue one delta (the reading thread's per-delta path: plain attribute reads, one lock).
+        True when the queue was empty: the first delta since the last fold, the only one that
+        needs to wake whoever shows the transcript (a fold empties the queue, so every later
+        delta is folded by the same wake's render)."""
+        try:  # a text delta of the SDK's shape merges with the run before it (same message, index)
+            delta = event.delta
+            fragment = delta.content
+            text = fragment.text if fragment.type == "text" else None
+            key = (event.event_id, delta.index)
+        except AttributeError:
+            text = key = None
+        if text.__class__ is not str:
+            key = None  # not merged: folded as it is
         with self._lock:
-            last = self._runs[-1] if self._runs else None
-            if key is not None and last is not None and last[0] == key:
-                last[2].append(event.delta.content.text)
-            else:
-                self._runs.append((key, event, [event.delta.content.text] if key is not None else [""]))
+            if key is not None and key == self._key:
+                self._texts.append(text)
+                return False
+            self._key, self._texts = key, [text] if key is not None else [""]
+            self._runs.append((key, event, self._texts))
+            return len(self._runs) == 1
 
     def fold(self, t: Transcript) -> Transcript:
         """`t` with everything queued folded in (and the queue emptied)."""
         with self._lock:
-            runs, self._runs = self._runs, []
+            runs, self._runs, self._key = self._runs, [], None  # the next delta starts a run
         for key, first, texts in runs:
             t = fold(t, first if key is None or len(texts) == 1 else _merged(first, "".join(texts)))
             if len(texts) > 1:  # each delta counts as one event, as when folded one by one

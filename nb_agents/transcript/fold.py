@@ -45,20 +45,24 @@ def fold_event(t: Transcript, event: Any) -> Transcript:
         event = event_from_json(event)
     etype = str(get_field(event, "type", ""))
     eid = get_field(event, "id") or None
+    # one `replace` for the bookkeeping (ids, count, start): it copies every field of the Transcript
+    changes: dict[str, Any] = {"event_count": t.event_count + 1}
     if eid:
         if (etype.startswith("user.") or etype == "system.message") and get_field(event, "processed_at") is None:
             if eid in t.seen or eid in t.queued:
                 return t
-            t = replace(t, queued=t.queued | {eid})
+            changes["queued"] = t.queued | {eid}
         else:
             if eid in t.seen:
                 return t
-            queued = t.queued - {eid} if eid in t.queued else t.queued
-            t = replace(t, seen=t.seen | {eid}, queued=queued)
-    t = replace(t, event_count=t.event_count + 1)
-    when = stamp(event)
-    if t.started_at is None and when is not None:
-        t = replace(t, started_at=when)
+            changes["seen"] = t.seen | {eid}
+            if eid in t.queued:
+                changes["queued"] = t.queued - {eid}
+    if t.started_at is None:
+        when = stamp(event)
+        if when is not None:
+            changes["started_at"] = when
+    t = replace(t, **changes)
     handler = HANDLERS.get(etype)
     if handler is None:
         return replace(t, unknown_count=t.unknown_count + 1)

@@ -36,14 +36,16 @@ _ATTRIBUTES = {
 _SCHEMES = frozenset({"http", "https", "mailto"})
 
 
-# C0 controls except \t and \n, DEL, and the C1 range (\x9b is a one-byte CSI on some terminals)
-_CONTROLS = re.compile(r"\r\n|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 controls except \t and \n, DEL, and the C1 range (\x9b is a one-byte CSI on some terminals).
+# One character class and nothing else: the regex engine then scans for it at memory speed (an
+# alternation such as `\r\n|[...]` made every render ~3x slower: it runs on every piece shown).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _picture(match: re.Match[str]) -> str:
     ch = match.group()
-    if ch == "\r\n":
-        return "\n"
+    if ch == "\r" and match.string.startswith("\n", match.end()):
+        return ""  # CR LF becomes LF
     code = ord(ch)
     # U+2400..U+2421 "control pictures" show which control it was (␀ ␛ ␍ ␇ …); C1 has none
     return chr(0x2400 + code) if code < 0x20 else ("\u2421" if code == 0x7F else "\ufffd")

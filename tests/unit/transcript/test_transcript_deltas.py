@@ -81,3 +81,42 @@ def test_pending_deltas_keep_one_event_per_run_and_fold_each_delta_once() -> Non
     t = pending.fold(fold_all(empty(), [b.start("m1"), b.start("m2")]))
     assert t.get("m1").text == "012" and t.get("m2").text == "x" and t.event_count == 6
     assert len(pending) == 0 and pending.fold(t) is t
+
+
+def test_add_says_when_the_queue_was_empty_and_a_run_goes_on_after_a_fold() -> None:
+    """`add` is True for the first delta since the last fold only (who shows the transcript is
+    woken once per burst); the deltas of a run that a fold cut in two still fold to the same text."""
+    b = B()
+    start = fold(empty(), b.start("m1"))
+    pending = PendingDeltas()
+    assert [pending.add(b.delta("m1", w)) for w in ("a", "b", "c")] == [True, False, False]
+    assert pending.add(b.delta("m1", "2nd", index=1)) is False  # a new run in a queue already woken
+    t = pending.fold(start)
+    assert [pending.add(b.delta("m1", w)) for w in ("d", "e")] == [True, False]
+    t = pending.fold(t)
+    one_by_one = fold_all(start, [b.delta("m1", w) for w in "abc"] + [b.delta("m1", "2nd", index=1)]
+                          + [b.delta("m1", w) for w in "de"])
+    assert t.get("m1").text == one_by_one.get("m1").text and t.event_count == one_by_one.event_count == 7
+
+
+def test_the_turn_wakes_its_view_once_per_burst_and_shows_every_delta() -> None:
+    from turn_fakes import make_turn
+
+    class View:
+        def __init__(self) -> None:
+            self.updates: list = []
+
+        def update(self, source) -> None:
+            self.updates.append(source)
+
+    b = B()
+    turn, _ = make_turn([])
+    turn.session.record_preview = lambda event: None
+    turn.t = fold(turn.t, b.start("m1"))
+    turn.view = view = View()
+    for i in range(100):
+        turn.on_event(b.delta("m1", f"w{i} "))
+    assert len(view.updates) == 1 and callable(view.updates[0])  # the source: it folds what came since
+    assert view.updates[0]().get("m1").text == "".join(f"w{i} " for i in range(100))
+    turn.on_event(b.delta("m1", "more"))  # the queue was folded by that read: this delta wakes it again
+    assert len(view.updates) == 2 and view.updates[-1]().get("m1").text.endswith("w99 more")

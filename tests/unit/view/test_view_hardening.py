@@ -25,6 +25,7 @@ def test_controls_become_visible_pictures_and_crlf_a_newline():
         neutralize_controls("a\x00b\x1b[2Jc\rd\x07\x7f\x9b") == "a\u2400b\u241b[2Jc\u240dd\u2407\u2421\ufffd"
     )
     assert neutralize_controls("one\r\ntwo\tthree\n") == "one\ntwo\tthree\n"
+    assert neutralize_controls("a\r\r\nb\r") == "a\u240d\nb\u240d"  # only the CR right before a LF goes
     assert neutralize_controls("plain é ✓") == "plain é ✓"
 
 
