@@ -121,9 +121,17 @@ class AsyncEventLoop(EventLoop):
                 async with await self._aopen(deadline) as stream, self._acut_at(deadline, stream):
                     if send is not None:
                         known = self.known_ids()
-                        self._quiet_backfill(await self._alist(**self.backfill_query()))
-                        await self.asend(send, known=known)
-                        send = None
+                        listing = asyncio.ensure_future(self._alist(**self.backfill_query()))  # with the send
+                        try:
+                            await self.asend(send, known=known)
+                        except BaseException:
+                            listing.cancel()
+                            await asyncio.gather(listing, return_exceptions=True)
+                            raise
+                        send = None  # sent: a failed backfill reconnects, it never sends again
+                        for event in await listing:  # (after the send: its echo arms the stop checks)
+                            if await self._ahandle(event):
+                                return self.final
                     else:
                         listed = await self._alist(**self.backfill_query())
                         rest = self._resting(listed)

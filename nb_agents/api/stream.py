@@ -8,11 +8,13 @@
    nothing is sent twice); every attempt is counted by the loop's `meter` (egress.py) as it goes out;
 3. backfill `events.list` (ascending, limit=1000; once the loop has read a processed event, only
    from a second before the newest one it read: `created_at_gte`, which the API compares with
-   `processed_at`, so a long session is not listed whole on every turn) and hand every event not seen yet to `on_event`
-   (on the first connection, before step 2: the session is quiet then, so the list answers at
-   once and the turn's first events do not wait behind a list answered by a busy server; the
-   page is parsed only when it holds an event not seen yet: `_unseen_history`). A new session
-   is listed too: the server may have said something at creation (a repository it cannot clone);
+   `processed_at`, so a long session is not listed whole on every turn) and hand every event not
+   seen yet to `on_event`. On the first connection the list goes out with the send, on a second
+   thread (one round trip per cell instead of two; the list is asked first, so the server answers
+   it before the turn it starts keeps it busy), and what it lists is handed on once the send has
+   armed the stop checks: an idle listed before our echo never ends the turn. The page is parsed
+   only when it holds an event not seen yet (`_unseen_history`). A new session is listed too: the
+   server may have said something at creation (a repository it cannot clone);
 4. tail the stream, deduping by `(id, processed_at is None)` (deltas, which have no id, pass);
 5. on a connection error (the SDK's, or the HTTP layer's under a stream being read), a
    retryable status, a frame that is not JSON or a clean end of stream: notice, back off
@@ -38,6 +40,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -332,19 +335,6 @@ class BaseEventLoop:
         return all(isinstance(i, dict) and i.get("id") and (str(i["id"]), i.get("processed_at") is None) in self.seen
                    for i in items)
 
-    def _quiet_backfill(self, listed: list[Any]) -> None:
-        """First connection: hand on the listed history BEFORE our send, while the session is
-        quiet. Listed after the send, by a server busy streaming the turn, the backfill stalled
-        the reader (~0.3 s of a 20,000-event turn, and ~60 ms of latency for its first deltas:
-        docs/benchmarks.md). Nothing listed then can end this turn, and everything after the
-        send comes on the stream, opened first."""
-        armed, self.armed = self.armed, False
-        try:
-            for event in listed:
-                self._take(event)
-        finally:
-            self.armed = armed
-
     @contextmanager
     def _cut_at(self, deadline: float | None, stream: Any, schedule: Schedule) -> Iterator[None]:
         """While `stream` is open: cut it at the deadline (`schedule` runs the cut then). The read's
@@ -486,9 +476,14 @@ class EventLoop(BaseEventLoop):
                 with self._open(deadline) as stream, self._cut_at(deadline, stream, _timer):
                     if send is not None:
                         known = self.known_ids()  # (the echo lookup's reference, as before the backfill)
-                        self._quiet_backfill(self._unseen_history())
-                        self.send(send, known=known)
-                        send = None
+                        with ThreadPoolExecutor(1, thread_name_prefix="nb_agents-backfill") as pool:
+                            listing = pool.submit(self._unseen_history)  # at the same time as the send
+                            self.send(send, known=known)
+                            send = None  # sent: a failed backfill reconnects, it never sends again
+                            listed = listing.result()
+                        for event in listed:  # (after the send: its echo arms the stop checks)
+                            if self._handle(event):
+                                return self.final
                     else:
                         listed = self._list(**self.backfill_query())
                         rest = self._resting(listed)
