@@ -56,15 +56,19 @@ def clean_sessions(emu: Any) -> Iterator[None]:
 
 @contextmanager
 def extension_loaded() -> Iterator[Any]:
-    """The global IPython test shell with `%load_ext nb_agents`; unloaded afterwards."""
+    """The global IPython test shell with `%load_ext nb_agents`; unloaded afterwards, and the
+    names a test left in the user namespace removed (a later test's `{{x}}` must not find them)."""
     from IPython.testing.globalipapp import get_ipython, start_ipython
 
     shell = start_ipython() or get_ipython()
+    before = set(shell.user_ns)
     shell.run_line_magic("load_ext", "nb_agents")
     try:
         yield shell
     finally:
         shell.run_line_magic("unload_ext", "nb_agents")
+        for name in set(shell.user_ns) - before:
+            del shell.user_ns[name]
 
 
 @contextmanager
