@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import httpx2
 import pytest
 from stream_fakes import MSG, FakeClient, ev, idle, make_loop
@@ -159,3 +161,46 @@ def test_a_refused_stream_waits_what_the_server_asked_before_reconnecting():
     assert loop.run(send=MSG).id == "sevt_I"
     assert notes == ["reconnecting… (HTTP 503)", "reconnecting… (RemoteProtocolError)"]
     assert waits[0] == 2.5 and waits[1] < 2.5  # the server's retry-after, then the backoff (attempt 2: 0.5–1.5 s)
+
+
+def test_the_backfill_goes_out_with_the_send_and_an_old_idle_it_lists_does_not_end_the_turn():
+    """One round trip per cell: the list is in flight while the send is (each waits, at most
+    10 s, for the other to start); the previous turn's idle it lists is handed on after the send
+    armed the stop checks, so only this turn's idle ends the read."""
+    old = [ev("user.message", "sevt_0", content=[]), idle("sevt_I0")]
+    started = {"list": threading.Event(), "send": threading.Event()}
+    overlapped = {}
+
+    class Both(FakeClient):
+        def _raw_list(self, session_id, **kw):
+            started["list"].set()
+            overlapped["list"] = started["send"].wait(10)
+            return super()._raw_list(session_id, **kw)
+
+        def _send(self, session_id, events):
+            started["send"].set()
+            overlapped["send"] = started["list"].wait(10)
+            return super()._send(session_id, events)
+
+    turn = [ev("user.message", "sevt_U", content=[]), idle("sevt_I1")]
+    loop, got, _ = make_loop(Both([turn], [old]))
+    assert loop.run(send=MSG).id == "sevt_I1"
+    assert overlapped == {"list": True, "send": True}
+    assert [e.id for e in got] == ["sevt_0", "sevt_I0", "sevt_U", "sevt_I1"]
+
+
+def test_a_failed_backfill_after_a_sent_message_reconnects_without_sending_again():
+    class ListFailsOnce(FakeClient):
+        failed = False
+
+        def _raw_list(self, session_id, **kw):
+            if not self.failed:
+                self.failed = True
+                raise _conn_error()
+            return super()._raw_list(session_id, **kw)
+
+    turn = [ev("user.message", "sevt_U", content=[]), idle("sevt_I")]
+    client = ListFailsOnce([[], turn], [[]])
+    loop, _, notes = make_loop(client)
+    assert loop.run(send=MSG).id == "sevt_I"
+    assert client.sent == [MSG] and client.opened == 2 and notes and notes[0].startswith("reconnecting")
