@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from .stream import ASKS, ENDS, INTERRUPT, SEND_ATTEMPTS, BadFrame, EventLoop
+from .stream import ASKS, ENDS, HISTORY, INTERRUPT, SEND_ATTEMPTS, BadFrame, EventLoop
 
 __all__ = ["AsyncEventLoop"]
 
@@ -88,8 +88,7 @@ class AsyncEventLoop(EventLoop):
 
     async def _alist(self, **query: Any) -> list[Any]:
         api = self.aclient.beta.sessions.events
-        query = query or {"limit": 1000, "order": "asc"}
-        return [e async for e in api.list(self.session_id, **query)]
+        return [e async for e in api.list(self.session_id, **(query or HISTORY))]
 
     async def _aopen(self, deadline: float | None) -> Any:
         api = self.aclient.with_options(max_retries=0).beta.sessions.events

@@ -10,9 +10,8 @@
    from a second before the newest one it read: `created_at_gte`, which the API compares with
    `processed_at`, so a long session is not listed whole on every turn) and hand every event not
    seen yet to `on_event`. On the first connection the list goes out with the send, on a second
-   thread (one round trip per cell instead of two; the list is asked first, so the server answers
-   it before the turn it starts keeps it busy), and what it lists is handed on once the send has
-   armed the stop checks: an idle listed before our echo never ends the turn. The page is parsed
+   thread (one round trip per cell instead of two), and what it lists is handed on once the send
+   has armed the stop checks: an idle listed before our echo never ends the turn. The page is parsed
    only when it holds an event not seen yet (`_unseen_history`). A new session is listed too: the
    server may have said something at creation (a repository it cannot clone);
 4. tail the stream, deduping by `(id, processed_at is None)` (deltas, which have no id, pass);
@@ -61,6 +60,7 @@ READ_TIMEOUT = 30.0
 SEND_ATTEMPTS = 4
 INTERRUPT = [{"type": "user.interrupt"}]
 BACKFILL_MARGIN = timedelta(seconds=1)  # a backfill lists from this long before the newest event read
+HISTORY = {"limit": 1000, "order": "asc"}  # `events.list` arguments of the whole history, oldest first
 
 # What one event means for the read, from `BaseEventLoop._take`.
 GO_ON, ENDS, ASKS = "go on", "ends", "asks"  # ASKS: a requires_action idle; ends unless answered
@@ -286,7 +286,7 @@ class BaseEventLoop:
         after it, and a session of thousands of events is not listed (and parsed) whole on every
         turn. The few listed again are dropped as seen. Not for the echo lookup of a send: a
         queued echo has no `processed_at` yet, and a time filter never matches it."""
-        query: dict[str, Any] = {"limit": 1000, "order": "asc"}
+        query: dict[str, Any] = dict(HISTORY)
         if self.mark is not None:
             since = (self.mark - BACKFILL_MARGIN).astimezone(timezone.utc)
             query["created_at_gte"] = since.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -439,8 +439,7 @@ class EventLoop(BaseEventLoop):
         return self._list()
 
     def _list(self, **query: Any) -> list[Any]:
-        query = query or {"limit": 1000, "order": "asc"}
-        return list(self.client.beta.sessions.events.list(self.session_id, **query))
+        return list(self.client.beta.sessions.events.list(self.session_id, **(query or HISTORY)))
 
     def _unseen_history(self) -> list[Any]:
         """The first connection's backfill: `_list()`, unless the raw page (the SDK's own
