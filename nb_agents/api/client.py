@@ -28,7 +28,7 @@ import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -52,6 +52,7 @@ __all__ = [
     "api_call",
     "api_error",
     "create_once",
+    "alongside",
     "api_read",
     "create_session",
     "forget_cached",
@@ -274,10 +275,21 @@ def ensure_agent_and_environment(client: Any, opts: Options, environment: str | 
     short-lived thread; an error of either is raised here (the agent's first)."""
     if opts.agent_id or opts.environment_id:  # one of them is given: nothing to overlap
         return ensure_agent(client, opts), ensure_environment(client, opts, environment)
-    with ThreadPoolExecutor(1, thread_name_prefix="nb_agents-environment") as pool:
-        env = pool.submit(ensure_environment, client, opts, environment)
-        agent = ensure_agent(client, opts)  # (raising, the pool's exit still waits for the other)
+    with alongside(lambda: ensure_environment(client, opts, environment), "nb_agents-environment") as env:
+        agent = ensure_agent(client, opts)
         return agent, env.result()
+
+
+@contextmanager
+def alongside(fn: Callable[[], T], name: str) -> Iterator[Future[T]]:
+    """`fn()` on a short-lived thread while the caller goes on (`.result()` waits for it). Left
+    by an exception (a failure, Ctrl-C), it does not wait: `fn`'s result is dropped, and an
+    interrupted cell ends at once instead of after a request that may take minutes."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix=name)
+    try:
+        yield pool.submit(fn)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _get_or_create(client: Any, kind: str, name: str, cache_name: str, config: dict[str, Any], *,

@@ -39,7 +39,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -47,7 +46,7 @@ from typing import Any
 from ..egress import NO_METER, EgressMeter
 from ..errors import AgentAPIError
 from ..events import event_to_json, event_type
-from .client import api_error
+from .client import alongside, api_error
 from .retry import is_connection_error, is_retryable, retry_wait, retryable_status
 
 __all__ = [
@@ -475,8 +474,7 @@ class EventLoop(BaseEventLoop):
                 with self._open(deadline) as stream, self._cut_at(deadline, stream, _timer):
                     if send is not None:
                         known = self.known_ids()  # (the echo lookup's reference, as before the backfill)
-                        with ThreadPoolExecutor(1, thread_name_prefix="nb_agents-backfill") as pool:
-                            listing = pool.submit(self._unseen_history)  # at the same time as the send
+                        with alongside(self._unseen_history, "nb_agents-backfill") as listing:  # with the send
                             self.send(send, known=known)
                             send = None  # sent: a failed backfill reconnects, it never sends again
                             listed = listing.result()

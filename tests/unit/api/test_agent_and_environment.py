@@ -63,3 +63,23 @@ def test_when_both_fail_the_agents_failure_is_raised(client, monkeypatch):
 def test_a_given_id_is_used_as_it_is(client, monkeypatch):
     opts = _opts("given", environment_id="env_given")
     assert api.ensure_agent_and_environment(client, opts)[1] == "env_given"
+
+
+def test_ctrl_c_during_the_agents_look_up_does_not_wait_for_the_environments(client, monkeypatch):
+    release, finished = threading.Event(), threading.Event()
+
+    def slow_environment(*args):
+        release.wait(10)
+        finished.set()
+        return "env_slow"
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "ensure_environment", slow_environment)
+    monkeypatch.setattr(api, "ensure_agent", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        api.ensure_agent_and_environment(client, _opts("interrupted"))
+    assert not finished.is_set()  # the cell ended while the environment's look-up still waited
+    release.set()
+    assert finished.wait(10)

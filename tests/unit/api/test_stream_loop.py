@@ -204,3 +204,25 @@ def test_a_failed_backfill_after_a_sent_message_reconnects_without_sending_again
     loop, _, notes = make_loop(client)
     assert loop.run(send=MSG).id == "sevt_I"
     assert client.sent == [MSG] and client.opened == 2 and notes and notes[0].startswith("reconnecting")
+
+
+def test_ctrl_c_during_the_send_does_not_wait_for_the_backfill():
+    """The backfill runs beside the send; an interrupted send ends the read at once, without
+    waiting for a list that may take minutes on a bad network (the list ends on its own)."""
+    release, finished = threading.Event(), threading.Event()
+
+    class SlowList(FakeClient):
+        def _raw_list(self, session_id, **kw):
+            release.wait(10)
+            finished.set()
+            return super()._raw_list(session_id, **kw)
+
+        def _send(self, session_id, events):
+            raise KeyboardInterrupt
+
+    loop, _, _ = make_loop(SlowList([[]], [[]]))
+    with pytest.raises(KeyboardInterrupt):
+        loop.run(send=MSG)
+    assert not finished.is_set()  # the read ended while the list was still waiting
+    release.set()
+    assert finished.wait(10)
