@@ -35,6 +35,21 @@ def execute_notebook(nb: Any, workdir: Path, *, timeout: int = 90, store_widget_
     return nb
 
 
+def execute_and_save(path: Path, workdir: Path) -> Any:
+    """`execute_notebook` on the notebook at `path`, saved with its outputs into `workdir` as a
+    user would save it, and read back from there."""
+    import nbformat
+
+    nb = execute_notebook(nbformat.read(path, as_version=4), workdir)
+    nbformat.write(nb, workdir / path.name)
+    return nbformat.read(workdir / path.name, as_version=4)
+
+
+def cell_text(cell: Any) -> str:
+    """What a cell printed: its streams and the `text/plain` of its other outputs."""
+    return "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+
+
 def code_cell(nb: Any, needle: str) -> Any:
     """The first code cell whose source contains `needle`."""
     return next(c for c in nb.cells if c.cell_type == "code" and needle in c.source)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import re
 
-import nbformat
 import pytest
-from notebook_kit import NOTEBOOKS, code_cell, execute_notebook
+from notebook_kit import NOTEBOOKS, cell_text, code_cell, execute_and_save
 
 NOTEBOOK = NOTEBOOKS / "06_schedules_and_memory.ipynb"
 
@@ -16,13 +15,7 @@ NOTEBOOK = NOTEBOOKS / "06_schedules_and_memory.ipynb"
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("schedules")
-    nb = execute_notebook(nbformat.read(NOTEBOOK, as_version=4), workdir)
-    nbformat.write(nb, workdir / NOTEBOOK.name)  # saved with outputs, as a user would
-    return nbformat.read(workdir / NOTEBOOK.name, as_version=4), workdir
-
-
-def _text(cell):
-    return "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+    return execute_and_save(NOTEBOOK, workdir), workdir
 
 
 @pytest.mark.notebook
@@ -30,13 +23,13 @@ def test_the_schedule_cells(executed):
     nb, workdir = executed
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors == []
-    defined = _text(code_cell(nb, '--name morning-report\n'))
+    defined = cell_text(code_cell(nb, '--name morning-report\n'))
     assert re.match(r"scheduled 'morning-report' \(depl_\w+\): '0 8 \* \* 1-5' in Europe/Paris; "
                     r"next: (\w{3} \d\d \w{3} 08:00 CE[S]?T, ){2}\w{3} \d\d \w{3} 08:00 CE[S]?T;", defined), defined
-    assert _text(code_cell(nb, "--max-usd 1")).startswith("updated 'morning-report' (")
-    listing = _text(code_cell(nb, "%agent schedules"))
+    assert cell_text(code_cell(nb, "--max-usd 1")).startswith("updated 'morning-report' (")
+    listing = cell_text(code_cell(nb, "%agent schedules"))
     assert re.search(r"morning-report\s+0 8 \* \* 1-5 \(Europe/Paris\)\s+\w{3} \d\d \w{3} 08:00 CE[S]?T\s+no", listing)
-    assert "triggered 'morning-report': run drun_" in _text(code_cell(nb, "%agent trigger"))
+    assert "triggered 'morning-report': run drun_" in cell_text(code_cell(nb, "%agent trigger"))
 
 
 @pytest.mark.notebook
@@ -46,28 +39,28 @@ def test_the_run_comes_home_as_a_run(executed):
     (out,) = [o for o in shown.outputs if o.output_type == "execute_result"]
     assert "text/html" in out["data"] and "nb_agents" in out.get("metadata", {})  # the view of a cell, provenance
     assert "you: Profile `sales`" in out["data"]["text/plain"]
-    summary = _text(code_cell(nb, "run.stop_reason"))
+    summary = cell_text(code_cell(nb, "run.stop_reason"))
     assert summary.startswith("end_turn: $0.0") and "'sales_profile.csv'" in summary and "128.95" in summary
-    sid = re.search(r"sesn_\w+", _text(code_cell(nb, "%agent runs"))).group(0)
+    sid = re.search(r"sesn_\w+", cell_text(code_cell(nb, "%agent runs"))).group(0)
     assert (workdir / "agent_outputs" / sid / "sales_profile.csv").is_file()
 
 
 @pytest.mark.notebook
 def test_pause_resume_unschedule(executed):
     nb, _ = executed
-    paused = _text(code_cell(nb, "%agent pause"))
+    paused = cell_text(code_cell(nb, "%agent pause"))
     assert "paused 'morning-report'" in paused and re.search(r"morning-report .* yes\s+idle\s+\$0\.0", paused)
-    assert _text(code_cell(nb, "%agent resume")).startswith("resumed 'morning-report': next ")
-    assert "no schedules yet" in _text(code_cell(nb, "%agent unschedule"))
+    assert cell_text(code_cell(nb, "%agent resume")).startswith("resumed 'morning-report': next ")
+    assert "no schedules yet" in cell_text(code_cell(nb, "%agent unschedule"))
 
 
 @pytest.mark.notebook
 def test_the_memory_cells(executed):
     nb, _ = executed
-    assert "/conventions.md" in _text(code_cell(nb, 'project = nb_agents.memory("project")'))
+    assert "/conventions.md" in cell_text(code_cell(nb, 'project = nb_agents.memory("project")'))
     shown = code_cell(nb, "%%agent -s memo --memory project")
-    assert "(memory)" in _text(shown)  # the agent's tool calls on /mnt/memory are marked
-    history = _text(code_cell(nb, 'print(project.read("/learned.md"))'))
+    assert "(memory)" in cell_text(shown)  # the agent's tool calls on /mnt/memory are marked
+    history = cell_text(code_cell(nb, 'print(project.read("/learned.md"))'))
     assert "/learned.md" in history and "session sesn_" in history
     assert "- revenue is reported in EUR" in history
-    assert _text(code_cell(nb, "%agent vaults")).startswith("0 vaults\nnone yet: %agent vault add NAME --mcp URL")
+    assert cell_text(code_cell(nb, "%agent vaults")).startswith("0 vaults\nnone yet: %agent vault add NAME --mcp URL")
