@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from leak_kit import open_sockets, settled
 
 import nb_agents
 import nb_agents.api.client as nb_client
@@ -26,16 +27,6 @@ from nb_agents.sessions import forget
 
 STEPS = [{"say": "Starting the long job."}, {"delay": 30}, {"say": "never shown"}]
 IDLE_WITHIN = 2.0
-
-
-def open_sockets() -> int:
-    count = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            count += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
-        except OSError:  # closed while we looked
-            pass
-    return count
 
 
 @pytest.fixture
@@ -48,17 +39,6 @@ def long_turn(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
         with nb_client.using_emulator(emu):
             yield emu
     forget("intr")
-
-
-def _settled(baseline_threads: set[threading.Thread], baseline_sockets: int) -> tuple[list[str], int]:
-    """Poll (up to 2 s) until no new thread runs and the socket count is back at the baseline."""
-    end = time.monotonic() + 2.0
-    while True:
-        extra = [t.name for t in threading.enumerate() if t not in baseline_threads and t.is_alive()]
-        sockets = open_sockets()
-        if (not extra and sockets <= baseline_sockets) or time.monotonic() > end:
-            return extra, sockets
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("how", ["sigint", "keyboard_interrupt"])
@@ -110,7 +90,7 @@ def test_ctrl_c_mid_stream_is_idle_within_2_s_and_leaks_nothing(
     assert "Interrupted: the agent was stopped; everything received so far is kept." in render_text(
         run.transcript
     )
-    extra, now = _settled(threads, sockets)
+    extra, now = settled(threads, sockets, within=2.0)
     assert not extra, f"threads left behind: {extra}"
     assert now <= sockets, f"sockets left behind: {now} open, {sockets} before"
     with long_turn.client() as client:  # (after the count: this client opens sockets of its own)
